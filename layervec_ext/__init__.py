@@ -1,0 +1,10 @@
+"""LayerVec: bitmaps to layered, gradient-filled Bézier paths, for Inkscape and the command line.
+
+Two halves that never import each other's dependencies:
+
+* ``layervec_ext.inkscape`` runs inside Inkscape's own Python (inkex + standard library only);
+* ``layervec_ext.core`` is the backend (torch, numpy, OpenCV): scene model, renderers, SVG I/O,
+  the vectorizer and the CLI. ``layervec_ext.bench`` holds the benchmark commands.
+"""
+
+__version__ = "0.1.0"

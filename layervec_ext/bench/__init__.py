@@ -1,0 +1,1 @@
+"""Benchmark commands: renderer speed, vectorization quality against baselines."""

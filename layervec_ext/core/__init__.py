@@ -1,0 +1,1 @@
+"""The backend: everything that needs torch, numpy or OpenCV. Never imports inkex."""

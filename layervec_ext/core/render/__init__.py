@@ -1,0 +1,37 @@
+"""Differentiable rasterisation of a :class:`~layervec_ext.core.scene.Scene`.
+
+``render(scene)`` returns a ``(height, width, 4)`` float32 tensor of **premultiplied** RGBA in
+``[0, 1]`` on the scene's device, differentiable in every tensor of the scene. ``composite``
+puts it over a background colour. ``renderer`` picks the implementation:
+
+* ``"torch"`` (default): our fragment rasteriser in plain PyTorch, CPU and CUDA;
+* ``"reference"``: a dense, slow, obviously-correct PyTorch version used to test the fast one;
+* ``"diffvg"``: the optional pydiffvg adapter, only when pydiffvg imports.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from layervec_ext.core.scene import Scene
+
+RENDERERS = ("torch", "reference", "diffvg")
+
+
+def render(scene: Scene, *, renderer: str = "torch") -> torch.Tensor:
+    """Rasterise ``scene`` to premultiplied RGBA ``(H, W, 4)``."""
+    if renderer == "torch":
+        from layervec_ext.core.render.raster import render_scene
+    elif renderer == "reference":
+        from layervec_ext.core.render.reference import render_scene
+    elif renderer == "diffvg":
+        from layervec_ext.core.render.diffvg import render_scene
+    else:
+        raise ValueError(f"unknown renderer {renderer!r}; choose one of {', '.join(RENDERERS)}")
+    return render_scene(scene)
+
+
+def composite(image: torch.Tensor, background=(1.0, 1.0, 1.0)) -> torch.Tensor:
+    """Premultiplied RGBA ``(H, W, 4)`` over an opaque background colour → RGB ``(H, W, 3)``."""
+    bg = torch.as_tensor(background, dtype=image.dtype, device=image.device)[:3]
+    return image[..., :3] + (1.0 - image[..., 3:4]) * bg

@@ -1,0 +1,236 @@
+"""The scene model: closed cubic Bézier paths with flat or gradient fills, back to front.
+
+Everything an optimiser tunes is a ``torch.Tensor`` (float32, one device); structure (how many
+segments, which fill kind, which layer) is plain Python. Coordinates are image pixels with the
+origin at the top-left corner of the top-left pixel, y down — the SVG user space of a
+``viewBox="0 0 width height"`` document.
+
+Conventions shared by the renderer, the SVG reader/writer and the vectorizer:
+
+* A path with ``S`` segments has ``points`` of shape ``(3*S, 2)``:
+  ``[P0, C0a, C0b, P1, C1a, C1b, …, P(S-1), C(S-1)a, C(S-1)b]``; segment ``i`` runs
+  ``P_i → P_(i+1)`` with controls ``C_ia, C_ib`` and the last one closes back to ``P0``
+  (the layout pydiffvg uses for closed paths with two control points per segment).
+* Colours are straight (not premultiplied) RGBA in ``[0, 1]``, as SVG's ``stop-color`` +
+  ``stop-opacity``. Gradient stops are interpolated in sRGB, spread is ``pad``.
+* Fill rule is non-zero.
+* ``Path.layer`` indexes ``Scene.layers`` (names); lower layers are drawn first and hold the
+  coarse shapes, so hiding the upper layers leaves a clean, coarser picture.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Union
+
+import torch
+
+Tensor = torch.Tensor
+
+
+def _t(value, device=None) -> Tensor:
+    return torch.as_tensor(value, dtype=torch.float32, device=device)
+
+
+@dataclass
+class FlatFill:
+    """One colour: ``color`` is ``(4,)`` straight RGBA."""
+
+    color: Tensor
+
+    kind = "flat"
+
+    def tensors(self) -> dict[str, Tensor]:
+        return {"color": self.color}
+
+
+@dataclass
+class LinearGradient:
+    """Colour varies along ``start → end`` (``(2,)`` each); ``offsets (N,)``, ``colors (N, 4)``."""
+
+    start: Tensor
+    end: Tensor
+    offsets: Tensor
+    colors: Tensor
+
+    kind = "linear"
+
+    def tensors(self) -> dict[str, Tensor]:
+        return {"start": self.start, "end": self.end, "offsets": self.offsets, "colors": self.colors}
+
+
+@dataclass
+class RadialGradient:
+    """Elliptical radial gradient, focus at the centre.
+
+    ``center (2,)``; ``radius (2,)`` holds the ellipse's semi-axes ``(rx, ry)`` before rotation;
+    ``angle ()`` rotates the ellipse by that many radians in SVG's ``rotate()`` sense (positive
+    turns the x axis towards the y axis: clockwise on screen).
+    ``t = ‖R(-angle)(p - center) / radius‖`` is the gradient parameter; ``offsets (N,)`` and
+    ``colors (N, 4)`` are the stops.
+    """
+
+    center: Tensor
+    radius: Tensor
+    angle: Tensor
+    offsets: Tensor
+    colors: Tensor
+
+    kind = "radial"
+
+    def tensors(self) -> dict[str, Tensor]:
+        return {
+            "center": self.center,
+            "radius": self.radius,
+            "angle": self.angle,
+            "offsets": self.offsets,
+            "colors": self.colors,
+        }
+
+
+Fill = Union[FlatFill, LinearGradient, RadialGradient]
+
+# Which optimiser group each fill tensor belongs to (they want different learning rates).
+PARAM_GROUP = {
+    "color": "colors",
+    "colors": "colors",
+    "offsets": "offsets",
+    "start": "geometry",
+    "end": "geometry",
+    "center": "geometry",
+    "radius": "geometry",
+    "angle": "geometry",
+}
+
+
+@dataclass
+class Path:
+    """A closed path of cubic Bézier segments with one fill."""
+
+    points: Tensor
+    fill: Fill
+    opacity: Tensor = field(default_factory=lambda: _t(1.0))
+    layer: int = 0
+    id: str | None = None
+
+    @property
+    def num_segments(self) -> int:
+        return int(self.points.shape[0]) // 3
+
+    def segments(self) -> Tensor:
+        """The cubics as ``(S, 4, 2)``: start, control, control, end."""
+        pts = self.points
+        nxt = torch.roll(pts[0::3], shifts=-1, dims=0)
+        return torch.stack([pts[0::3], pts[1::3], pts[2::3], nxt], dim=1)
+
+    def tensors(self) -> dict[str, Tensor]:
+        out = {"points": self.points, "opacity": self.opacity}
+        out.update({f"fill.{k}": v for k, v in self.fill.tensors().items()})
+        return out
+
+
+@dataclass
+class Scene:
+    """A canvas of ``width × height`` pixels and its paths, drawn back to front."""
+
+    width: int
+    height: int
+    paths: list[Path] = field(default_factory=list)
+    layers: list[str] = field(default_factory=lambda: ["Layer 1"])
+
+    @property
+    def device(self) -> torch.device:
+        return self.paths[0].points.device if self.paths else torch.device("cpu")
+
+    @property
+    def num_segments(self) -> int:
+        """Bézier segments in the whole scene: the "nodes" an editor sees."""
+        return sum(p.num_segments for p in self.paths)
+
+    def add(self, path: Path) -> Path:
+        self.paths.append(path)
+        return path
+
+    def named_tensors(self) -> Iterator[tuple[str, Tensor]]:
+        """``("paths.3.fill.colors", tensor)``-style pairs, for optimisers and checks."""
+        for i, path in enumerate(self.paths):
+            for name, tensor in path.tensors().items():
+                yield f"paths.{i}.{name}", tensor
+
+    def param_groups(self) -> dict[str, list[Tensor]]:
+        """Tensors grouped by kind: ``points``, ``colors``, ``offsets``, ``geometry``, ``opacity``."""
+        groups: dict[str, list[Tensor]] = {
+            "points": [], "colors": [], "offsets": [], "geometry": [], "opacity": []
+        }
+        for path in self.paths:
+            groups["points"].append(path.points)
+            groups["opacity"].append(path.opacity)
+            for name, tensor in path.fill.tensors().items():
+                groups[PARAM_GROUP[name]].append(tensor)
+        return groups
+
+    def requires_grad_(self, flag: bool = True) -> Scene:
+        for _, tensor in self.named_tensors():
+            tensor.requires_grad_(flag)
+        return self
+
+    def map_tensors(self, fn) -> Scene:
+        """A new scene whose every tensor is ``fn(tensor)`` (e.g. detach, clone, move)."""
+
+        def fill_copy(fill: Fill) -> Fill:
+            return type(fill)(**{k: fn(v) for k, v in fill.tensors().items()})
+
+        return Scene(
+            self.width,
+            self.height,
+            [
+                Path(fn(p.points), fill_copy(p.fill), fn(p.opacity), p.layer, p.id)
+                for p in self.paths
+            ],
+            list(self.layers),
+        )
+
+    def detached(self) -> Scene:
+        return self.map_tensors(lambda t: t.detach().clone())
+
+    def to(self, device: torch.device | str) -> Scene:
+        return self.map_tensors(lambda t: t.to(device))
+
+
+def flat(color, device=None) -> FlatFill:
+    return FlatFill(_t(color, device))
+
+
+def linear(start, end, offsets, colors, device=None) -> LinearGradient:
+    return LinearGradient(_t(start, device), _t(end, device), _t(offsets, device), _t(colors, device))
+
+
+def radial(center, radius, offsets, colors, angle=0.0, device=None) -> RadialGradient:
+    return RadialGradient(
+        _t(center, device), _t(radius, device), _t(angle, device), _t(offsets, device),
+        _t(colors, device),
+    )
+
+
+def path(points, fill: Fill, opacity: float = 1.0, layer: int = 0, id: str | None = None,
+         device=None) -> Path:
+    """Build a :class:`Path` from nested lists/arrays (``(3*S, 2)`` points)."""
+    return Path(_t(points, device), fill, _t(opacity, device), layer, id)
+
+
+def circle_points(cx: float, cy: float, r: float, segments: int = 4, device=None) -> Tensor:
+    """A circle as ``segments`` cubics (the usual 4·tan(θ/4)/3 handle length)."""
+    import math
+
+    theta = 2 * math.pi / segments
+    k = 4.0 / 3.0 * math.tan(theta / 4)
+    pts = []
+    for i in range(segments):
+        a0, a1 = i * theta, (i + 1) * theta
+        p0 = (cx + r * math.cos(a0), cy + r * math.sin(a0))
+        p1 = (cx + r * math.cos(a1), cy + r * math.sin(a1))
+        c0 = (p0[0] - k * r * math.sin(a0), p0[1] + k * r * math.cos(a0))
+        c1 = (p1[0] + k * r * math.sin(a1), p1[1] - k * r * math.cos(a1))
+        pts += [p0, c0, c1]
+    return _t(pts, device)

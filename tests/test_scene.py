@@ -1,0 +1,29 @@
+import torch
+
+from layervec_ext.core.scene import Scene, circle_points, flat, path, radial
+
+
+def test_circle_points_lie_on_the_circle():
+    pts = circle_points(10.0, 20.0, 5.0, segments=4)
+    anchors = pts[0::3]
+    assert anchors.shape == (4, 2)
+    assert torch.allclose(((anchors - torch.tensor([10.0, 20.0])) ** 2).sum(1).sqrt(), torch.full((4,), 5.0))
+
+
+def test_segments_close_the_path():
+    p = path(circle_points(0, 0, 1, segments=3), flat([1, 0, 0, 1]))
+    seg = p.segments()
+    assert seg.shape == (3, 4, 2)
+    assert torch.equal(seg[-1, 3], p.points[0])
+
+
+def test_scene_groups_and_copies():
+    s = Scene(32, 32, layers=["coarse", "detail"])
+    s.add(path(circle_points(8, 8, 4), flat([1, 0, 0, 1])))
+    s.add(path(circle_points(16, 16, 4, 6), radial([16, 16], [4, 2], [0, 1], [[1, 1, 1, 1], [0, 0, 0, 1]]), layer=1))
+    assert s.num_segments == 10
+    groups = s.param_groups()
+    assert len(groups["points"]) == 2 and len(groups["geometry"]) == 3  # center, radius, angle
+    copy = s.detached()
+    copy.paths[0].points += 1
+    assert not torch.equal(copy.paths[0].points, s.paths[0].points)
