@@ -198,6 +198,13 @@ class Scene:
         return self.map_tensors(lambda t: t.to(device))
 
 
+def stop_offsets(offsets: Tensor) -> Tensor:
+    """Offsets as SVG uses them: clamped to [0, 1] and made non-decreasing (SVG raises an offset
+    smaller than the previous one to it). Renderer and writer both go through this, so an optimiser
+    that pushes stops out of order still gets ``render(scene) == resvg(scene_to_svg(scene))``."""
+    return torch.cummax(offsets.clamp(0.0, 1.0), dim=-1).values
+
+
 def flat(color, device=None) -> FlatFill:
     return FlatFill(_t(color, device))
 
