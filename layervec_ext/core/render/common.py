@@ -1,0 +1,157 @@
+"""Pieces both PyTorch renderers share: draw order, flattening, paint (fills) and edge tests.
+
+They encode the SVG semantics the writer emits (``scene_to_svg``) so that ``render(scene)`` matches
+resvg drawing that SVG: layers in ascending order, paths in scene order within a layer; colours,
+opacity and stop offsets clamped like the writer clamps them; radial radius ``|r| ≥ MIN_RADIUS``;
+stops interpolated in straight sRGB then premultiplied; pad spread.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from layervec_ext.core.scene import FlatFill, LinearGradient, Path, RadialGradient, Scene, stop_offsets
+
+Tensor = torch.Tensor
+
+# Line segments per cubic: 16 is within 0.1 dB of 32 against resvg (DESIGN.md §4).
+DEFAULT_K = 16
+# The writer clamps |radius| to this (an SVG radial gradient of radius 0 is an error).
+MIN_RADIUS = 1e-3
+# Below this squared length a linear gradient is degenerate: SVG paints its last stop.
+_DEGENERATE2 = 1e-12
+# Paths whose own edge is an SVG no-op: t beyond the last stop (pad) for degenerate linear gradients.
+_PAST_END = 2.0
+
+
+def draw_order(scene: Scene) -> list[Path]:
+    """Paths back to front as the SVG writer emits them: by layer, then scene order."""
+    order = sorted(range(len(scene.paths)), key=lambda i: (scene.paths[i].layer, i))
+    return [scene.paths[i] for i in order]
+
+
+def bernstein(k: int, device=None, dtype=torch.float32) -> Tensor:
+    """``(k, 4)`` cubic Bernstein weights at ``t = 0, 1/k, …, (k-1)/k`` (the end point belongs to
+    the next segment)."""
+    t = torch.arange(k, device=device, dtype=dtype) / k
+    s = 1.0 - t
+    return torch.stack([s * s * s, 3 * s * s * t, 3 * s * t * t, t * t * t], dim=1)
+
+
+def flatten(path: Path, k: int = DEFAULT_K) -> Tensor:
+    """The closed polyline approximating ``path``: ``(S*k, 2)`` vertices; the edge from the last
+    vertex back to the first closes it."""
+    seg = path.segments()  # (S, 4, 2)
+    w = bernstein(k, seg.device, seg.dtype)  # (k, 4)
+    return torch.einsum("kj,sjd->skd", w, seg).reshape(-1, 2)
+
+
+def paint_params(path: Path) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
+    """The fill as one affine gradient: ``u = A (p - origin)``; ``t = ‖u‖`` when ``radial`` else
+    ``u_x + bias``; then stops ``offsets (N,)``, straight ``colors (N, 4)``.
+
+    Returns ``(A (2,2), origin (2,), radial (), bias (), offsets (N,), colors (N,4))``; the colours
+    already carry the path opacity in their alpha.
+    """
+    fill = path.fill
+    opacity = path.opacity.clamp(0.0, 1.0)
+    dev, dt = path.points.device, path.points.dtype
+    zero2 = torch.zeros(2, device=dev, dtype=dt)
+    if isinstance(fill, FlatFill):
+        a = torch.zeros(2, 2, device=dev, dtype=dt)
+        origin, radial, bias = zero2, torch.tensor(False, device=dev), torch.zeros((), device=dev, dtype=dt)
+        offsets = torch.zeros(1, device=dev, dtype=dt)
+        colors = fill.color.reshape(1, 4)
+    elif isinstance(fill, LinearGradient):
+        d = fill.end - fill.start
+        len2 = (d * d).sum()
+        degenerate = len2 < _DEGENERATE2
+        row = d / len2.clamp_min(_DEGENERATE2)
+        row = torch.where(degenerate, torch.zeros_like(row), row)
+        a = torch.stack([row, zero2])
+        origin, radial = fill.start, torch.tensor(False, device=dev)
+        bias = torch.where(degenerate, torch.full((), _PAST_END, device=dev, dtype=dt),
+                           torch.zeros((), device=dev, dtype=dt))
+        offsets, colors = stop_offsets(fill.offsets), fill.colors
+    elif isinstance(fill, RadialGradient):
+        r = fill.radius.abs().clamp_min(MIN_RADIUS)
+        c, s = torch.cos(fill.angle), torch.sin(fill.angle)
+        rot = torch.stack([torch.stack([c, s]), torch.stack([-s, c])])  # R(-angle)
+        a = rot / r[:, None]
+        origin, radial, bias = fill.center, torch.tensor(True, device=dev), torch.zeros((), device=dev, dtype=dt)
+        offsets, colors = stop_offsets(fill.offsets), fill.colors
+    else:  # pragma: no cover - the scene model has only these three
+        raise TypeError(f"unknown fill {type(fill).__name__}")
+    colors = colors.clamp(0.0, 1.0)
+    colors = torch.cat([colors[:, :3], colors[:, 3:4] * opacity], dim=1)
+    return a, origin, radial, bias, offsets, colors
+
+
+def gradient_t(p: Tensor, a: Tensor, origin: Tensor, radial: Tensor, bias: Tensor) -> Tensor:
+    """Gradient parameter at points ``p (..., 2)``; ``a (..., 2, 2)`` etc. broadcast against ``p``."""
+    q = p - origin
+    u = (a * q.unsqueeze(-2)).sum(-1)  # (..., 2) = A @ q
+    # the epsilon keeps d‖u‖/du finite at the centre (‖u‖ is off by 1e-6 there: invisible)
+    norm = torch.sqrt((u * u).sum(-1) + 1e-12)
+    return torch.where(radial, norm, u[..., 0] + bias)
+
+
+def shade(t: Tensor, offsets: Tensor, colors: Tensor) -> Tensor:
+    """Straight RGBA ``(..., 4)`` of piecewise-linear stops at ``t`` with pad spread.
+
+    ``offsets (..., N)`` must be non-decreasing (``stop_offsets``); equal offsets make a hard step.
+    Written as ``c0 + Σ (c_{i+1} - c_i)·clamp((t - o_i)/(o_{i+1} - o_i), 0, 1)`` so it is
+    differentiable in ``t``, every offset and every colour.
+    """
+    c0 = colors[..., 0, :]
+    if offsets.shape[-1] == 1:
+        return c0.expand(*t.shape, 4) if c0.dim() == 1 else c0
+    o0, o1 = offsets[..., :-1], offsets[..., 1:]
+    span = (o1 - o0).clamp_min(1e-6)
+    w = ((t.unsqueeze(-1) - o0) / span).clamp(0.0, 1.0)  # (..., N-1)
+    dc = colors[..., 1:, :] - colors[..., :-1, :]  # (..., N-1, 4)
+    return c0 + (w.unsqueeze(-1) * dc).sum(-2)
+
+
+@torch.no_grad()
+def winding_at(q: Tensor, a: Tensor, b: Tensor, valid: Tensor | None = None) -> Tensor:
+    """Non-zero-rule winding numbers of points ``q (..., Q, 2)`` for closed polylines whose edges
+    are ``a → b (..., E, 2)``: signed crossings of the ray from ``q`` towards -x. Half-open in y so
+    a vertex on the ray counts once. ``valid (..., E)`` masks padding edges."""
+    qx, qy = q[..., :, None, 0], q[..., :, None, 1]
+    ax, ay, bx, by = (v.unsqueeze(-2) for v in (a[..., 0], a[..., 1], b[..., 0], b[..., 1]))
+    up = (ay <= qy) & (qy < by)
+    down = (by <= qy) & (qy < ay)
+    dy = torch.where(by == ay, torch.ones_like(by), by - ay)
+    x_cross = ax + (qy - ay) * (bx - ax) / dy
+    left = x_cross < qx
+    contrib = (up & left).to(torch.int32) - (down & left).to(torch.int32)
+    if valid is not None:
+        contrib = contrib * valid.unsqueeze(-2).to(torch.int32)
+    return contrib.sum(-1)
+
+
+@torch.no_grad()
+def boundary_edges(a: Tensor, b: Tensor, valid: Tensor | None = None, eps: float = 0.02) -> Tensor:
+    """Which edges separate inside from outside (self-intersections leave edges with "inside" on
+    both sides: anti-aliasing against them would draw a seam). Tested at each edge's midpoint,
+    ``eps`` pixels to either side. Shapes ``(..., E, 2)`` → ``(..., E)`` bool."""
+    d = b - a
+    length = torch.sqrt((d * d).sum(-1, keepdim=True))
+    n = torch.stack([-d[..., 1], d[..., 0]], dim=-1) / length.clamp_min(1e-12) * eps
+    mid = 0.5 * (a + b)
+    q = torch.cat([mid + n, mid - n], dim=-2)
+    w = winding_at(q, a, b, valid)
+    e = a.shape[-2]
+    both_inside = (w[..., :e] != 0) & (w[..., e:] != 0)
+    return ~both_inside | (length.squeeze(-1) < 1e-9)
+
+
+def segment_distance2(p: Tensor, a: Tensor, b: Tensor) -> Tensor:
+    """Squared distance from points ``p`` to segments ``a → b`` (all broadcast, last dim 2)."""
+    d = b - a
+    q = p - a
+    len2 = (d * d).sum(-1)
+    t = ((q * d).sum(-1) / len2.clamp_min(1e-12)).clamp(0.0, 1.0)
+    r = q - t.unsqueeze(-1) * d
+    return (r * r).sum(-1)
