@@ -21,10 +21,7 @@ RENDERERS = ("torch", "reference", "diffvg")
 def render(scene: Scene, *, renderer: str = "torch") -> torch.Tensor:
     """Rasterise ``scene`` to premultiplied RGBA ``(H, W, 4)``."""
     if renderer == "torch":
-        try:  # the fast renderer is being written; until it lands the reference one stands in
-            from layervec_ext.core.render.raster import render_scene
-        except ImportError:
-            from layervec_ext.core.render.reference import render_scene
+        from layervec_ext.core.render.raster import render_scene
     elif renderer == "reference":
         from layervec_ext.core.render.reference import render_scene
     elif renderer == "diffvg":
