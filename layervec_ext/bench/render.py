@@ -1,0 +1,151 @@
+"""``python -m layervec_ext.bench render``: renderer speed as the optimiser sees it.
+
+One step = render + MSE loss against a target + backward + Adam update, on random scenes of
+N paths × 4 cubics with radial gradients (two stops), at each canvas size. Prints the median
+milliseconds per step and the peak memory as a markdown table; ``--json FILE`` writes the rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import statistics
+import sys
+import time
+
+import torch
+
+from layervec_ext.core.scene import Scene, circle_points, flat, linear, path, radial
+
+
+def random_scene(n_paths: int, size: int, seed: int = 0, fills: str = "radial", self_intersecting: bool = False,
+                 device: str | torch.device = "cpu") -> Scene:
+    """Blobs of 4 cubics (perturbed circles, radius 4–25 % of the canvas) with partly transparent
+    fills. ``fills``: ``radial``, or ``mixed`` (radial / linear / flat in turn). With
+    ``self_intersecting`` the control points are thrown far enough to make loops."""
+    g = torch.Generator().manual_seed(seed)
+
+    def rnd(*shape) -> torch.Tensor:
+        return torch.rand(*shape, generator=g)
+
+    scene = Scene(size, size)
+    for i in range(n_paths):
+        c = rnd(2) * size
+        r = float(0.04 + 0.21 * rnd(()) ) * size
+        jitter = 1.6 if self_intersecting else 0.35
+        pts = circle_points(float(c[0]), float(c[1]), r) + (rnd(12, 2) - 0.5) * r * jitter
+        colors = rnd(2, 4)
+        colors[:, 3] = 0.55 + 0.45 * colors[:, 3]
+        kind = "radial" if fills == "radial" else ("radial", "linear", "flat")[i % 3]
+        if kind == "radial":
+            fill = radial(c + (rnd(2) - 0.5) * r, (0.4 + rnd(2)) * r, sorted(rnd(2).tolist()), colors,
+                          angle=float(rnd(()) * math.pi))
+        elif kind == "linear":
+            d = (rnd(2) - 0.5) * 2 * r
+            fill = linear(c - d, c + d, sorted(rnd(2).tolist()), colors)
+        else:
+            fill = flat(colors[0])
+        scene.add(path(pts, fill, opacity=float(0.5 + 0.5 * rnd(()))))
+    return scene.to(device)
+
+
+def _adam_groups(scene: Scene) -> list[dict]:
+    """The vectorizer's learning rates (points 1.0, colours 0.01, …)."""
+    lr = {"points": 1.0, "colors": 0.01, "offsets": 0.01, "geometry": 0.5, "opacity": 0.01}
+    return [{"params": ts, "lr": lr[name]} for name, ts in scene.param_groups().items() if ts]
+
+
+def time_steps(scene: Scene, renderer: str, steps: int, warmup: int = 2) -> list[float]:
+    """Milliseconds of each of ``steps`` forward+backward+Adam steps."""
+    from layervec_ext.core.render import composite, render
+
+    scene.requires_grad_(True)
+    opt = torch.optim.Adam(_adam_groups(scene))
+    g = torch.Generator().manual_seed(1)
+    target = torch.rand(scene.height, scene.width, 3, generator=g).to(scene.device)
+    cuda = scene.device.type == "cuda"
+    times = []
+    for i in range(warmup + steps):
+        if cuda:
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        opt.zero_grad(set_to_none=True)
+        loss = ((composite(render(scene, renderer=renderer)) - target) ** 2).mean()
+        loss.backward()
+        opt.step()
+        if cuda:
+            torch.cuda.synchronize()
+        if i >= warmup:
+            times.append((time.perf_counter() - t0) * 1000.0)
+    return times
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def bench_one(size: int, n_paths: int, device: str, renderer: str, steps: int, threads: int) -> dict:
+    scene = random_scene(n_paths, size, seed=n_paths * 7 + size, device=device)
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    rss0 = _rss_mb()
+    times = time_steps(scene, renderer, steps)
+    if device == "cuda":
+        peak = torch.cuda.max_memory_allocated() / 2**20
+    else:  # ru_maxrss only grows: the delta is what this case added beyond earlier ones
+        peak = max(0.0, _rss_mb() - rss0)
+    return {"size": size, "paths": n_paths, "segments": 4 * n_paths, "fill": "radial", "device": device,
+            "threads": threads if device == "cpu" else None, "renderer": renderer, "steps": steps,
+            "ms_per_step": round(statistics.median(times), 2), "ms_min": round(min(times), 2),
+            "peak_mb": round(peak, 1), "peak_kind": "cuda_max_allocated" if device == "cuda" else "rss_delta"}
+
+
+def _ints(text: str) -> list[int]:
+    return [int(v) for v in text.split(",") if v.strip()]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m layervec_ext.bench render", description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", default="256,512", help="canvas sizes (square), comma-separated")
+    ap.add_argument("--paths", default="8,32,128", help="path counts, comma-separated")
+    ap.add_argument("--device", default="cpu", choices=("cpu", "cuda", "all"))
+    ap.add_argument("--threads", type=int, default=1, help="CPU threads (torch.set_num_threads)")
+    ap.add_argument("--renderer", default="torch", choices=("torch", "reference", "diffvg"))
+    ap.add_argument("--steps", type=int, default=10, help="timed steps per case (median reported)")
+    ap.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    args = ap.parse_args(argv)
+
+    # Idle OpenMP workers spinning on a shared machine cost more than they save (DESIGN.md §4).
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    torch.set_num_threads(max(1, args.threads))
+    devices = ["cpu", "cuda"] if args.device == "all" else [args.device]
+    if "cuda" in devices and not torch.cuda.is_available():
+        if args.device == "cuda":
+            print("error: CUDA is not available on this machine", file=sys.stderr)
+            return 2
+        devices.remove("cuda")
+    if args.renderer == "diffvg":
+        from layervec_ext.core.render.diffvg import require_pydiffvg
+        try:
+            require_pydiffvg()
+        except RuntimeError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+
+    rows = []
+    print("| device | threads | size | paths | ms/step (median) | min | peak MB |")
+    print("|---|---|---|---|---|---|---|")
+    for device in devices:
+        for size in _ints(args.sizes):
+            for n in _ints(args.paths):
+                row = bench_one(size, n, device, args.renderer, args.steps, args.threads)
+                rows.append(row)
+                print(f"| {device} | {row['threads'] or '-'} | {size} | {n} | {row['ms_per_step']:.1f} | "
+                      f"{row['ms_min']:.1f} | {row['peak_mb']:.0f} |", flush=True)
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump({"renderer": args.renderer, "torch": torch.__version__, "rows": rows}, fh, indent=1)
+    return 0
