@@ -23,7 +23,7 @@ from layervec_ext.core.scene import Scene, circle_points, flat, linear, path, ra
 
 def random_scene(n_paths: int, size: int, seed: int = 0, fills: str = "radial", self_intersecting: bool = False,
                  device: str | torch.device = "cpu") -> Scene:
-    """Blobs of 4 cubics (perturbed circles, radius 4–25 % of the canvas) with partly transparent
+    """Blobs of 4 cubics (perturbed circles, radius 3–18 % of the canvas) with partly transparent
     fills. ``fills``: ``radial``, or ``mixed`` (radial / linear / flat in turn). With
     ``self_intersecting`` the control points are thrown far enough to make loops."""
     g = torch.Generator().manual_seed(seed)
@@ -34,7 +34,7 @@ def random_scene(n_paths: int, size: int, seed: int = 0, fills: str = "radial", 
     scene = Scene(size, size)
     for i in range(n_paths):
         c = rnd(2) * size
-        r = float(0.04 + 0.21 * rnd(()) ) * size
+        r = float(0.03 + 0.15 * rnd(())) * size
         jitter = 1.6 if self_intersecting else 0.35
         pts = circle_points(float(c[0]), float(c[1]), r) + (rnd(12, 2) - 0.5) * r * jitter
         colors = rnd(2, 4)
@@ -63,7 +63,7 @@ def time_steps(scene: Scene, renderer: str, steps: int, warmup: int = 2) -> list
     from layervec_ext.core.render import composite, render
 
     scene.requires_grad_(True)
-    opt = torch.optim.Adam(_adam_groups(scene))
+    opt = torch.optim.Adam(_adam_groups(scene), foreach=True)
     g = torch.Generator().manual_seed(1)
     target = torch.rand(scene.height, scene.width, 3, generator=g).to(scene.device)
     cuda = scene.device.type == "cuda"

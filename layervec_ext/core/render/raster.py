@@ -25,9 +25,7 @@ from layervec_ext.core.render.common import (
     bernstein,
     boundary_edges,
     draw_order,
-    gradient_t,
     segment_distance2,
-    shade,
     stacked_paint,
 )
 from layervec_ext.core.scene import Path, Scene
@@ -113,7 +111,7 @@ def build_structure(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int, wid
                     ) -> Structure:
     """Fragments of every path (see the module docstring)."""
     dev = verts.device
-    a, b = verts, verts[nxt]
+    a, b = verts, verts.index_select(0, nxt)
 
     # Edges that separate inside from outside (not those between two overlapping loops).
     pa, valid, slot = _padded(a, owner, n_paths, 0.0)
@@ -130,22 +128,23 @@ def build_structure(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int, wid
     sizes = (y1 - y0) * stride
     offset = torch.cumsum(sizes, 0) - sizes
     total = int(sizes.sum())
+    base = offset - y0 * stride - x0  # key of pixel (x, y) in path p's box: base[p] + y*stride[p] + x
 
-    inside = _inside_buffer(a, b, owner, x0, x1, y0, y1, stride, offset, total)
-    band_dist, band_edge = _band_buffers(a, b, keep, owner, (x0, x1, y0, y1), stride, offset, total, (width, height))
+    inside = _inside_buffer(a, b, owner, x0, x1, y0, y1, stride, base, total)
+    band_dist, band_edge = _band_buffers(a, b, keep, owner, (x0, x1, y0, y1), stride, base, total, (width, height))
     band = band_dist < 0.25
 
     key = torch.nonzero(inside | band).squeeze(1)
     path = torch.searchsorted(offset + sizes, key, right=True)
-    local = key - offset[path]
-    row, col = local // stride[path], local % stride[path]
-    pixel = (y0[path] + row) * width + x0[path] + col
+    local = key - offset.index_select(0, path)  # row * stride + col within the box
+    pstride = stride.index_select(0, path)
+    pixel = (local // pstride + y0.index_select(0, path)) * width + local % pstride + x0.index_select(0, path)
     order = torch.sort(pixel, stable=True).indices
-    key, path, pixel = key[order], path[order], pixel[order]
+    key, path, pixel = key.index_select(0, order), path.index_select(0, order), pixel.index_select(0, order)
 
     s = Structure()
-    s.pixel, s.path, s.inside = pixel, path, inside[key]
-    is_band = band[key]
+    s.pixel, s.path, s.inside = pixel, path, inside.index_select(0, key)
+    is_band = band.index_select(0, key)
     s.band = torch.nonzero(is_band).squeeze(1)
     s.band_edge = band_edge[key[s.band]]
     _, counts = torch.unique_consecutive(pixel, return_counts=True)
@@ -153,27 +152,27 @@ def build_structure(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int, wid
     return s
 
 
-def _inside_buffer(a, b, owner, x0, x1, y0, y1, stride, offset, total) -> Tensor:
+def _inside_buffer(a, b, owner, x0, x1, y0, y1, stride, base, total) -> Tensor:
     """Non-zero winding of every box pixel: each edge crossing a row centre adds ±1 at the first
     pixel right of the crossing; a prefix sum along the (concatenated) rows gives the winding of
     the ray towards -x. Rows sum to zero (closed outlines; the extra column takes crossings right
     of the box), so one cumsum over all boxes is exact."""
     ymin, ymax = torch.minimum(a[:, 1], b[:, 1]), torch.maximum(a[:, 1], b[:, 1])
-    p_y0, p_y1 = y0[owner], y1[owner]
+    p_y0, p_y1 = y0.index_select(0, owner), y1.index_select(0, owner)
     r0 = torch.ceil(ymin.clamp(-2.0, 1e9) - 0.5).clamp(min=p_y0.to(ymin.dtype)).long()
     r1 = torch.ceil(ymax.clamp(-2.0, 1e9) - 0.5).long()
     r1 = torch.minimum(r1, p_y1)
     edge, rank = _expand((r1 - r0).clamp_min(0))
-    row = r0[edge] + rank
-    ea, eb = a[edge], b[edge]
+    row = r0.index_select(0, edge) + rank
+    ea, eb = a.index_select(0, edge), b.index_select(0, edge)
     yc = row.to(a.dtype) + 0.5
     xc = ea[:, 0] + (yc - ea[:, 1]) * (eb[:, 0] - ea[:, 0]) / (eb[:, 1] - ea[:, 1])
-    p = owner[edge]
-    col = torch.ceil(xc.clamp(-2.0, 1e9) - 0.5).long().clamp(min=x0[p])
-    col = torch.minimum(col, x1[p])
+    p = owner.index_select(0, edge)
+    col = torch.ceil(xc.clamp(-2.0, 1e9) - 0.5).long().clamp(min=x0.index_select(0, p))
+    col = torch.minimum(col, x1.index_select(0, p))
     direction = torch.where(eb[:, 1] > ea[:, 1], 1, -1).to(torch.int32)
     buf = torch.zeros(total, dtype=torch.int32, device=a.device)
-    buf.index_add_(0, offset[p] + (row - y0[p]) * stride[p] + (col - x0[p]), direction)
+    buf.index_add_(0, base.index_select(0, p) + row * stride.index_select(0, p) + col, direction)
     return torch.cumsum(buf, 0, dtype=torch.int32) != 0
 
 
@@ -194,12 +193,12 @@ def _clip(a: Tensor, b: Tensor, lo: tuple[float, float], hi: tuple[float, float]
     return t0, t1
 
 
-def _band_buffers(a, b, keep, owner, box, stride, offset, total, size) -> tuple[Tensor, Tensor]:
+def _band_buffers(a, b, keep, owner, box, stride, base, total, size) -> tuple[Tensor, Tensor]:
     """Squared distance from each box pixel centre to its nearest boundary edge (inf when none is
     within the band's reach) and that edge's index."""
     dev = a.device
     edges = torch.nonzero(keep).squeeze(1)
-    ea, eb = a[edges], b[edges]
+    ea, eb = a.index_select(0, edges), b.index_select(0, edges)
     x0, x1, y0, y1 = box
     t0, t1 = _clip(ea, eb, (-1.0, -1.0), (size[0] + 1.0, size[1] + 1.0))
     d = eb - ea
@@ -207,30 +206,31 @@ def _band_buffers(a, b, keep, owner, box, stride, offset, total, size) -> tuple[
     length = torch.sqrt(((cb - ca) ** 2).sum(1))
     pieces = torch.where(t1 >= t0, torch.ceil(length / PIECE).clamp(1, 1e6).long(), torch.zeros_like(t0).long())
     item, rank = _expand(pieces)
-    n = pieces[item].to(a.dtype)
-    pa = ca[item] + (rank.to(a.dtype) / n)[:, None] * (cb[item] - ca[item])
-    pb = ca[item] + ((rank + 1).to(a.dtype) / n)[:, None] * (cb[item] - ca[item])
-    edge = edges[item]
-    p = owner[edge]
+    n = pieces.index_select(0, item).to(a.dtype)
+    ia, step = ca.index_select(0, item), (cb - ca).index_select(0, item)
+    pa = ia + (rank.to(a.dtype) / n)[:, None] * step
+    pb = ia + ((rank + 1).to(a.dtype) / n)[:, None] * step
+    edge = edges.index_select(0, item)
+    p = owner.index_select(0, edge)
     # pixels whose centre lies within 0.5 px of the piece's bounding box
     bx0, bx1 = _boxes(torch.minimum(pa[:, 0], pb[:, 0]) - 1.0, torch.maximum(pa[:, 0], pb[:, 0]) + 1.0, 1 << 30)
     by0, by1 = _boxes(torch.minimum(pa[:, 1], pb[:, 1]) - 1.0, torch.maximum(pa[:, 1], pb[:, 1]) + 1.0, 1 << 30)
-    bx0, bx1 = torch.maximum(bx0, x0[p]), torch.minimum(bx1, x1[p])
-    by0, by1 = torch.maximum(by0, y0[p]), torch.minimum(by1, y1[p])
+    bx0, bx1 = torch.maximum(bx0, x0.index_select(0, p)), torch.minimum(bx1, x1.index_select(0, p))
+    by0, by1 = torch.maximum(by0, y0.index_select(0, p)), torch.minimum(by1, y1.index_select(0, p))
     bw, bh = (bx1 - bx0).clamp_min(0), (by1 - by0).clamp_min(0)
     piece, rank = _expand(bw * bh)
-    w = bw[piece]
-    px, py = bx0[piece] + rank % w.clamp_min(1), by0[piece] + rank // w.clamp_min(1)
+    w = bw.index_select(0, piece)
+    px, py = bx0.index_select(0, piece) + rank % w.clamp_min(1), by0.index_select(0, piece) + rank // w.clamp_min(1)
     centre = torch.stack([px, py], 1).to(a.dtype) + 0.5
-    e = edge[piece]
-    d2 = segment_distance2(centre, a[e], b[e])
+    e = edge.index_select(0, piece)
+    d2 = segment_distance2(centre, a.index_select(0, e), b.index_select(0, e))
     near = torch.nonzero(d2 < 0.25).squeeze(1)
-    d2, e, px, py = d2[near], e[near], px[near], py[near]
-    q = owner[e]
-    key = offset[q] + (py - y0[q]) * stride[q] + (px - x0[q])
+    d2, e, px, py = (v.index_select(0, near) for v in (d2, e, px, py))
+    q = owner.index_select(0, e)
+    key = base.index_select(0, q) + py * stride.index_select(0, q) + px
     best = torch.full((total,), float("inf"), device=dev, dtype=a.dtype)
     best.scatter_reduce_(0, key, d2, "amin")
-    win = d2 == best[key]
+    win = d2 == best.index_select(0, key)
     nearest = torch.full((total,), -1, dtype=torch.long, device=dev)
     nearest[key[win]] = e[win]
     return best, nearest
@@ -247,29 +247,65 @@ def render_scene(scene: Scene, k: int = DEFAULT_K) -> Tensor:
     return shade_fragments(s, paths, verts, nxt, w, h)
 
 
+def paint_table(paths: list[Path]) -> tuple[Tensor, Tensor, int]:
+    """Per path one column of everything the colour of a fragment needs, so each fragment gathers
+    its column once: ``u = M p + m`` (6 rows), ``c0`` (4), and per stop interval ``o_i``,
+    ``1/span_i``, ``Δc_i`` (6 each). Channel-first ``(D, P)``: the gathered ``(D, F)`` splits into
+    contiguous rows. Also returns the radial flags and the number of stops."""
+    a, origin, radial, bias, offsets, colors = stacked_paint(paths)
+    m = -(a * origin[:, None, :]).sum(-1)
+    m = torch.stack([m[:, 0] + bias, m[:, 1]], 1)
+    cols = [a.reshape(-1, 4), m, colors[:, 0]]
+    n = offsets.shape[1]
+    if n > 1:
+        o0 = offsets[:, :-1]
+        inv = 1.0 / (offsets[:, 1:] - o0).clamp_min(1e-6)
+        dc = (colors[:, 1:] - colors[:, :-1]).reshape(-1, 4 * (n - 1))
+        cols += [o0, inv, dc]
+    return torch.cat(cols, 1).t().contiguous(), radial, n
+
+
 def shade_fragments(s: Structure, paths: list[Path], verts: Tensor, nxt: Tensor, width: int, height: int
                     ) -> Tensor:
-    """The differentiable stage: coverage, colour and compositing of the fragments."""
-    dt = verts.dtype
-    centre = torch.stack([s.pixel % width, s.pixel // width], 1).to(dt) + 0.5
+    """The differentiable stage: coverage, colour and compositing of the fragments. Per-fragment
+    values live channel-first ``(C, F)``, gathered with ``index_select`` and taken apart with
+    ``split`` into contiguous rows (slicing would allocate a full-size zero gradient per slice;
+    strided columns make every elementwise op and the split's backward several times slower)."""
+    dt, dev = verts.dtype, verts.device
+    px = (s.pixel % width).to(dt) + 0.5
+    py = (s.pixel // width).to(dt) + 0.5
 
     # coverage: 1 inside, clamp(0.5 ± distance to the nearest boundary edge) in the band
-    bc = centre[s.band]
-    d = torch.sqrt(segment_distance2(bc, verts[s.band_edge], verts[nxt[s.band_edge]]) + 1e-12)
-    sd = torch.where(s.inside[s.band], d, -d)
-    cov = torch.ones(centre.shape[0], device=verts.device, dtype=dt).scatter(0, s.band, (0.5 + sd).clamp(0, 1))
+    bc = torch.stack([px.index_select(0, s.band), py.index_select(0, s.band)], 1)
+    ea, eb = verts.index_select(0, s.band_edge), verts.index_select(0, nxt.index_select(0, s.band_edge))
+    d = torch.sqrt(segment_distance2(bc, ea, eb) + 1e-12)
+    sd = torch.where(s.inside.index_select(0, s.band), d, -d)
+    cov = torch.ones(px.shape[0], device=dev, dtype=dt).scatter(0, s.band, (0.5 + sd).clamp(0, 1))
 
-    # colour: every fill is an affine gradient (flat = one stop)
-    a, origin, radial, bias, offsets, colors = stacked_paint(paths)
-    i = s.path
-    t = gradient_t(centre, a[i], origin[i], radial[i], bias[i])
-    rgba = shade(t, offsets[i], colors[i])
-    alpha = rgba[:, 3] * cov
+    # colour: every fill is an affine gradient (flat = one stop at t = 0)
+    table, radial, n = paint_table(paths)
+    rows = table.index_select(1, s.path).split([1] * 6 + [4] + [n - 1, n - 1, 4 * (n - 1)] * (n > 1), dim=0)
+    m00, m01, m10, m11, m0, m1 = (r.squeeze(0) for r in rows[:6])
+    u0 = torch.addcmul(torch.addcmul(m0, m00, px), m01, py)
+    if bool(radial.any()):
+        u1 = torch.addcmul(torch.addcmul(m1, m10, px), m11, py)
+        t = torch.sqrt(torch.addcmul(u0 * u0, u1, u1) + 1e-12)
+        if not bool(radial.all()):
+            t = torch.where(radial.index_select(0, s.path), t, u0)
+    else:
+        t = u0
+    rgba = rows[6]  # (4, F)
+    if n > 1:
+        o0, inv, dc = rows[7:]
+        w = ((t - o0) * inv).clamp(0.0, 1.0)  # (n-1, F)
+        for i in range(n - 1):
+            rgba = torch.addcmul(rgba, w[i:i + 1], dc[4 * i:4 * i + 4])
+    rgb, alpha = rgba.split([3, 1], dim=0)
+    alpha = alpha.squeeze(0) * cov
 
     # back to front: transmittance of the fragments in front of each one, same pixel
-    log_clear = torch.log1p(-(alpha * _OPAQUE)).double()
-    acc = torch.cumsum(log_clear, 0)
-    trans = torch.exp(acc[s.last] - acc).to(dt)
-    contrib = torch.cat([rgba[:, :3] * alpha[:, None], alpha[:, None]], 1) * trans[:, None]
-    image = torch.zeros(height * width, 4, device=verts.device, dtype=dt).index_add(0, s.pixel, contrib)
-    return image.reshape(height, width, 4)
+    acc = torch.cumsum(torch.log1p(alpha * -_OPAQUE).double(), 0)
+    weight = alpha * torch.exp(acc.index_select(0, s.last) - acc).to(dt)
+    contrib = torch.cat([rgb * weight, weight[None]], 0)
+    image = torch.zeros(4, height * width, device=dev, dtype=dt).index_add(1, s.pixel, contrib)
+    return image.t().reshape(height, width, 4)
