@@ -23,7 +23,6 @@ import torch
 from layervec_ext.core.render.common import (
     DEFAULT_K,
     bernstein,
-    boundary_edges,
     draw_order,
     segment_distance2,
     stacked_paint,
@@ -68,19 +67,6 @@ def flatten_all(paths: list[Path], k: int) -> tuple[Tensor, Tensor, Tensor]:
     return verts, nxt, owner
 
 
-def _padded(values: Tensor, owner: Tensor, n_paths: int, fill: float) -> tuple[Tensor, Tensor, Tensor]:
-    """Per-edge rows regrouped as ``(P, Emax, …)`` with a validity mask and each row's slot."""
-    counts = torch.bincount(owner, minlength=n_paths)
-    start = torch.cumsum(counts, 0) - counts
-    slot = torch.arange(owner.shape[0], device=owner.device) - start[owner]
-    emax = int(counts.max())
-    out = torch.full((n_paths, emax, *values.shape[1:]), fill, device=values.device, dtype=values.dtype)
-    out[owner, slot] = values
-    valid = torch.zeros(n_paths, emax, dtype=torch.bool, device=values.device)
-    valid[owner, slot] = True
-    return out, valid, slot
-
-
 def _boxes(lo: Tensor, hi: Tensor, limit: int) -> tuple[Tensor, Tensor]:
     """Integer pixel ranges ``[start, end)`` from float bounds, clamped to ``[0, limit]``."""
     start = torch.floor(lo.clamp(-1.0, limit + 1.0)).long().clamp(0, limit)
@@ -113,11 +99,6 @@ def build_structure(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int, wid
     dev = verts.device
     a, b = verts, verts.index_select(0, nxt)
 
-    # Edges that separate inside from outside (not those between two overlapping loops).
-    pa, valid, slot = _padded(a, owner, n_paths, 0.0)
-    pb, _, _ = _padded(b, owner, n_paths, 0.0)
-    keep = boundary_edges(pa, pb, valid)[owner, slot]
-
     # Per path: pixel box = vertex bounds ± 1 px, clipped; buffers hold one extra column per row.
     big = torch.finfo(verts.dtype).max
     lo = torch.full((n_paths, 2), big, device=dev).scatter_reduce(0, owner[:, None].expand(-1, 2), a, "amin")
@@ -131,6 +112,7 @@ def build_structure(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int, wid
     base = offset - y0 * stride - x0  # key of pixel (x, y) in path p's box: base[p] + y*stride[p] + x
 
     inside = _inside_buffer(a, b, owner, x0, x1, y0, y1, stride, base, total)
+    keep = _boundary_edges(a, b, owner, inside, (x0, x1, y0, y1), stride, base)
     band_dist, band_edge = _band_buffers(a, b, keep, owner, (x0, x1, y0, y1), stride, base, total, (width, height))
     band = band_dist < 0.25
 
@@ -174,6 +156,29 @@ def _inside_buffer(a, b, owner, x0, x1, y0, y1, stride, base, total) -> Tensor:
     buf = torch.zeros(total, dtype=torch.int32, device=a.device)
     buf.index_add_(0, base.index_select(0, p) + row * stride.index_select(0, p) + col, direction)
     return torch.cumsum(buf, 0, dtype=torch.int32) != 0
+
+
+def _boundary_edges(a, b, owner, inside, box, stride, base) -> Tensor:
+    """Edges that separate inside from outside: self-intersections leave edges with "inside" on
+    both sides, and anti-aliasing against them would draw a seam. Looked up in the winding buffer
+    at the pixels one pixel to either side of each edge's midpoint (the exact test,
+    ``common.boundary_edges``, costs paths × edges²); off-box or off-canvas counts as outside."""
+    x0, x1, y0, y1 = box
+    d = b - a
+    length = torch.sqrt((d * d).sum(1, keepdim=True))
+    n = torch.stack([-d[:, 1], d[:, 0]], 1) / length.clamp_min(1e-12)
+    mid = 0.5 * (a + b)
+    both = torch.ones(a.shape[0], dtype=torch.bool, device=a.device)
+    for q in (mid + n, mid - n):
+        x = torch.floor(q[:, 0].clamp(-2.0, 1e9)).long()
+        y = torch.floor(q[:, 1].clamp(-2.0, 1e9)).long()
+        ok = (x >= x0.index_select(0, owner)) & (x < x1.index_select(0, owner))
+        ok &= (y >= y0.index_select(0, owner)) & (y < y1.index_select(0, owner))
+        key = base.index_select(0, owner) + y * stride.index_select(0, owner) + x
+        key = torch.where(ok, key, torch.zeros_like(key))
+        hit = inside.index_select(0, key) if inside.numel() else torch.zeros_like(ok)
+        both &= ok & hit
+    return ~both | (length.squeeze(1) < 1e-9)
 
 
 def _clip(a: Tensor, b: Tensor, lo: tuple[float, float], hi: tuple[float, float]) -> tuple[Tensor, Tensor]:
