@@ -101,8 +101,8 @@ def build_structure(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int, wid
 
     # Per path: pixel box = vertex bounds ± 1 px, clipped; buffers hold one extra column per row.
     big = torch.finfo(verts.dtype).max
-    lo = torch.full((n_paths, 2), big, device=dev).scatter_reduce(0, owner[:, None].expand(-1, 2), a, "amin")
-    hi = torch.full((n_paths, 2), -big, device=dev).scatter_reduce(0, owner[:, None].expand(-1, 2), a, "amax")
+    lo = torch.full((n_paths, 2), big, device=dev, dtype=verts.dtype).scatter_reduce(0, owner[:, None].expand(-1, 2), a, "amin")
+    hi = torch.full((n_paths, 2), -big, device=dev, dtype=verts.dtype).scatter_reduce(0, owner[:, None].expand(-1, 2), a, "amax")
     x0, x1 = _boxes(lo[:, 0] - 1.0, hi[:, 0] + 1.0, width)
     y0, y1 = _boxes(lo[:, 1] - 1.0, hi[:, 1] + 1.0, height)
     stride = x1 - x0 + 1
