@@ -20,6 +20,9 @@ DEFAULT_K = 16
 MIN_RADIUS = 1e-3
 # Below this squared length a linear gradient is degenerate: SVG paints its last stop.
 _DEGENERATE2 = 1e-12
+# Paths of smaller area (px²) are skipped: signed-distance anti-aliasing would draw a collapsed path
+# as a half-transparent line or dot, while SVG renderers draw nothing.
+MIN_AREA = 1e-2
 # Paths whose own edge is an SVG no-op: t beyond the last stop (pad) for degenerate linear gradients.
 _PAST_END = 2.0
 
@@ -44,6 +47,15 @@ def flatten(path: Path, k: int = DEFAULT_K) -> Tensor:
     seg = path.segments()  # (S, 4, 2)
     w = bernstein(k, seg.device, seg.dtype)  # (k, 4)
     return torch.einsum("kj,sjd->skd", w, seg).reshape(-1, 2)
+
+
+@torch.no_grad()
+def polygon_area(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int) -> Tensor:
+    """Signed shoelace area of each closed polyline: ``verts (E, 2)``, ``nxt (E,)`` the other end of
+    each edge, ``owner (E,)`` the path of each edge."""
+    b = verts.index_select(0, nxt)
+    cross = verts[:, 0] * b[:, 1] - b[:, 0] * verts[:, 1]
+    return 0.5 * torch.zeros(n_paths, device=verts.device, dtype=verts.dtype).index_add(0, owner, cross)
 
 
 def paint_params(path: Path) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:

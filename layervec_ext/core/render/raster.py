@@ -22,8 +22,10 @@ import torch
 
 from layervec_ext.core.render.common import (
     DEFAULT_K,
+    MIN_AREA,
     bernstein,
     draw_order,
+    polygon_area,
     segment_distance2,
     stacked_paint,
 )
@@ -101,9 +103,11 @@ def build_structure(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int, wid
 
     # Per path: pixel box = vertex bounds ± 1 px, clipped; buffers hold one extra column per row.
     big = torch.finfo(verts.dtype).max
-    lo = torch.full((n_paths, 2), big, device=dev, dtype=verts.dtype).scatter_reduce(0, owner[:, None].expand(-1, 2), a, "amin")
-    hi = torch.full((n_paths, 2), -big, device=dev, dtype=verts.dtype).scatter_reduce(0, owner[:, None].expand(-1, 2), a, "amax")
+    by_path = owner[:, None].expand(-1, 2)
+    lo = torch.full((n_paths, 2), big, device=dev, dtype=verts.dtype).scatter_reduce(0, by_path, a, "amin")
+    hi = torch.full((n_paths, 2), -big, device=dev, dtype=verts.dtype).scatter_reduce(0, by_path, a, "amax")
     x0, x1 = _boxes(lo[:, 0] - 1.0, hi[:, 0] + 1.0, width)
+    x1 = torch.where(polygon_area(verts, nxt, owner, n_paths).abs() < MIN_AREA, x0, x1)  # collapsed: no box
     y0, y1 = _boxes(lo[:, 1] - 1.0, hi[:, 1] + 1.0, height)
     stride = x1 - x0 + 1
     sizes = (y1 - y0) * stride

@@ -12,11 +12,13 @@ import torch
 
 from layervec_ext.core.render.common import (
     DEFAULT_K,
+    MIN_AREA,
     boundary_edges,
     draw_order,
     flatten,
     gradient_t,
     paint_params,
+    polygon_area,
     segment_distance2,
     shade,
     winding_at,
@@ -68,7 +70,12 @@ def render_scene(scene: Scene, k: int = DEFAULT_K) -> Tensor:
     p = pixel_centres(w, h, scene.device)
     image = torch.zeros(h * w, 4, device=scene.device)
     for path in draw_order(scene):
-        cov = coverage(p, flatten(path, k))
+        poly = flatten(path, k)
+        m = poly.shape[0]
+        nxt = (torch.arange(m, device=poly.device) + 1) % m
+        if abs(float(polygon_area(poly.detach(), nxt, torch.zeros_like(nxt), 1))) < MIN_AREA:
+            continue  # collapsed: SVG draws nothing
+        cov = coverage(p, poly)
         a, origin, radial, bias, offsets, colors = paint_params(path)
         rgba = shade(gradient_t(p, a, origin, radial, bias), offsets, colors)
         alpha = rgba[:, 3] * cov
