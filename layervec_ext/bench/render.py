@@ -92,6 +92,10 @@ def _rss_mb() -> float:
 
 def bench_one(size: int, n_paths: int, device: str, renderer: str, steps: int, threads: int) -> dict:
     scene = random_scene(n_paths, size, seed=n_paths * 7 + size, device=device)
+    if renderer == "diffvg":  # diffvg's radial gradients are axis-aligned
+        for p in scene.paths:
+            if p.fill.kind == "radial":
+                p.fill.angle = torch.zeros((), device=device)
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
     rss0 = _rss_mb()
