@@ -16,9 +16,13 @@ import statistics
 import sys
 import time
 
-import torch
+# Idle OpenMP workers spinning on a shared machine cost more than they save (DESIGN.md §4); OpenMP
+# reads this once, when torch loads, so it must be set before the import.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from layervec_ext.core.scene import Scene, circle_points, flat, linear, path, radial
+import torch  # noqa: E402
+
+from layervec_ext.core.scene import Scene, circle_points, flat, linear, path, radial  # noqa: E402
 
 
 def random_scene(n_paths: int, size: int, seed: int = 0, fills: str = "radial", self_intersecting: bool = False,
@@ -35,7 +39,7 @@ def random_scene(n_paths: int, size: int, seed: int = 0, fills: str = "radial", 
     for i in range(n_paths):
         c = rnd(2) * size
         r = float(0.03 + 0.15 * rnd(())) * size
-        jitter = 1.6 if self_intersecting else 0.35
+        jitter = 3.0 if self_intersecting else 0.35
         pts = circle_points(float(c[0]), float(c[1]), r) + (rnd(12, 2) - 0.5) * r * jitter
         colors = rnd(2, 4)
         colors[:, 3] = 0.55 + 0.45 * colors[:, 3]
@@ -125,8 +129,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     args = ap.parse_args(argv)
 
-    # Idle OpenMP workers spinning on a shared machine cost more than they save (DESIGN.md §4).
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     torch.set_num_threads(max(1, args.threads))
     devices = ["cpu", "cuda"] if args.device == "all" else [args.device]
     if "cuda" in devices and not torch.cuda.is_available():
@@ -142,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
 
+    time_steps(random_scene(4, 64), args.renderer, 1, warmup=1)  # load kernels before measuring memory
     rows = []
     print("| device | threads | size | paths | ms/step (median) | min | peak MB |")
     print("|---|---|---|---|---|---|---|")
