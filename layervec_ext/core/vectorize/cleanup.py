@@ -1,0 +1,39 @@
+"""Clean-up after optimisation: drop paths that add nothing, degenerate ones, and tidy the fills."""
+
+from __future__ import annotations
+
+import torch
+
+from layervec_ext.core.render import render
+from layervec_ext.core.scene import Scene
+from layervec_ext.core.vectorize.losses import pixel_loss
+from layervec_ext.core.vectorize.optimize import project
+
+
+def _area(points: torch.Tensor) -> float:
+    """Shoelace area of the control polygon: a path with ~zero area draws nothing."""
+    x, y = points[:, 0], points[:, 1]
+    return float(0.5 * torch.abs(torch.sum(x * torch.roll(y, -1) - torch.roll(x, -1) * y)))
+
+
+@torch.no_grad()
+def drop_useless(scene: Scene, target: torch.Tensor, keep: set[int] = frozenset(),
+                 min_gain: float = 2e-6) -> list[int]:
+    """Leave-one-out importance: remove paths whose removal raises the loss by less than
+    ``min_gain`` (mean squared error units ≈ ½ px of full error on a 256² image), or that are
+    degenerate. Returns the indices kept (``keep`` always stays)."""
+    project(scene)
+    base = float(pixel_loss(render(scene), target))
+    kept = list(range(len(scene.paths)))
+    for i in reversed(range(len(scene.paths))):
+        if i in keep:
+            continue
+        if _area(scene.paths[i].points) < 0.5:
+            kept.remove(i)
+            continue
+        trial = [scene.paths[j] for j in kept if j != i]
+        loss = float(pixel_loss(render(Scene(scene.width, scene.height, trial, scene.layers)), target))
+        if loss - base < min_gain:
+            kept.remove(i)
+            base = loss
+    return kept

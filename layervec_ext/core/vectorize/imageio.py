@@ -1,0 +1,86 @@
+"""Decoding any bitmap an artist drops in into one shape: ``(H, W, 4)`` uint8 straight RGBA.
+
+Pillow does the decoding; this module only normalises modes (grey, palette, 16-bit, CMYK, alpha)
+and turns every failure into an :class:`ImageError` with a one-line message, so the CLI and the
+Inkscape side can show it without a traceback.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+# Above this many pixels Pillow's decompression-bomb guard trips; 100 MP is far beyond any bitmap
+# one would vectorize yet small enough to decode without exhausting memory.
+MAX_PIXELS = 100_000_000
+FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")
+
+
+class ImageError(ValueError):
+    """The input is not a bitmap we can read; ``str(err)`` is one line meant for the user."""
+
+
+def _open(src: str | Path | bytes):
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    if isinstance(src, (bytes, bytearray, memoryview)):
+        return Image.open(io.BytesIO(bytes(src)), formats=FORMATS), "input"
+    path = Path(src)
+    if not path.exists():
+        raise ImageError(f"{path}: no such file")
+    if path.is_dir():
+        raise ImageError(f"{path}: is a directory, not an image")
+    return Image.open(path, formats=FORMATS), str(path)
+
+
+def _to_rgba(img) -> np.ndarray:
+    """Any Pillow mode → straight RGBA uint8; 16-bit and float greys are scaled, not clipped."""
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        arr = np.asarray(img, dtype=np.float64)
+        top = 65535.0 if img.mode.startswith("I;16") or arr.max() > 255 else 255.0
+        grey = np.clip(np.round(arr / top * 255.0), 0, 255).astype(np.uint8)
+        return np.dstack([grey, grey, grey, np.full_like(grey, 255)])
+    if img.mode == "P" and "transparency" in img.info:
+        img = img.convert("RGBA")
+    return np.asarray(img.convert("RGBA"), dtype=np.uint8).copy()
+
+
+def load_image(src: str | Path | bytes) -> np.ndarray:
+    """Read PNG/JPEG/WebP/GIF/BMP/TIFF (file path or bytes) as ``(H, W, 4)`` uint8 straight RGBA.
+
+    Raises :class:`ImageError` for missing, corrupt, unsupported or oversized (decompression bomb)
+    input. Multi-frame files (GIF, TIFF) give their first frame.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img, name = _open(src)
+            with img:
+                w, h = img.size
+                if w * h > MAX_PIXELS:
+                    raise ImageError(f"{name}: {w}×{h} pixels is too large (limit {MAX_PIXELS:,})")
+                img.seek(0)
+                img.load()
+                arr = _to_rgba(img)
+    except ImageError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageError(f"image too large: {exc}".splitlines()[0]) from None
+    except UnidentifiedImageError:
+        label = "input" if isinstance(src, (bytes, bytearray, memoryview)) else str(src)
+        raise ImageError(f"{label}: not a supported image (PNG, JPEG, WebP, GIF, BMP or TIFF)") from None
+    except PermissionError:
+        raise ImageError(f"{src}: permission denied") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        label = "input" if isinstance(src, (bytes, bytearray, memoryview)) else str(src)
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ImageError(f"{label}: corrupt or unreadable image ({msg})") from None
+    if arr.ndim != 3 or arr.shape[0] < 1 or arr.shape[1] < 1:
+        raise ImageError("image has no pixels")
+    return arr

@@ -1,0 +1,254 @@
+"""``vectorize(image) -> Scene``: coarse to fine, region-initialised paths, optimised in stages.
+
+1. Work image: premultiplied RGBA floats, resized so the long side is ≤ ``max_size`` (area
+   filter) — tiny images are enlarged (nearest) so contours have room; coordinates are scaled
+   back to the input's pixel grid at the end.
+2. Background decision (:mod:`background`): nothing, or a full-canvas path in the bottom layer.
+3. Gradient-aware hierarchy (:mod:`segment`), cut finer at each stage.
+4. Each stage adds several paths where the residual is largest (:mod:`propose`): contour → S
+   cubics, fill fitted by least squares (:mod:`fit`); then Adam over all paths (:mod:`optimize`).
+5. Clean-up (:mod:`cleanup`), layers = stages (detail levels; bottom = coarse).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+import torch
+
+from layervec_ext.core.render import render
+from layervec_ext.core.scene import Path, Scene, flat, linear, radial
+from layervec_ext.core.vectorize.background import decide_background
+from layervec_ext.core.vectorize.cleanup import drop_useless
+from layervec_ext.core.vectorize.fit import FillFit, contour_to_cubics, outer_contour, rectangle_cubics
+from layervec_ext.core.vectorize.optimize import optimize
+from layervec_ext.core.vectorize.propose import propose
+from layervec_ext.core.vectorize.segment import build_hierarchy
+
+PRESETS = {
+    # iterations per stage, early-stop patience, felzenszwalb scale
+    "fast": {"iters": 40, "patience": 6, "final_iters": 0},
+    "balanced": {"iters": 120, "patience": 12, "final_iters": 60},
+    "best": {"iters": 300, "patience": 25, "final_iters": 200},
+}
+FILLS = ("radial", "linear", "flat")
+DEVICES = ("auto", "cpu", "cuda")
+MIN_WORK = 32  # smallest working long side (tiny inputs are enlarged to this)
+
+Progress = Callable[[float, str], None]
+
+
+def resolve_device(device: str) -> torch.device:
+    if device not in DEVICES:
+        raise ValueError(f"unknown device {device!r}; choose one of {', '.join(DEVICES)}")
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda requested but no CUDA device is available")
+    return torch.device(device)
+
+
+def _check(image: np.ndarray, paths: int, preset: str, fill: str, segments: int, max_size: int, layers) -> None:
+    if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 4 or image.dtype != np.uint8:
+        raise ValueError("image must be an (H, W, 4) uint8 RGBA array (use load_image)")
+    if image.shape[0] < 1 or image.shape[1] < 1:
+        raise ValueError("image has no pixels")
+    if paths < 1:
+        raise ValueError("paths must be at least 1")
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
+    if fill not in FILLS:
+        raise ValueError(f"unknown fill {fill!r}; choose one of {', '.join(FILLS)}")
+    if segments < 2:
+        raise ValueError("segments must be at least 2")
+    if max_size < 8:
+        raise ValueError("max-size must be at least 8")
+    if not (layers == "auto" or (isinstance(layers, int) and layers >= 1)):
+        raise ValueError("layers must be 'auto' or a positive number")
+
+
+def work_image(image: np.ndarray, max_size: int) -> np.ndarray:
+    """Premultiplied float RGBA at the working size (long side ≤ max_size, ≥ MIN_WORK)."""
+    h, w = image.shape[:2]
+    premul = image.astype(np.float32) / 255.0
+    premul[..., :3] *= premul[..., 3:4]
+    long_side = max(h, w)
+    if long_side > max_size:
+        s = max_size / long_side
+        size = (max(1, round(w * s)), max(1, round(h * s)))
+        premul = cv2.resize(premul, size, interpolation=cv2.INTER_AREA)
+    elif long_side < MIN_WORK:
+        f = math.ceil(MIN_WORK / long_side)
+        premul = cv2.resize(premul, (w * f, h * f), interpolation=cv2.INTER_NEAREST)
+    return np.ascontiguousarray(premul.astype(np.float64))
+
+
+def stage_sizes(budget: int) -> list[int]:
+    """Paths per stage, doubling from coarse to fine (few big regions first, then detail)."""
+    if budget <= 0:
+        return []
+    stages = 1 if budget <= 3 else 2 if budget <= 12 else 3 if budget <= 40 else 4
+    weights = [2.0**i for i in range(stages)]
+    sizes = [max(1, int(budget * w / sum(weights))) for w in weights]
+    sizes[-1] += budget - sum(sizes)
+    return sizes
+
+
+def _fill_tensors(fit: FillFit, device):
+    p = fit.params
+    if fit.kind == "flat":
+        return flat(p["color"], device=device)
+    if fit.kind == "linear":
+        return linear(p["start"], p["end"], p["offsets"], p["colors"], device=device)
+    return radial(p["center"], p["radius"], p["offsets"], p["colors"], angle=p["angle"], device=device)
+
+
+def _as_kind(fit: FillFit, kind: str, xy_hint: np.ndarray) -> FillFit:
+    """A flat fit expressed as the requested gradient kind (equal stops), so the optimiser can shade it."""
+    if fit.kind == kind or kind == "flat" or fit.kind != "flat":
+        return fit
+    c = np.asarray(fit.params["color"])
+    colors = np.stack([c, c])
+    lo, hi = xy_hint.min(0), xy_hint.max(0)
+    centre = (lo + hi) / 2
+    if kind == "radial":
+        params = {"center": centre, "radius": np.maximum((hi - lo) / 2, 1.0), "angle": 0.0,
+                  "offsets": np.array([0.0, 1.0]), "colors": colors}
+    else:
+        params = {"start": np.array([lo[0], centre[1]]), "end": np.array([max(hi[0], lo[0] + 1), centre[1]]),
+                  "offsets": np.array([0.0, 1.0]), "colors": colors}
+    return FillFit(kind, params, fit.sse)
+
+
+def _canvas(scene: Scene) -> np.ndarray:
+    if not scene.paths:
+        return np.zeros((scene.height, scene.width, 4))
+    with torch.no_grad():
+        return render(scene).detach().cpu().double().numpy()
+
+
+def _layer_of(stage: int, stages: int, layers) -> int:
+    if layers == "auto":
+        return stage
+    return min(int(layers) - 1, stage * int(layers) // max(stages, 1))
+
+
+def _scale_scene(scene: Scene, width: int, height: int) -> Scene:
+    """Map working-size coordinates onto the input's pixel grid (viewBox = original size)."""
+    sx, sy = width / scene.width, height / scene.height
+    s_mean = (sx + sy) / 2
+    vec = torch.tensor([sx, sy], dtype=torch.float32)
+
+    def scale_path(p: Path) -> Path:
+        f = p.fill
+        dev = p.points.device
+        v = vec.to(dev)
+        if f.kind == "linear":
+            fill = type(f)(f.start * v, f.end * v, f.offsets, f.colors)
+        elif f.kind == "radial":
+            fill = type(f)(f.center * v, f.radius.abs() * s_mean, f.angle, f.offsets, f.colors)
+        else:
+            fill = f
+        return Path(p.points * v, fill, p.opacity, p.layer, p.id)
+
+    return Scene(width, height, [scale_path(p) for p in scene.paths], list(scene.layers))
+
+
+def vectorize(image: np.ndarray, *, paths: int = 32, preset: str = "balanced", fill: str = "radial",
+              segments: int = 4, device: str = "auto", seed: int = 0, max_size: int = 512,
+              layers: int | str = "auto", progress: Progress | None = None) -> Scene:
+    """Vectorize straight RGBA ``image (H, W, 4) uint8`` into at most ``paths`` closed cubic paths.
+
+    The scene is in the input's pixel coordinates; ``scene.layers`` are detail levels (bottom =
+    coarse). Same inputs, seed and device → the same scene.
+    """
+    _check(image, paths, preset, fill, segments, max_size, layers)
+    dev = resolve_device(device)
+    cfg = PRESETS[preset]
+    torch.manual_seed(seed)
+    report = progress or (lambda frac, stage: None)
+    H, W = image.shape[:2]
+    target_np = work_image(image, max_size)
+    h, w = target_np.shape[:2]
+    target = torch.as_tensor(target_np, dtype=torch.float32, device=dev)
+
+    report(0.0, "segment")
+    bg = decide_background(target_np, fill)
+    budget = paths - (1 if bg is not None else 0)
+    if budget < 0:  # one path only and a background: the background is the picture
+        budget = 0
+    sizes = stage_sizes(budget)
+    n_stages = max(len(sizes), 1)
+    layer_names = _layer_names(n_stages if layers == "auto" else min(int(layers), n_stages))
+    scene = Scene(w, h, [], layer_names)
+    frozen: set[int] = set()
+    if bg is not None:
+        rect = rectangle_cubics(0.0, 0.0, float(w), float(h), segments)
+        xy = np.array([[0.0, 0.0], [float(w), float(h)]])
+        scene.add(Path(torch.as_tensor(rect, dtype=torch.float32, device=dev),
+                       _fill_tensors(_as_kind(bg, fill, xy) if bg.kind != "flat" else bg, dev),
+                       torch.tensor(1.0, device=dev), 0, None))
+        frozen.add(0)
+    hierarchy = build_hierarchy(target_np) if sizes else None
+    total_steps = sum(cfg["iters"] for _ in sizes) + cfg["final_iters"] or 1
+    done = 0
+
+    for stage, count in enumerate(sizes):
+        frac0 = done / total_steps
+        report(frac0, f"stage {stage + 1}/{len(sizes)}: placing {count} paths")
+        regions = max(count * 3, 8 * (stage + 1))
+        labels = hierarchy.partition(regions)
+        chosen = propose(target_np, _canvas(scene), labels, count, fill)
+        layer = _layer_of(stage, n_stages, layers)
+        for prop in chosen:
+            contour = outer_contour(prop.mask)
+            if contour is None:
+                continue
+            contour += np.array([prop.box[1].start, prop.box[0].start], dtype=np.float64)
+            pts = contour_to_cubics(contour, segments)
+            ys, xs = np.nonzero(prop.mask)
+            hint = np.stack([xs + prop.box[1].start, ys + prop.box[0].start], 1).astype(np.float64)
+            scene.add(Path(torch.as_tensor(pts, dtype=torch.float32, device=dev),
+                           _fill_tensors(_as_kind(prop.fill, fill, hint), dev),
+                           torch.tensor(1.0, device=dev), layer, None))
+
+        def on_step(step: int, loss: float, _base=done, _stage=stage) -> None:
+            report(min(0.99, (_base + step + 1) / total_steps), f"stage {_stage + 1}/{len(sizes)}: optimising")
+
+        optimize(scene, target, iters=cfg["iters"], frozen=frozen, patience=cfg["patience"], on_step=on_step)
+        done += cfg["iters"]
+
+    report(min(0.99, done / total_steps), "clean-up")
+    if len(scene.paths) > 1:
+        kept = drop_useless(scene, target, keep=frozen)
+        if len(kept) < len(scene.paths):
+            scene.paths = [scene.paths[i] for i in kept]
+            frozen = {kept.index(i) for i in frozen if i in kept}
+        if cfg["final_iters"]:
+            optimize(scene, target, iters=cfg["final_iters"], frozen=frozen, patience=cfg["patience"])
+    scene = scene.detached().to("cpu")
+    _compact_layers(scene)
+    report(1.0, "done")
+    return _scale_scene(scene, W, H)
+
+
+def _layer_names(n: int) -> list[str]:
+    if n <= 1:
+        return ["Shapes"]
+    return ["Coarse" if i == 0 else f"Detail {i}" for i in range(n)]
+
+
+def _compact_layers(scene: Scene) -> None:
+    """Renumber layers so none is empty (clean-up may have emptied one)."""
+    used = sorted({p.layer for p in scene.paths})
+    if not used:
+        scene.layers = scene.layers[:1]
+        return
+    remap = {old: new for new, old in enumerate(used)}
+    names = _layer_names(len(used))
+    for p in scene.paths:
+        p.layer = remap[p.layer]
+    scene.layers = names
