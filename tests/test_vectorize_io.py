@@ -1,0 +1,98 @@
+"""load_image: every input kind an artist may drop in comes back as (H, W, 4) uint8 straight RGBA."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from layervec_ext.core.metrics import psnr
+from layervec_ext.core.vectorize import ImageError, load_image
+
+BENCH = Path("/work/shared/bench/images/noto__automobile.png")
+HERE = Path(__file__).parent
+
+
+def source() -> Image.Image:
+    """A real picture (a bench emoji when present, else a drawn one), 64×64 RGB."""
+    if BENCH.exists():
+        return Image.open(BENCH).convert("RGB").resize((64, 64), Image.LANCZOS)
+    from PIL import ImageDraw
+
+    img = Image.new("RGB", (64, 64), "white")
+    ImageDraw.Draw(img).ellipse((8, 8, 56, 56), fill=(240, 180, 30), outline=(90, 50, 10), width=3)
+    return img
+
+
+def encode(img: Image.Image, fmt: str, **kw) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, fmt, **kw)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("fmt,kw,min_psnr", [
+    ("PNG", {}, None), ("BMP", {}, None), ("TIFF", {}, None), ("WEBP", {"lossless": True}, None),
+    ("JPEG", {"quality": 95}, 28.0), ("GIF", {}, 24.0),
+])
+def test_formats_decode_to_the_same_picture(tmp_path, fmt, kw, min_psnr):
+    img = source()
+    path = tmp_path / f"x.{fmt.lower()}"
+    path.write_bytes(encode(img, fmt, **kw))
+    got = load_image(path)
+    assert got.shape == (64, 64, 4) and got.dtype == np.uint8
+    assert (got[..., 3] == 255).all()
+    if min_psnr is None:  # lossless: the very pixels
+        assert (got[..., :3] == np.asarray(img)).all()
+    else:
+        assert psnr(got[..., :3], np.asarray(img)) >= min_psnr
+
+
+def test_bytes_grey_palette_16bit_and_alpha():
+    img = source()
+    grey = load_image(encode(img.convert("L"), "PNG"))
+    assert grey.shape == (64, 64, 4)
+    assert (grey[..., 0] == grey[..., 1]).all() and (grey[..., 1] == grey[..., 2]).all()
+    pal = load_image(encode(img.convert("P", palette=Image.ADAPTIVE, colors=32), "PNG"))
+    assert np.mean(np.abs(pal[..., :3].astype(int) - np.asarray(img).astype(int))) < 12
+    wide = (np.asarray(img.convert("L")).astype(np.uint16) * 257)
+    sixteen = load_image(encode(Image.fromarray(wide), "PNG"))
+    assert np.abs(sixteen[..., 0].astype(int) - np.asarray(img.convert("L")).astype(int)).max() <= 1
+    rgba = np.dstack([np.asarray(img), np.tile(np.arange(64, dtype=np.uint8) * 4, (64, 1))])
+    got = load_image(encode(Image.fromarray(rgba, "RGBA"), "PNG"))
+    assert (got == rgba).all()
+    # palette with a transparent index keeps its transparency
+    p = Image.new("P", (4, 4), 0)
+    p.putpalette([255, 0, 0, 0, 0, 255] + [0] * 762)
+    p.putpixel((1, 1), 1)
+    got = load_image(encode(p, "PNG", transparency=0))
+    assert got[0, 0, 3] == 0 and got[1, 1, 3] == 255 and tuple(got[1, 1, :3]) == (0, 0, 255)
+
+
+@pytest.mark.parametrize("content,needle", [
+    (b"", "not a supported image"),
+    (b"hello, not an image", "not a supported image"),
+    (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "not a supported image"),
+])
+def test_unsupported_input_is_one_line_error(tmp_path, content, needle):
+    path = tmp_path / "bad.png"
+    path.write_bytes(content)
+    with pytest.raises(ImageError) as err:
+        load_image(path)
+    assert needle in str(err.value) and "\n" not in str(err.value)
+
+
+def test_truncated_png_missing_file_and_bomb(tmp_path):
+    data = encode(source(), "PNG")
+    path = tmp_path / "cut.png"
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ImageError, match="corrupt"):
+        load_image(path)
+    with pytest.raises(ImageError, match="no such file"):
+        load_image(tmp_path / "missing.png")
+    # a 20000×20000 PNG header: rejected from its size before decoding 400 MP
+    bomb = Image.new("1", (20000, 20000))
+    with pytest.raises(ImageError, match="too large"):
+        load_image(encode(bomb, "PNG"))
