@@ -76,6 +76,13 @@ def _boxes(lo: Tensor, hi: Tensor, limit: int) -> tuple[Tensor, Tensor]:
     return start, torch.maximum(start, end)
 
 
+def _centres_near(lo: Tensor, hi: Tensor, reach: float = 0.5) -> tuple[Tensor, Tensor]:
+    """Pixels ``[start, end)`` whose centre ``c + 0.5`` lies in ``[lo - reach, hi + reach]``."""
+    start = torch.ceil(lo.clamp(-2.0, 1e9) - reach - 0.5).long()
+    end = torch.floor(hi.clamp(-2.0, 1e9) + reach - 0.5).long() + 1
+    return start, torch.maximum(start, end)
+
+
 def _expand(counts: Tensor) -> tuple[Tensor, Tensor]:
     """For items with ``counts``: each output's item and its rank within the item."""
     item = torch.repeat_interleave(torch.arange(counts.shape[0], device=counts.device), counts)
@@ -222,8 +229,8 @@ def _band_buffers(a, b, keep, owner, box, stride, base, total, size) -> tuple[Te
     edge = edges.index_select(0, item)
     p = owner.index_select(0, edge)
     # pixels whose centre lies within 0.5 px of the piece's bounding box
-    bx0, bx1 = _boxes(torch.minimum(pa[:, 0], pb[:, 0]) - 1.0, torch.maximum(pa[:, 0], pb[:, 0]) + 1.0, 1 << 30)
-    by0, by1 = _boxes(torch.minimum(pa[:, 1], pb[:, 1]) - 1.0, torch.maximum(pa[:, 1], pb[:, 1]) + 1.0, 1 << 30)
+    bx0, bx1 = _centres_near(torch.minimum(pa[:, 0], pb[:, 0]), torch.maximum(pa[:, 0], pb[:, 0]))
+    by0, by1 = _centres_near(torch.minimum(pa[:, 1], pb[:, 1]), torch.maximum(pa[:, 1], pb[:, 1]))
     bx0, bx1 = torch.maximum(bx0, x0.index_select(0, p)), torch.minimum(bx1, x1.index_select(0, p))
     by0, by1 = torch.maximum(by0, y0.index_select(0, p)), torch.minimum(by1, y1.index_select(0, p))
     bw, bh = (bx1 - bx0).clamp_min(0), (by1 - by0).clamp_min(0)
