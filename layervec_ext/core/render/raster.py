@@ -127,12 +127,17 @@ def build_structure(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int, wid
     band_dist, band_edge = _band_buffers(a, b, keep, owner, (x0, x1, y0, y1), stride, base, total, (width, height))
     band = band_dist < 0.25
 
-    key = torch.nonzero(inside | band).squeeze(1)
-    path = torch.searchsorted(offset + sizes, key, right=True)
-    local = key - offset.index_select(0, path)  # row * stride + col within the box
-    pstride = stride.index_select(0, path)
-    pixel = (local // pstride + y0.index_select(0, path)) * width + local % pstride + x0.index_select(0, path)
-    order = torch.sort(pixel, stable=True).indices
+    covered = inside | band
+    key = torch.nonzero(covered).squeeze(1)
+    running = torch.cat([torch.zeros(1, dtype=torch.long, device=dev), torch.cumsum(covered, 0)])
+    per_path = running.index_select(0, offset + sizes) - running.index_select(0, offset)
+    path = torch.repeat_interleave(torch.arange(n_paths, device=dev), per_path, output_size=key.shape[0])
+    # row * stride + col within the box; int32 (a box is smaller than 2³¹ pixels) divides faster
+    local = (key - offset.index_select(0, path)).int()
+    pstride = stride.int().index_select(0, path)
+    row, col = local // pstride, local % pstride
+    pixel = (row + y0.index_select(0, path)) * width + col + x0.index_select(0, path)
+    order = torch.sort(pixel.int(), stable=True).indices  # int32 keys sort twice as fast
     key, path, pixel = key.index_select(0, order), path.index_select(0, order), pixel.index_select(0, order)
 
     s = Structure()
