@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from layervec_ext.core.render import render
 from layervec_ext.core.scene import Scene
 from layervec_ext.core.vectorize.losses import pixel_loss
-from layervec_ext.core.vectorize.optimize import project
+from layervec_ext.core.vectorize.optimize import project, render_scene
 
 
 def _area(points: torch.Tensor) -> float:
@@ -18,12 +17,12 @@ def _area(points: torch.Tensor) -> float:
 
 @torch.no_grad()
 def drop_useless(scene: Scene, target: torch.Tensor, keep: set[int] = frozenset(),
-                 min_gain: float = 2e-6) -> list[int]:
+                 min_gain: float = 2e-6, flat_background: bool = False) -> list[int]:
     """Leave-one-out importance: remove paths whose removal raises the loss by less than
     ``min_gain`` (mean squared error units ≈ ½ px of full error on a 256² image), or that are
     degenerate. Returns the indices kept (``keep`` always stays)."""
     project(scene)
-    base = float(pixel_loss(render(scene), target))
+    base = float(pixel_loss(render_scene(scene, flat_background), target))
     kept = list(range(len(scene.paths)))
     for i in reversed(range(len(scene.paths))):
         if i in keep:
@@ -32,7 +31,8 @@ def drop_useless(scene: Scene, target: torch.Tensor, keep: set[int] = frozenset(
             kept.remove(i)
             continue
         trial = [scene.paths[j] for j in kept if j != i]
-        loss = float(pixel_loss(render(Scene(scene.width, scene.height, trial, scene.layers)), target))
+        trial_scene = Scene(scene.width, scene.height, trial, scene.layers)
+        loss = float(pixel_loss(render_scene(trial_scene, flat_background), target))
         if loss - base < min_gain:
             kept.remove(i)
             base = loss

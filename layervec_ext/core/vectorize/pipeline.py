@@ -19,12 +19,11 @@ import cv2
 import numpy as np
 import torch
 
-from layervec_ext.core.render import render
 from layervec_ext.core.scene import Path, Scene, flat, linear, radial
 from layervec_ext.core.vectorize.background import decide_background
 from layervec_ext.core.vectorize.cleanup import drop_useless
 from layervec_ext.core.vectorize.fit import FillFit, contour_to_cubics, outer_contour, rectangle_cubics
-from layervec_ext.core.vectorize.optimize import optimize
+from layervec_ext.core.vectorize.optimize import optimize, render_scene
 from layervec_ext.core.vectorize.propose import propose
 from layervec_ext.core.vectorize.segment import build_hierarchy
 
@@ -123,11 +122,11 @@ def _as_kind(fit: FillFit, kind: str, xy_hint: np.ndarray) -> FillFit:
     return FillFit(kind, params, fit.sse)
 
 
-def _canvas(scene: Scene) -> np.ndarray:
+def _canvas(scene: Scene, flat_background: bool) -> np.ndarray:
     if not scene.paths:
         return np.zeros((scene.height, scene.width, 4))
     with torch.no_grad():
-        return render(scene).detach().cpu().double().numpy()
+        return render_scene(scene, flat_background).detach().cpu().double().numpy()
 
 
 def _layer_of(stage: int, stages: int, layers) -> int:
@@ -192,6 +191,7 @@ def vectorize(image: np.ndarray, *, paths: int = 32, preset: str = "balanced", f
                        _fill_tensors(_as_kind(bg, fill, xy) if bg.kind != "flat" else bg, dev),
                        torch.tensor(1.0, device=dev), 0, None))
         frozen.add(0)
+    flat_bg = bg is not None and bg.kind == "flat"
     hierarchy = build_hierarchy(target_np) if sizes else None
     total_steps = sum(cfg["iters"] for _ in sizes) + cfg["final_iters"] or 1
     done = 0
@@ -201,7 +201,7 @@ def vectorize(image: np.ndarray, *, paths: int = 32, preset: str = "balanced", f
         report(frac0, f"stage {stage + 1}/{len(sizes)}: placing {count} paths")
         regions = max(count * 3, 8 * (stage + 1))
         labels = hierarchy.partition(regions)
-        chosen = propose(target_np, _canvas(scene), labels, count, fill)
+        chosen = propose(target_np, _canvas(scene, flat_bg), labels, count, fill)
         layer = _layer_of(stage, n_stages, layers)
         for prop in chosen:
             contour = outer_contour(prop.mask)
@@ -218,17 +218,19 @@ def vectorize(image: np.ndarray, *, paths: int = 32, preset: str = "balanced", f
         def on_step(step: int, loss: float, _base=done, _stage=stage) -> None:
             report(min(0.99, (_base + step + 1) / total_steps), f"stage {_stage + 1}/{len(sizes)}: optimising")
 
-        optimize(scene, target, iters=cfg["iters"], frozen=frozen, patience=cfg["patience"], on_step=on_step)
+        optimize(scene, target, iters=cfg["iters"], frozen=frozen, patience=cfg["patience"], on_step=on_step,
+                 flat_background=flat_bg)
         done += cfg["iters"]
 
     report(min(0.99, done / total_steps), "clean-up")
     if len(scene.paths) > 1:
-        kept = drop_useless(scene, target, keep=frozen)
+        kept = drop_useless(scene, target, keep=frozen, flat_background=flat_bg)
         if len(kept) < len(scene.paths):
             scene.paths = [scene.paths[i] for i in kept]
             frozen = {kept.index(i) for i in frozen if i in kept}
         if cfg["final_iters"]:
-            optimize(scene, target, iters=cfg["final_iters"], frozen=frozen, patience=cfg["patience"])
+            optimize(scene, target, iters=cfg["final_iters"], frozen=frozen, patience=cfg["patience"],
+                     flat_background=flat_bg)
     scene = scene.detached().to("cpu")
     _compact_layers(scene)
     report(1.0, "done")
