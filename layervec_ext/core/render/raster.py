@@ -6,7 +6,10 @@ Two stages (DESIGN.md §4):
    box, clipped to the canvas); inside/outside of every box pixel from non-zero winding numbers
    (signed edge crossings scattered per row, then one prefix sum over all boxes at once); a boundary
    band of pixels within half a pixel of an edge that separates inside from outside (each edge, cut
-   into short pieces, pairs with the pixels near it; the nearest edge wins). Fragments are the
+   into short pieces, pairs with the pixels near it; the nearest edge wins). Edges with "inside" on
+   both sides (self-intersections) are judged from the winding buffer one pixel to either side of
+   their midpoint — the reference renderer tests this exactly, so the two differ slightly near
+   crossings. Paths of (almost) zero area get no box: SVG draws nothing for them. Fragments are the
    inside ∪ band pixels, sorted stably by pixel so each pixel's fragments run back to front.
 2. *Values*, differentiable, cost ∝ fragments: band coverage ``clamp(0.5 ± distance)`` from the
    nearest edge, the fill colour at the pixel centre, and "over" compositing with the transmittance
