@@ -125,3 +125,23 @@ def test_fast_and_reference_agree_on_self_intersecting_scenes():
     fast = (composite(render(scene)) * 255).numpy()
     ref = (composite(render(scene, renderer="reference")) * 255).numpy()
     assert psnr(fast, ref) >= 40.0
+
+
+def test_mixed_segment_and_stop_counts():
+    """Contour-fitted paths carry any number of cubics and gradients any number of stops."""
+    g = torch.Generator().manual_seed(9)
+    scene = Scene(80, 80)
+    for i, (segments, stops) in enumerate([(3, 2), (17, 5), (4, 3), (9, 1)]):
+        pts = circle_points(20 + 14 * i, 40, 16, segments) + (torch.rand(3 * segments, 2, generator=g) - 0.5) * 3
+        colors = torch.rand(stops, 4, generator=g) * 0.8 + 0.2
+        if stops == 1:
+            fill = flat(colors[0])
+        elif i % 2:
+            fill = radial([20 + 14 * i, 40], [14, 9], torch.linspace(0.1, 0.9, stops), colors, angle=0.3)
+        else:
+            fill = linear([10, 30], [60, 50], torch.linspace(0, 1, stops), colors)
+        scene.add(path(pts, fill, opacity=0.8))
+    fast = check_finite(scene, "torch")
+    ref = check_finite(scene.detached(), "reference")
+    assert float((fast - ref).abs().max()) < 1e-4
+    assert_matches_resvg(scene, fast)
