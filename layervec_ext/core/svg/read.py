@@ -1,0 +1,694 @@
+"""SVG → :class:`~layervec_ext.core.scene.Scene`: what our writer emits and ordinary filled SVG.
+
+Supported: ``<path>`` (all commands, arcs as cubics), ``<rect>`` (rounded too), ``<circle>``,
+``<ellipse>``, ``<polygon>``/``<polyline>``; ``<g>``/``<a>`` with nested transforms; ``fill``,
+``fill-opacity``, ``fill-rule``, ``opacity``, ``display``, ``visibility`` as attributes or in
+``style``; linear and radial gradients (``userSpaceOnUse`` and ``objectBoundingBox``,
+``gradientTransform``, stops and attributes inherited through ``href``/``xlink:href``);
+``viewBox``/``width``/``height``/``preserveAspectRatio``; Inkscape layers → ``Scene.layers``.
+
+Where the model is narrower than SVG, the choice made (all exact unless said otherwise):
+
+* **Subpaths.** A scene path is one closed contour filled non-zero. Subpaths of one element whose
+  control boxes overlap no other subpath become separate paths (same fill, no overlap, so the
+  picture is the same). Overlapping subpaths (holes, nested shapes) are joined into one closed
+  path by zero-width "bridges" (out-and-back lines from the first subpath's start), which add
+  nothing to any winding number, so non-zero filling is unchanged. Under ``fill-rule="evenodd"``
+  the subpaths are first re-oriented by nesting depth (outer +, hole −, island +, …): exact for
+  subpaths that do not cross each other or themselves; a single self-crossing subpath (a
+  pentagram) is filled non-zero — an approximation. Bridges are exact to render, but an optimiser
+  moving their points would open them.
+* **Group opacity** is multiplied into each child path's opacity: exact unless children overlap
+  (SVG composites the group first). **Radial gradients** under any affine map are exactly an
+  ellipse with rotation (skew included: an affine image of a circle is an ellipse); a focal point
+  (``fx``/``fy``/``fr``) different from the centre is ignored — an approximation.
+* Not representable → :class:`SVGUnsupported` naming the element: text, images, ``<use>``,
+  nested ``<svg>``, ``<switch>``, ``<foreignObject>``, CSS ``<style>`` sheets, filters, masks,
+  clip paths, patterns, ``spreadMethod`` other than ``pad``, and visible strokes (LayerVec draws
+  fills only; ``strokes="ignore"`` drops them instead). Titles, metadata, ``<defs>`` content that is
+  not referenced and foreign-namespace elements (Inkscape's ``sodipodi:namedview``…) are skipped.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from lxml import etree
+
+from layervec_ext.core.scene import FlatFill, LinearGradient, Path, RadialGradient, Scene
+from layervec_ext.core.svg import pathdata
+from layervec_ext.core.svg.paint import (
+    PaintError,
+    parse_color,
+    parse_length,
+    parse_number_or_percent,
+    parse_style,
+)
+from layervec_ext.core.svg.pathdata import PathDataError, Subpath
+
+SVG_NS = "http://www.w3.org/2000/svg"
+XLINK_NS = "http://www.w3.org/1999/xlink"
+INKSCAPE_NS = "http://www.inkscape.org/namespaces/inkscape"
+KAPPA = 4 / 3 * (math.sqrt(2) - 1)  # quarter-circle handle length
+
+# Properties children inherit (SVG 1.1 "Inherited: yes") and the ones that apply to one element.
+INHERITED = ("fill", "fill-opacity", "fill-rule", "stroke", "stroke-width", "stroke-opacity", "visibility", "color")
+OWN = ("opacity", "display", "filter", "mask", "clip-path", "stop-color", "stop-opacity")
+INITIAL = {"fill": "black", "fill-opacity": "1", "fill-rule": "nonzero", "stroke": "none", "stroke-width": "1",
+           "stroke-opacity": "1", "visibility": "visible", "color": "black"}
+SHAPES = ("path", "rect", "circle", "ellipse", "polygon", "polyline", "line")
+GROUPS = ("g", "a")
+# Never drawn where they stand (only through references, which we either resolve or reject).
+NOT_RENDERED = ("defs", "title", "desc", "metadata", "script", "linearGradient", "radialGradient", "stop",
+                "clipPath", "mask", "filter", "pattern", "marker", "symbol")
+
+
+class SVGError(ValueError):
+    """The SVG cannot be read (malformed XML, bad number); the message says where."""
+
+
+class SVGUnsupported(SVGError):
+    """The SVG uses something LayerVec's scene cannot represent; the message names the element."""
+
+
+@dataclass
+class _Context:
+    """What an element inherits from its ancestors."""
+
+    ctm: np.ndarray
+    props: dict[str, str]
+    opacity: float = 1.0
+    layer: int | None = None
+
+
+@dataclass
+class _Reader:
+    name: str
+    strokes: str
+    viewport: tuple[float, float]
+    gradients: dict[str, etree._Element]
+    paths: list[Path] = field(default_factory=list)
+    layers: list[str] = field(default_factory=list)
+    layer_of: list[int | None] = field(default_factory=list)
+
+    # ----------------------------------------------------------------------------------- walking
+
+    def walk(self, el: etree._Element, ctx: _Context) -> None:
+        for child in el:
+            if not isinstance(child.tag, str):
+                continue  # comments, processing instructions
+            ns, tag = _split(child.tag)
+            if ns not in (SVG_NS, None):
+                continue  # sodipodi:namedview, metadata of other tools
+            props = self.properties(child, ctx.props)
+            if props.get("display", "inline").strip() == "none" or tag in NOT_RENDERED:
+                continue
+            if tag == "style":
+                if (child.text or "").strip():
+                    raise self.unsupported(child, "CSS <style> sheets are not supported (use style= attributes)")
+                continue
+            if tag not in GROUPS and tag not in SHAPES:
+                raise self.unsupported(child)
+            for prop in ("filter", "mask", "clip-path"):
+                if props.get(prop, "none").strip() != "none":
+                    raise self.unsupported(child, f"{prop} is not supported")
+            sub = _Context(
+                ctm=ctx.ctm @ self.transform(child),
+                props={k: props[k] for k in INHERITED if k in props},
+                opacity=ctx.opacity * _clamp01(self.number(child, props.get("opacity"), 1.0)),
+                layer=ctx.layer,
+            )
+            if tag in GROUPS:
+                if child.get(f"{{{INKSCAPE_NS}}}groupmode") == "layer":
+                    label = child.get(f"{{{INKSCAPE_NS}}}label") or child.get("id") or f"Layer {len(self.layers) + 1}"
+                    self.layers.append(label)
+                    sub.layer = len(self.layers) - 1
+                self.walk(child, sub)
+            else:
+                self.shape(child, tag, sub)
+
+    def properties(self, el: etree._Element, inherited: dict[str, str]) -> dict[str, str]:
+        """Inherited values, overridden by presentation attributes, overridden by ``style``."""
+        props = dict(inherited)
+        for name in INHERITED + OWN:
+            value = el.get(name)
+            if value is not None and value.strip() and value.strip() != "inherit":
+                props[name] = value.strip()
+        for name, value in parse_style(el.get("style")).items():
+            if value != "inherit":
+                props[name] = value
+        return props
+
+    # ----------------------------------------------------------------------------------- shapes
+
+    def shape(self, el: etree._Element, tag: str, ctx: _Context) -> None:
+        props = ctx.props
+        if props.get("visibility", "visible") in ("hidden", "collapse"):
+            return
+        self.check_stroke(el, props)
+        subpaths = self.geometry(el, tag)
+        fill_value = props.get("fill", "black")
+        if not subpaths or fill_value == "none":
+            return
+        local = [np.asarray(s, dtype=np.float64) for s in subpaths]
+        fill_opacity = _clamp01(self.number(el, props.get("fill-opacity"), 1.0))
+        fill = self.paint(el, fill_value, props, fill_opacity, local, ctx.ctm)
+        if fill is None:
+            return
+        placed = [pathdata.apply(ctx.ctm, s) for s in local]
+        contours = join_subpaths(placed, evenodd=props.get("fill-rule", "nonzero") == "evenodd")
+        base_id = el.get("id")
+        for k, segs in enumerate(contours):
+            points = segs[:, :3, :].reshape(-1, 2)
+            pid = base_id if k == 0 or base_id is None else f"{base_id}-{k}"
+            self.paths.append(Path(_f32(points), _copy_fill(fill), _f32(ctx.opacity), 0, pid))
+            self.layer_of.append(ctx.layer)
+
+    def geometry(self, el: etree._Element, tag: str) -> list[Subpath]:
+        """The element's outline in its own user space."""
+        vw, vh = self.viewport
+        try:
+            if tag == "path":
+                return pathdata.parse_path(el.get("d", ""))
+            if tag in ("polygon", "polyline"):
+                sub = pathdata.polygon_subpath(pathdata.parse_numbers(el.get("points", "")))
+                return [sub] if sub else []
+            if tag == "line":
+                return []
+            if tag == "rect":
+                x, y = self.length(el, "x", vw), self.length(el, "y", vh)
+                w, h = self.length(el, "width", vw), self.length(el, "height", vh)
+                rx, ry = el.get("rx"), el.get("ry")
+                rx_v = self.length(el, "rx", vw) if rx is not None else None
+                ry_v = self.length(el, "ry", vh) if ry is not None else None
+                rx_v = ry_v if rx_v is None else rx_v
+                ry_v = rx_v if ry_v is None else ry_v
+                if w <= 0 or h <= 0:
+                    return []
+                return [rect_subpath(x, y, w, h, min(max(rx_v or 0.0, 0.0), w / 2), min(max(ry_v or 0.0, 0.0), h / 2))]
+            cx, cy = self.length(el, "cx", vw), self.length(el, "cy", vh)
+            if tag == "circle":
+                rx = ry = self.length(el, "r", math.hypot(vw, vh) / math.sqrt(2))
+            else:
+                rx, ry = self.length(el, "rx", vw), self.length(el, "ry", vh)
+            if rx <= 0 or ry <= 0:
+                return []
+            return [ellipse_subpath(cx, cy, rx, ry)]
+        except PathDataError as exc:
+            raise SVGError(f"{self.name}: {_describe(el)}: {exc}") from None
+
+    def check_stroke(self, el: etree._Element, props: dict[str, str]) -> None:
+        stroke = props.get("stroke", "none")
+        if stroke == "none" or self.strokes == "ignore":
+            return
+        width = self.length_value(el, props.get("stroke-width"), 1.0)
+        if width <= 0 or self.number(el, props.get("stroke-opacity"), 1.0) <= 0:
+            return
+        raise self.unsupported(el, f"strokes are not supported (stroke={stroke!r}); LayerVec draws fills only")
+
+    # ----------------------------------------------------------------------------------- paint
+
+    def paint(self, el: etree._Element, value: str, props: dict[str, str], fill_opacity: float,
+              local: list[np.ndarray], ctm: np.ndarray):
+        """The fill, or ``None`` when nothing is painted."""
+        if value.startswith("url("):
+            ref, _, fallback = value[4:].partition(")")
+            ref = ref.strip().strip("'\"")
+            gradient = self.gradients.get(ref[1:]) if ref.startswith("#") else None
+            if gradient is not None:
+                return self.gradient(el, gradient, fill_opacity, local, ctm)
+            value = fallback.strip() or "none"  # a missing reference paints its fallback, else nothing
+            if value == "none":
+                return None
+        if value == "currentColor":
+            value = props.get("color", "black")
+        try:
+            r, g, b, a = parse_color(value)
+        except PaintError as exc:
+            raise SVGError(f"{self.name}: {_describe(el)}: {exc}") from None
+        return FlatFill(_f32([r, g, b, a * fill_opacity]))
+
+    def gradient(self, el: etree._Element, grad: etree._Element, fill_opacity: float, local: list[np.ndarray],
+                 ctm: np.ndarray):
+        chain = self.href_chain(grad)
+        attr = _chain_getter(chain)
+        tag = _split(grad.tag)[1]
+        if tag not in ("linearGradient", "radialGradient"):
+            raise self.unsupported(grad, "only linear and radial gradients can fill a path")
+        spread = (attr("spreadMethod") or "pad").strip()
+        if spread != "pad":
+            raise self.unsupported(grad, f'spreadMethod="{spread}" is not supported (only pad)')
+        offsets, colors = self.stops(chain, fill_opacity)
+        if not offsets:
+            return None
+        if len(offsets) == 1:
+            return FlatFill(_f32(colors[0]))
+        bbox_units = (attr("gradientUnits") or "objectBoundingBox").strip() == "objectBoundingBox"
+        g = ctm.copy()
+        vw, vh = self.viewport
+        if bbox_units:
+            x0, y0, x1, y1 = tight_bbox(local)
+            if x1 - x0 <= 0 or y1 - y0 <= 0:
+                return None  # SVG: bounding-box units on a zero-size box paint nothing
+            g = g @ np.array([[x1 - x0, 0, x0], [0, y1 - y0, y0], [0, 0, 1.0]])
+            ref_w = ref_h = ref_d = 1.0
+        else:
+            ref_w, ref_h, ref_d = vw, vh, math.hypot(vw, vh) / math.sqrt(2)
+        try:
+            g = g @ pathdata.parse_transform(attr("gradientTransform"))
+
+            def length(name: str, default: str, ref: float) -> float:
+                return parse_length(attr(name) or default, percent_of=ref)
+
+            if tag == "linearGradient":
+                p1 = (length("x1", "0%", ref_w), length("y1", "0%", ref_h))
+                p2 = (length("x2", "100%", ref_w), length("y2", "0%", ref_h))
+                return linear_fill(g, p1, p2, offsets, colors)
+            center = (length("cx", "50%", ref_w), length("cy", "50%", ref_h))
+            return radial_fill(g, center, length("r", "50%", ref_d), offsets, colors)
+        except (PathDataError, PaintError) as exc:
+            raise SVGError(f"{self.name}: {_describe(grad)}: {exc}") from None
+
+    def href_chain(self, grad: etree._Element) -> list[etree._Element]:
+        chain, seen = [grad], {id(grad)}
+        while True:
+            ref = chain[-1].get(f"{{{XLINK_NS}}}href") or chain[-1].get("href")
+            target = self.gradients.get(ref[1:]) if ref and ref.startswith("#") else None
+            if target is None or id(target) in seen:
+                return chain
+            chain.append(target)
+            seen.add(id(target))
+
+    def stops(self, chain: list[etree._Element], fill_opacity: float) -> tuple[list[float], list[list[float]]]:
+        """Stops of the first gradient in the ``href`` chain that has any, SVG-normalised offsets."""
+        for grad in chain:
+            stops = [s for s in grad if isinstance(s.tag, str) and _split(s.tag)[1] == "stop"]
+            if stops:
+                break
+        else:
+            return [], []
+        offsets: list[float] = []
+        colors: list[list[float]] = []
+        for stop in stops:
+            props = self.properties(stop, {})
+            try:
+                offset = _clamp01(parse_number_or_percent(stop.get("offset"), 0.0))
+                color_text = props.get("stop-color", "black")
+                if color_text == "currentColor":
+                    color_text = props.get("color", "black")
+                r, g, b, a = parse_color(color_text)
+                a *= _clamp01(parse_number_or_percent(props.get("stop-opacity"), 1.0))
+            except PaintError as exc:
+                raise SVGError(f"{self.name}: {_describe(stop)}: {exc}") from None
+            offsets.append(max(offset, offsets[-1]) if offsets else offset)
+            colors.append([r, g, b, a * fill_opacity])
+        return offsets, colors
+
+    # ----------------------------------------------------------------------------------- helpers
+
+    def transform(self, el: etree._Element) -> np.ndarray:
+        try:
+            return pathdata.parse_transform(el.get("transform"))
+        except PathDataError as exc:
+            raise SVGError(f"{self.name}: {_describe(el)}: {exc}") from None
+
+    def number(self, el: etree._Element, text: str | None, default: float) -> float:
+        try:
+            return parse_number_or_percent(text, default)
+        except PaintError as exc:
+            raise SVGError(f"{self.name}: {_describe(el)}: {exc}") from None
+
+    def length(self, el: etree._Element, name: str, percent_of: float) -> float:
+        try:
+            return parse_length(el.get(name), percent_of=percent_of)
+        except PaintError as exc:
+            raise SVGError(f"{self.name}: {_describe(el)}: {name}: {exc}") from None
+
+    def length_value(self, el: etree._Element, text: str | None, default: float) -> float:
+        try:
+            return parse_length(text, percent_of=math.hypot(*self.viewport) / math.sqrt(2), default=default)
+        except PaintError as exc:
+            raise SVGError(f"{self.name}: {_describe(el)}: {exc}") from None
+
+    def unsupported(self, el: etree._Element, why: str | None = None) -> SVGUnsupported:
+        if why is None:
+            return SVGUnsupported(f"{self.name}: unsupported SVG element {_describe(el)}")
+        return SVGUnsupported(f"{self.name}: unsupported SVG in {_describe(el)}: {why}")
+
+
+# --------------------------------------------------------------------------------------- entry point
+
+
+def svg_to_scene(svg: str | bytes, *, path_name: str = "<svg>", width: int | None = None,
+                 height: int | None = None, strokes: str = "error") -> Scene:
+    """Read SVG text into a scene whose coordinates are output pixels.
+
+    The canvas is the document's ``width × height`` (``viewBox`` size when those are missing or
+    relative); ``width``/``height`` override it (one alone keeps the aspect ratio), the way a
+    renderer is asked for another size. ``strokes="ignore"`` drops visible strokes instead of
+    raising. Raises :class:`SVGUnsupported` / :class:`SVGError` (both ``ValueError``) with
+    ``path_name`` in the message."""
+    if strokes not in ("error", "ignore"):
+        raise ValueError(f"strokes must be 'error' or 'ignore', not {strokes!r}")
+    root = _parse_xml(svg, path_name)
+    if _split(root.tag)[1] != "svg":
+        raise SVGError(f"{path_name}: not an SVG document (root element <{_split(root.tag)[1]}>)")
+    view_box, doc_w, doc_h = _document_size(root, path_name)
+    out_w, out_h = _output_size(doc_w, doc_h, width, height)
+    root_ctm = _viewbox_matrix(view_box, out_w, out_h, root.get("preserveAspectRatio"), path_name)
+    viewport = (view_box[2], view_box[3])
+    gradients = {
+        el.get("id"): el for el in root.iter(f"{{{SVG_NS}}}linearGradient", f"{{{SVG_NS}}}radialGradient",
+                                             "linearGradient", "radialGradient", f"{{{SVG_NS}}}pattern")
+        if el.get("id")
+    }
+    reader = _Reader(path_name, strokes, viewport, gradients)
+    props = {k: v for k, v in reader.properties(root, INITIAL).items() if k in INHERITED}
+    opacity = _clamp01(reader.number(root, reader.properties(root, {}).get("opacity"), 1.0))
+    reader.walk(root, _Context(ctm=root_ctm @ reader.transform(root), props=props, opacity=opacity))
+    return _assemble(reader, out_w, out_h)
+
+
+def _assemble(reader: _Reader, width: int, height: int) -> Scene:
+    """Give paths outside every layer a layer of their own (``Layer 1`` when there are no layers)."""
+    layers = list(reader.layers)
+    loose = None
+    if any(layer is None for layer in reader.layer_of):
+        layers.append("Layer 1" if not layers else "Unlayered")
+        loose = len(layers) - 1
+    for path, layer in zip(reader.paths, reader.layer_of):
+        path.layer = loose if layer is None else layer
+    return Scene(width, height, reader.paths, layers or ["Layer 1"])
+
+
+def _parse_xml(svg: str | bytes, name: str) -> etree._Element:
+    data = svg.encode("utf-8") if isinstance(svg, str) else bytes(svg)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True, huge_tree=False)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as exc:
+        raise SVGError(f"{name}: not well-formed XML: {exc}") from None
+    if root is None:
+        raise SVGError(f"{name}: empty document")
+    return root
+
+
+def _document_size(root: etree._Element, name: str) -> tuple[tuple[float, float, float, float], float, float]:
+    """``(viewBox, width, height)``; a missing viewBox is ``0 0 width height``."""
+    view_box = None
+    if root.get("viewBox"):
+        numbers = pathdata.parse_numbers(root.get("viewBox"))
+        if len(numbers) != 4 or numbers[2] <= 0 or numbers[3] <= 0:
+            raise SVGError(f'{name}: bad viewBox="{root.get("viewBox")}"')
+        view_box = tuple(numbers)
+
+    def size(attr: str, index: int) -> float | None:
+        text = root.get(attr)
+        if text is None or text.strip().endswith("%"):
+            return None
+        try:
+            value = parse_length(text)
+        except PaintError as exc:
+            raise SVGError(f"{name}: <svg> {attr}: {exc}") from None
+        if value <= 0:
+            raise SVGError(f'{name}: <svg {attr}="{text}"> must be positive')
+        return value
+
+    w, h = size("width", 2), size("height", 3)
+    if view_box is None:
+        if w is None or h is None:
+            raise SVGError(f"{name}: the <svg> element needs width and height or a viewBox")
+        view_box = (0.0, 0.0, w, h)
+    if w is None and h is None:
+        w, h = view_box[2], view_box[3]
+    elif w is None:
+        w = h * view_box[2] / view_box[3]
+    elif h is None:
+        h = w * view_box[3] / view_box[2]
+    return view_box, w, h  # type: ignore[return-value]
+
+
+def _output_size(doc_w: float, doc_h: float, width: int | None, height: int | None) -> tuple[int, int]:
+    if width is not None and height is None:
+        height = width * doc_h / doc_w
+    elif height is not None and width is None:
+        width = height * doc_w / doc_h
+    elif width is None:
+        width, height = doc_w, doc_h
+    return max(1, int(round(width))), max(1, int(round(height)))
+
+
+def _viewbox_matrix(view_box, width: int, height: int, aspect: str | None, name: str) -> np.ndarray:
+    """viewBox → ``width × height`` pixels under ``preserveAspectRatio`` (default xMidYMid meet)."""
+    vx, vy, vw, vh = view_box
+    sx, sy = width / vw, height / vh
+    words = (aspect or "xMidYMid meet").split()
+    align = words[0] if words else "xMidYMid"
+    if align == "defer":
+        align = words[1] if len(words) > 1 else "xMidYMid"
+    tx = ty = 0.0
+    if align != "none":
+        if len(align) != 8 or align[0] != "x" or align[4] != "Y":
+            raise SVGError(f'{name}: bad preserveAspectRatio="{aspect}"')
+        s = max(sx, sy) if "slice" in words else min(sx, sy)
+        sx = sy = s
+        frac = {"Min": 0.0, "Mid": 0.5, "Max": 1.0}
+        tx = (width - vw * s) * frac.get(align[1:4], 0.5)
+        ty = (height - vh * s) * frac.get(align[5:8], 0.5)
+    return np.array([[sx, 0, tx - vx * sx], [0, sy, ty - vy * sy], [0, 0, 1.0]])
+
+
+# --------------------------------------------------------------------------------------- geometry
+
+
+def rect_subpath(x: float, y: float, w: float, h: float, rx: float, ry: float) -> Subpath:
+    """A (rounded) rectangle, clockwise on screen like SVG's own rect outline."""
+    line = pathdata.line_segment
+    if rx <= 0 or ry <= 0:
+        corners = [(x, y), (x + w, y), (x + w, y + h), (x, y + h), (x, y)]
+        return [line(a, b) for a, b in zip(corners[:-1], corners[1:])]
+    kx, ky = KAPPA * rx, KAPPA * ry
+    r, b = x + w, y + h
+    segs: Subpath = []
+
+    def edge(p, q):
+        if math.dist(p, q) > 1e-12:
+            segs.append(line(p, q))
+
+    edge((x + rx, y), (r - rx, y))
+    segs.append(((r - rx, y), (r - rx + kx, y), (r, y + ry - ky), (r, y + ry)))
+    edge((r, y + ry), (r, b - ry))
+    segs.append(((r, b - ry), (r, b - ry + ky), (r - rx + kx, b), (r - rx, b)))
+    edge((r - rx, b), (x + rx, b))
+    segs.append(((x + rx, b), (x + rx - kx, b), (x, b - ry + ky), (x, b - ry)))
+    edge((x, b - ry), (x, y + ry))
+    segs.append(((x, y + ry), (x, y + ry - ky), (x + rx - kx, y), (x + rx, y)))
+    return segs
+
+
+def ellipse_subpath(cx: float, cy: float, rx: float, ry: float) -> Subpath:
+    """Four quarter-ellipse cubics starting at the rightmost point, clockwise on screen."""
+    kx, ky = KAPPA * rx, KAPPA * ry
+    e, s, w, n = (cx + rx, cy), (cx, cy + ry), (cx - rx, cy), (cx, cy - ry)
+    return [
+        (e, (cx + rx, cy + ky), (cx + kx, cy + ry), s),
+        (s, (cx - kx, cy + ry), (cx - rx, cy + ky), w),
+        (w, (cx - rx, cy - ky), (cx - kx, cy - ry), n),
+        (n, (cx + kx, cy - ry), (cx + rx, cy - ky), e),
+    ]
+
+
+def tight_bbox(subpaths: list[np.ndarray]) -> tuple[float, float, float, float]:
+    """Exact bounding box of cubic segments ``(S, 4, 2)`` (endpoints plus derivative roots), the
+    box ``objectBoundingBox`` gradients are relative to."""
+    segs = np.concatenate([s for s in subpaths if len(s)], axis=0)
+    p0, p1, p2, p3 = segs[:, 0], segs[:, 1], segs[:, 2], segs[:, 3]
+    a = 3 * (-p0 + 3 * p1 - 3 * p2 + p3)
+    b = 6 * (p0 - 2 * p1 + p2)
+    c = 3 * (p1 - p0)
+    candidates = [np.concatenate([p0, p3])]
+    for axis in range(2):
+        aa, bb, cc = a[:, axis], b[:, axis], c[:, axis]
+        disc = np.maximum(bb * bb - 4 * aa * cc, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            quad = np.abs(aa) > 1e-12
+            roots = [np.where(quad, (-bb + np.sqrt(disc)) / (2 * aa), -cc / bb),
+                     np.where(quad, (-bb - np.sqrt(disc)) / (2 * aa), -cc / bb)]
+        for t in roots:
+            t = np.where(np.isfinite(t), np.clip(t, 0.0, 1.0), 0.0)[:, None]
+            mt = 1 - t
+            candidates.append(mt ** 3 * p0 + 3 * mt * mt * t * p1 + 3 * mt * t * t * p2 + t ** 3 * p3)
+    pts = np.concatenate(candidates)
+    return float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max())
+
+
+def join_subpaths(subpaths: list[np.ndarray], *, evenodd: bool) -> list[np.ndarray]:
+    """Closed subpaths ``(S, 4, 2)`` → contours our non-zero model fills the same way SVG fills
+    the element (see the module docstring): separate when their control boxes are disjoint,
+    bridged into one contour when they overlap."""
+    subpaths = [s for s in subpaths if len(s)]
+    if len(subpaths) <= 1:
+        return subpaths
+    boxes = [(s[..., 0].min(), s[..., 1].min(), s[..., 0].max(), s[..., 1].max()) for s in subpaths]
+    parent = list(range(len(subpaths)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(len(boxes)):
+        for j in range(i + 1, len(boxes)):
+            a, b = boxes[i], boxes[j]
+            if a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]:
+                parent[find(i)] = find(j)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(subpaths)):
+        groups.setdefault(find(i), []).append(i)
+    out = []
+    for members in sorted(groups.values()):
+        parts = [subpaths[i] for i in members]
+        if len(parts) > 1 and evenodd:
+            parts = _orient_by_depth(parts)
+        out.append(_bridge(parts))
+    return out
+
+
+def _polyline(segs: np.ndarray, n: int = 16) -> np.ndarray:
+    t = np.linspace(0.0, 1.0, n, endpoint=False)[:, None, None]
+    p0, p1, p2, p3 = segs[None, :, 0], segs[None, :, 1], segs[None, :, 2], segs[None, :, 3]
+    pts = (1 - t) ** 3 * p0 + 3 * (1 - t) ** 2 * t * p1 + 3 * (1 - t) * t * t * p2 + t ** 3 * p3
+    return pts.transpose(1, 0, 2).reshape(-1, 2)
+
+
+def _winding(point: np.ndarray, poly: np.ndarray) -> int:
+    a, b = poly, np.roll(poly, -1, axis=0)
+    up = (a[:, 1] <= point[1]) & (b[:, 1] > point[1])
+    down = (a[:, 1] > point[1]) & (b[:, 1] <= point[1])
+    cross = (b[:, 0] - a[:, 0]) * (point[1] - a[:, 1]) - (point[0] - a[:, 0]) * (b[:, 1] - a[:, 1])
+    return int(np.sum(up & (cross > 0)) - np.sum(down & (cross < 0)))
+
+
+def _orient_by_depth(parts: list[np.ndarray]) -> list[np.ndarray]:
+    """Even-odd → non-zero for nested, non-crossing subpaths: even depth counter-clockwise in the
+    math sense (positive shoelace), odd depth the other way, so windings are only 0 and ±1."""
+    polys = [_polyline(p) for p in parts]
+    out = []
+    for i, part in enumerate(parts):
+        probe = _polyline(part[:1], 2)[1]  # a point on the subpath's first segment
+        depth = sum(1 for j, poly in enumerate(polys) if j != i and _winding(probe, poly) != 0)
+        x, y = polys[i][:, 0], polys[i][:, 1]
+        area = 0.5 * float(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))
+        if (area > 0) != (depth % 2 == 0):
+            part = part[::-1, ::-1, :].copy()
+        out.append(part)
+    return out
+
+
+def _bridge(parts: list[np.ndarray]) -> np.ndarray:
+    """One closed contour: first subpath, then for each other one a line out from the anchor, the
+    subpath, and the same line back — zero net winding anywhere but on the subpaths."""
+    if len(parts) == 1:
+        return parts[0]
+    anchor = tuple(parts[0][0, 0])
+    pieces = [parts[0]]
+    for part in parts[1:]:
+        start = tuple(part[0, 0])
+        pieces.append(np.asarray([pathdata.line_segment(anchor, start)]))
+        pieces.append(part)
+        pieces.append(np.asarray([pathdata.line_segment(start, anchor)]))
+    return np.concatenate(pieces, axis=0)
+
+
+# --------------------------------------------------------------------------------------- gradients
+
+
+def linear_fill(g: np.ndarray, p1, p2, offsets, colors):
+    """A linear gradient in gradient space mapped by the affine ``g``: ``t`` is an affine function
+    of the position, ``t = a·p + b``, whatever ``g`` is; our start/end is the one segment along
+    ``a`` with the same ``t`` (exact under skew and non-uniform scale)."""
+    d = np.asarray(p2, dtype=np.float64) - np.asarray(p1, dtype=np.float64)
+    dd = float(d @ d)
+    if dd <= 0:
+        return FlatFill(_f32(colors[-1]))  # SVG: a zero-length vector paints the last stop
+    try:
+        inv = np.linalg.inv(g)
+    except np.linalg.LinAlgError:
+        return None
+    a = inv[:2, :2].T @ d / dd
+    aa = float(a @ a)
+    if aa <= 0:
+        return FlatFill(_f32(colors[-1]))
+    start = pathdata.apply(g, np.asarray(p1, dtype=np.float64))  # t = 0 there, as in gradient space
+    end = start + a / aa
+    return LinearGradient(_f32(start), _f32(end), _f32(offsets), _f32(colors))
+
+
+def radial_fill(g: np.ndarray, center, r: float, offsets, colors):
+    """A circle of radius ``r`` mapped by ``g`` is an ellipse: its axes are the left singular
+    vectors of ``g·r`` and its semi-axes the singular values (exact for any affine map)."""
+    if r <= 0:
+        return FlatFill(_f32(colors[-1]))
+    m = g[:2, :2] * r
+    c = pathdata.apply(g, np.asarray(center, dtype=np.float64))
+    u, s, _ = np.linalg.svd(m)
+    if s[1] <= 0:
+        return None
+    # (rx, ry, θ), (rx, ry, θ+π), (ry, rx, θ±π/2) are the same ellipse: take the one whose angle is
+    # nearest the image of the gradient's x axis, so a writer's rotate·scale matrix reads back as written.
+    x_axis = math.atan2(m[1, 0], m[0, 0])
+    theta = math.atan2(u[1, 0], u[0, 0])
+    options = [((s[0], s[1]), theta + k * math.pi) for k in (0, 1)]
+    options += [((s[1], s[0]), theta + math.pi / 2 + k * math.pi) for k in (0, 1)]
+
+    def distance(option) -> float:
+        return abs(math.remainder(option[1] - x_axis, 2 * math.pi))
+
+    radius, angle = min(options, key=distance)
+    angle = x_axis + math.remainder(angle - x_axis, 2 * math.pi)
+    return RadialGradient(_f32(c), _f32(radius), _f32(angle), _f32(offsets), _f32(colors))
+
+
+# --------------------------------------------------------------------------------------- small things
+
+
+def _split(tag: str) -> tuple[str | None, str]:
+    if tag.startswith("{"):
+        ns, _, local = tag[1:].partition("}")
+        return ns, local
+    return None, tag
+
+
+def _describe(el: etree._Element) -> str:
+    tag = _split(el.tag)[1] if isinstance(el.tag, str) else "?"
+    return f'<{tag} id="{el.get("id")}">' if el.get("id") else f"<{tag}> (line {el.sourceline})"
+
+
+def _chain_getter(chain: list[etree._Element]):
+    def get(name: str) -> str | None:
+        for el in chain:
+            if el.get(name) is not None:
+                return el.get(name)
+        return None
+
+    return get
+
+
+def _clamp01(x: float) -> float:
+    return min(1.0, max(0.0, float(x)))
+
+
+def _f32(value) -> torch.Tensor:
+    return torch.as_tensor(np.asarray(value, dtype=np.float64), dtype=torch.float32)
+
+
+def _copy_fill(fill):
+    """Each path of a split element owns its fill tensors (optimisers treat them separately)."""
+    return type(fill)(**{k: v.clone() for k, v in fill.tensors().items()})
+
+
+__all__ = ["SVGError", "SVGUnsupported", "svg_to_scene"]
