@@ -1,0 +1,136 @@
+"""``layervec render IN.svg -o OUT.png``: rasterise an SVG with our own renderer.
+
+Useful to see what the optimiser "sees" for a given SVG, and to check our renderer against any
+other one. Reads with :func:`~layervec_ext.core.svg.read.svg_to_scene`, so the SVG subset is the
+reader's; anything outside it is a one-line error (exit code 2), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+
+import numpy as np
+
+from layervec_ext.core.render import RENDERERS
+
+EXIT_USAGE = 2
+
+
+class CommandError(Exception):
+    """A user mistake: printed as one line, exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="layervec render",
+        description="Rasterise an SVG (the subset LayerVec reads) to PNG with LayerVec's renderer.",
+    )
+    parser.add_argument("input", metavar="IN.svg", help="SVG file to draw")
+    parser.add_argument("-o", "--output", metavar="OUT.png", required=True, help="PNG file to write")
+    parser.add_argument("--width", type=_positive_int, help="output width in pixels (default: the SVG's width)")
+    parser.add_argument("--height", type=_positive_int, help="output height in pixels (default: the SVG's height)")
+    parser.add_argument("--background", default="white",
+                        help="white (default), none (transparent PNG) or a colour such as '#202020'")
+    parser.add_argument("--renderer", choices=RENDERERS, default="torch", help="rasteriser (default: torch)")
+    parser.add_argument("--ignore-strokes", action="store_true",
+                        help="drop stroked outlines instead of refusing the SVG (LayerVec draws fills only)")
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of pixels, got {text!r}") from None
+    if not 1 <= value <= 16384:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 16384, got {value}")
+    return value
+
+
+def parse_background(text: str) -> tuple[float, float, float] | None:
+    """``none`` → transparent, anything else must be an opaque colour."""
+    from layervec_ext.core.svg.paint import PaintError, parse_color
+
+    if text.strip().lower() in ("none", "transparent"):
+        return None
+    try:
+        r, g, b, _ = parse_color(text)
+    except PaintError:
+        raise CommandError(f"--background: cannot read colour {text!r} (try white, none or '#rrggbb')") from None
+    return (r, g, b)
+
+
+def read_scene(path: str, width: int | None, height: int | None, ignore_strokes: bool):
+    from layervec_ext.core.svg.read import svg_to_scene
+
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        raise CommandError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise CommandError(f"{path}: is a directory, expected an SVG file") from None
+    except OSError as exc:
+        raise CommandError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        return svg_to_scene(data, path_name=path, width=width, height=height,
+                            strokes="ignore" if ignore_strokes else "error")
+    except ValueError as exc:  # SVGUnsupported / SVGError carry the file name already
+        raise CommandError(str(exc)) from None
+
+
+def draw(scene, renderer: str, background) -> np.ndarray:
+    """``uint8`` RGB over ``background``, or straight-alpha RGBA when it is ``None``."""
+    import torch
+
+    from layervec_ext.core.render import composite, render
+
+    with torch.no_grad():
+        try:
+            image = render(scene, renderer=renderer)
+        except (RuntimeError, ImportError) as exc:
+            if renderer == "diffvg":
+                raise CommandError(str(exc).splitlines()[0] if str(exc) else "diffvg is not available") from None
+            raise
+        image = image.detach().float().cpu().clamp(0, 1)
+        if background is None:
+            alpha = image[..., 3:4]
+            rgb = torch.where(alpha > 0, image[..., :3] / alpha.clamp_min(1e-12), torch.zeros_like(image[..., :3]))
+            out = torch.cat([rgb.clamp(0, 1), alpha], dim=-1)
+        else:
+            out = composite(image, background)
+    return (out * 255).round().to(torch.uint8).numpy()
+
+
+def write_png(pixels: np.ndarray, path: str) -> None:
+    """Write next to the target and rename, so a failure never leaves half a PNG behind."""
+    from PIL import Image
+
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise CommandError(f"{path}: folder {folder} does not exist")
+    fd, tmp = tempfile.mkstemp(suffix=".png", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            Image.fromarray(pixels).save(handle, format="PNG")
+        os.replace(tmp, path)
+    except OSError as exc:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise CommandError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command; returns the exit status (0 ok, 2 user error)."""
+    args = build_parser().parse_args(argv)
+    try:
+        background = parse_background(args.background)
+        scene = read_scene(args.input, args.width, args.height, args.ignore_strokes)
+        write_png(draw(scene, args.renderer, background), args.output)
+    except CommandError as exc:
+        print(f"layervec render: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
