@@ -146,16 +146,17 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    from layervec_ext.core.vectorize import ImageError
+
+    try:  # before importing torch: a bad file is reported at once
+        image = _read_input(args.input)
+    except ImageError as exc:
+        return _fail(str(exc), EXIT_INPUT)
     import torch
 
     torch.set_num_threads(args.threads)
     from layervec_ext.core.svg.write import scene_to_svg
-    from layervec_ext.core.vectorize import ImageError, vectorize
-
-    try:
-        image = _read_input(args.input)
-    except ImageError as exc:
-        return _fail(str(exc), EXIT_INPUT)
+    from layervec_ext.core.vectorize import vectorize
     report, close = _progress_reporter(args)
     try:
         scene = vectorize(image, paths=args.paths, preset=args.preset, fill=args.fill, segments=args.segments,

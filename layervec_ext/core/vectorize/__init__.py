@@ -1,12 +1,20 @@
 """The vectorizer: bitmap → layered scene of gradient-filled closed cubic paths.
 
 ``load_image`` decodes any supported bitmap to straight RGBA; ``vectorize`` turns it into a
-:class:`~layervec_ext.core.scene.Scene` in the input's pixel coordinates.
+:class:`~layervec_ext.core.scene.Scene` in the input's pixel coordinates. ``vectorize`` is imported
+lazily so that decoding (and rejecting a bad file) does not pay for importing torch.
 """
 
 from __future__ import annotations
 
 from layervec_ext.core.vectorize.imageio import ImageError, load_image
-from layervec_ext.core.vectorize.pipeline import PRESETS, vectorize
 
 __all__ = ["ImageError", "PRESETS", "load_image", "vectorize"]
+
+
+def __getattr__(name: str):
+    if name in ("vectorize", "PRESETS"):
+        from layervec_ext.core.vectorize import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

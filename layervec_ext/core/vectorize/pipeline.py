@@ -37,6 +37,17 @@ FILLS = ("radial", "linear", "flat")
 DEVICES = ("auto", "cpu", "cuda")
 MIN_WORK = 32  # smallest working long side (tiny inputs are enlarged to this)
 
+# How much the pixels inside a region's holes count when scoring it (see propose.py); measured on
+# 8-path noto/fluent3d: 0.5 beats 1.0 (honest) by ~1 dB, mostly on outlined shapes.
+HOLE_WEIGHT = 0.5
+# Candidates come from this many cuts of the hierarchy per stage (K, 2K, 4K regions).
+LEVELS = 3
+
+
+def hierarchy_cuts(regions: int) -> list[int]:
+    return [regions * 2**i for i in range(LEVELS)]
+
+
 Progress = Callable[[float, str], None]
 
 
@@ -200,8 +211,8 @@ def vectorize(image: np.ndarray, *, paths: int = 32, preset: str = "balanced", f
         frac0 = done / total_steps
         report(frac0, f"stage {stage + 1}/{len(sizes)}: placing {count} paths")
         regions = max(count * 3, 8 * (stage + 1))
-        labels = hierarchy.partition(regions)
-        chosen = propose(target_np, _canvas(scene, flat_bg), labels, count, fill)
+        levels = [hierarchy.partition(r) for r in hierarchy_cuts(regions)]
+        chosen = propose(target_np, _canvas(scene, flat_bg), levels, count, fill, hole_weight=HOLE_WEIGHT)
         layer = _layer_of(stage, n_stages, layers)
         for prop in chosen:
             contour = outer_contour(prop.mask)

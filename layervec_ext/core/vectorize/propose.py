@@ -59,15 +59,19 @@ def _coords(box: tuple[slice, slice], mask: np.ndarray) -> np.ndarray:
 
 
 class _Candidate:
-    def __init__(self, box, own, filled, fill, target):
+    def __init__(self, box, own, filled, fill, target, hole_weight):
         self.box, self.filled, self.fill = box, filled, fill
         self.pred = eval_fill(fill, _coords(box, filled))  # premultiplied, on the filled mask
         self.target = target[box][filled]
+        # own pixels count fully; hole pixels (covered by the outline, painted over later by the
+        # regions inside) count ``hole_weight``: an outline ring drawn as a filled underlay wins
+        self.weight = np.where(own[filled], 1.0, hole_weight)
 
     def gain(self, canvas: np.ndarray) -> float:
         cur = canvas[self.box][self.filled]
         new = self.pred + (1.0 - self.pred[:, 3:4]) * cur
-        return float(np.sum((cur - self.target) ** 2) - np.sum((new - self.target) ** 2))
+        diff = np.sum((cur - self.target) ** 2, axis=1) - np.sum((new - self.target) ** 2, axis=1)
+        return float(np.sum(diff * self.weight))
 
     def paint(self, canvas: np.ndarray) -> None:
         view = canvas[self.box]
@@ -79,17 +83,23 @@ def _overlaps(a: tuple[slice, slice], b: tuple[slice, slice]) -> bool:
     return all(x.start < y.stop and y.start < x.stop for x, y in zip(a, b))
 
 
-def propose(target: np.ndarray, canvas: np.ndarray, labels: np.ndarray, count: int, fill_kind: str,
-            min_area: int = MIN_AREA) -> list[Proposal]:
-    """Up to ``count`` regions of ``labels`` to add as paths over ``canvas``, best gain first."""
+def propose(target: np.ndarray, canvas: np.ndarray, partitions: list[np.ndarray], count: int, fill_kind: str,
+            min_area: int = MIN_AREA, hole_weight: float = 0.5) -> list[Proposal]:
+    """Up to ``count`` regions of ``partitions`` (label maps, coarse to fine: candidates from several
+    levels of the hierarchy) to add as paths over ``canvas``, best gain first."""
     cands: list[_Candidate] = []
-    for i, box, filled in region_masks(labels):
-        own = labels[box] == i
-        if int(own.sum()) < min_area:
-            continue
-        xy = _coords(box, own)
-        fill = fit_fill(fill_kind, xy, target[box][own])
-        cands.append(_Candidate(box, own, filled, fill, target))
+    seen: set[tuple] = set()
+    for labels in partitions:
+        for i, box, filled in region_masks(labels):
+            own = labels[box] == i
+            area = int(own.sum())
+            key = (box[0].start, box[0].stop, box[1].start, box[1].stop, area)
+            if area < min_area or key in seen:  # the same region at several levels
+                continue
+            seen.add(key)
+            xy = _coords(box, own)
+            fill = fit_fill(fill_kind, xy, target[box][own])
+            cands.append(_Candidate(box, own, filled, fill, target, hole_weight))
     canvas = canvas.copy()
     gains = [c.gain(canvas) for c in cands]
     chosen: list[Proposal] = []

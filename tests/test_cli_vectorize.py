@@ -1,0 +1,92 @@
+"""``layervec IN -o OUT.svg`` as a user runs it: real files in, SVG out, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from layervec_ext.core.metrics import psnr, rasterize_svg
+
+ENV = {**os.environ, "OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"}
+
+
+def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "layervec_ext", *args], capture_output=True, env=ENV,
+                          input=stdin, timeout=240)
+
+
+@pytest.fixture(scope="module")
+def picture(tmp_path_factory) -> Path:
+    img = Image.new("RGB", (64, 48), "white")
+    d = ImageDraw.Draw(img)
+    d.ellipse((8, 4, 56, 44), fill=(240, 180, 30), outline=(90, 50, 10), width=3)
+    d.rectangle((24, 20, 40, 28), fill=(40, 40, 160))
+    path = tmp_path_factory.mktemp("cli") / "pic.png"
+    img.save(path)
+    return path
+
+
+def test_vectorizes_a_png_into_a_layered_svg(picture, tmp_path):
+    out = tmp_path / "out.svg"
+    res = run(str(picture), "-o", str(out), "--paths", "6", "--preset", "fast", "--quiet")
+    assert res.returncode == 0, res.stderr.decode()
+    svg = out.read_text()
+    assert 'viewBox="0 0 64 48"' in svg and 'inkscape:groupmode="layer"' in svg
+    assert svg.count("<path ") <= 6
+    ref = np.asarray(Image.open(picture).convert("RGB"))
+    assert psnr(rasterize_svg(svg, 64, 48), ref) >= 20.0
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_same_seed_gives_identical_bytes_and_progress_json(picture, tmp_path):
+    a, b = tmp_path / "a.svg", tmp_path / "b.svg"
+    ra = run(str(picture), "-o", str(a), "--paths", "5", "--preset", "fast", "--seed", "7", "--progress-json")
+    rb = run(str(picture), "-o", str(b), "--paths", "5", "--preset", "fast", "--seed", "7", "--quiet")
+    assert ra.returncode == 0 and rb.returncode == 0
+    assert a.read_bytes() == b.read_bytes()
+    lines = [json.loads(x) for x in ra.stderr.decode().splitlines()]
+    assert lines and all(set(x) == {"progress", "stage"} for x in lines)
+    fracs = [x["progress"] for x in lines]
+    assert fracs == sorted(fracs) and fracs[-1] == 1.0
+    assert rb.stderr == b""
+
+
+def test_stdin_to_stdout(picture):
+    res = run("-", "-o", "-", "--paths", "3", "--preset", "fast", "--quiet", stdin=picture.read_bytes())
+    assert res.returncode == 0
+    assert res.stdout.startswith(b"<?xml") and b"</svg>" in res.stdout
+
+
+@pytest.mark.parametrize("make,args,needle", [
+    (lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n garbage"), [], "corrupt"),
+    (lambda p: p.write_text("just text"), [], "not a supported image"),
+    (None, [], "no such file"),
+    ("ok", ["--paths", "0"], "--paths"),
+    ("ok", ["--fill", "conic"], "--fill"),
+    ("ok", ["--layers", "many"], "--layers"),
+    ("ok", ["--bogus"], "unrecognized"),
+])
+def test_user_mistakes_are_one_line_nonzero_and_write_nothing(picture, tmp_path, make, args, needle):
+    src = tmp_path / "in.png"
+    if make == "ok":
+        src.write_bytes(picture.read_bytes())
+    elif make is not None:
+        make(src)
+    out = tmp_path / "out.svg"
+    res = run(str(src), "-o", str(out), "--preset", "fast", "--paths", "2", *args)
+    err = res.stderr.decode()
+    assert res.returncode != 0
+    assert err.count("\n") == 1 and needle in err and "Traceback" not in err
+    assert not out.exists() and not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_unwritable_output_folder(picture, tmp_path):
+    res = run(str(picture), "-o", str(tmp_path / "nope" / "out.svg"), "--paths", "2", "--preset", "fast")
+    assert res.returncode != 0 and res.stderr.decode().count("\n") == 1

@@ -1,0 +1,146 @@
+"""vectorize(): what a user sees when the SVG is drawn by a real renderer (resvg)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from lxml import etree
+from PIL import Image, ImageDraw
+
+from layervec_ext.core.metrics import psnr, rasterize_svg
+from layervec_ext.core.svg.write import scene_to_svg
+from layervec_ext.core.vectorize import load_image, vectorize
+
+BENCH = Path("/work/shared/bench/images")
+SMILEY = BENCH / "noto__smiling-face-with-open-mouth-and-smiling-eyes.png"
+INK = "{http://www.inkscape.org/namespaces/inkscape}"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """One torch thread, as the CLI runs: on a shared 2-core machine more threads are slower."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def on_white(rgba: np.ndarray) -> np.ndarray:
+    a = rgba[..., 3:4].astype(np.float64) / 255.0
+    return rgba[..., :3].astype(np.float64) * a + 255.0 * (1 - a)
+
+
+def drawn(size=96, background=(255, 255, 255, 255)) -> np.ndarray:
+    """A small emoji-like picture: a shaded disc with two eyes."""
+    img = Image.new("RGBA", (size, size), background)
+    d = ImageDraw.Draw(img)
+    s = size / 96
+    for i in range(12):  # concentric rings: a radial shading
+        r = 40 * s * (1 - i / 14)
+        c = (250, 200 - 4 * i, 40 + 8 * i, 255)
+        d.ellipse((48 * s - r, 48 * s - r, 48 * s + r, 48 * s + r), fill=c)
+    d.ellipse((30 * s, 32 * s, 40 * s, 46 * s), fill=(60, 30, 10, 255))
+    d.ellipse((56 * s, 32 * s, 66 * s, 46 * s), fill=(60, 30, 10, 255))
+    return np.asarray(img).copy()
+
+
+def score(scene, image) -> float:
+    out = rasterize_svg(scene_to_svg(scene), image.shape[1], image.shape[0])
+    return psnr(out, on_white(image))
+
+
+def test_bench_emoji_psnr_floor():
+    image = load_image(SMILEY) if SMILEY.exists() else drawn(256)
+    scene = vectorize(image, paths=8, preset="fast", device="cpu", max_size=128)
+    assert len(scene.paths) <= 8
+    assert (scene.width, scene.height) == (image.shape[1], image.shape[0])
+    assert score(scene, image) >= 22.0
+
+
+def test_alpha_kept_no_invented_background():
+    image = drawn(80, background=(0, 0, 0, 0))
+    scene = vectorize(image, paths=6, preset="fast", device="cpu")
+    rgba = rasterize_svg(scene_to_svg(scene), 80, 80, background=None)
+    alpha = image[..., 3]
+    from scipy import ndimage
+
+    far_outside = ~ndimage.binary_dilation(alpha > 0, iterations=3)
+    deep_inside = ndimage.binary_erosion(alpha > 0, iterations=3)
+    assert rgba[..., 3][far_outside].max() <= 8, "transparent pixels must stay transparent"
+    assert rgba[..., 3][deep_inside].mean() >= 240
+    assert psnr(on_white(rgba), on_white(image)) >= 20.0
+
+
+def test_uniform_image_is_one_full_canvas_path():
+    image = np.zeros((40, 60, 4), np.uint8)
+    image[...] = (30, 120, 200, 255)
+    scene = vectorize(image, paths=8, preset="fast", device="cpu")
+    assert 1 <= len(scene.paths) <= 2
+    out = rasterize_svg(scene_to_svg(scene), 60, 40)
+    assert np.abs(out.astype(int) - image[..., :3].astype(int)).max() <= 3
+
+
+def test_one_pixel_image():
+    image = np.array([[[200, 10, 10, 255]]], np.uint8)
+    scene = vectorize(image, paths=4, preset="fast", device="cpu")
+    assert (scene.width, scene.height) == (1, 1) and len(scene.paths) >= 1
+    out = rasterize_svg(scene_to_svg(scene), 1, 1)
+    assert np.abs(out[0, 0].astype(int) - [200, 10, 10]).max() <= 4
+
+
+def test_huge_image_worked_small_drawn_on_original_grid():
+    image = drawn(96)
+    big = np.asarray(Image.fromarray(image).resize((4000, 3000), Image.BILINEAR))
+    scene = vectorize(big, paths=6, preset="fast", device="cpu", max_size=96)
+    svg = scene_to_svg(scene)
+    root = etree.fromstring(svg.encode())
+    assert root.get("viewBox") == "0 0 4000 3000"
+    small = np.asarray(Image.fromarray(big).resize((400, 300), Image.BOX))
+    out = rasterize_svg(svg, 400, 300)
+    assert psnr(out, on_white(small)) >= 20.0
+
+
+def test_same_seed_same_svg_bytes():
+    image = drawn(64)
+    a = scene_to_svg(vectorize(image, paths=5, preset="fast", device="cpu", seed=3))
+    b = scene_to_svg(vectorize(image, paths=5, preset="fast", device="cpu", seed=3))
+    assert a == b
+
+
+def test_hiding_top_layer_leaves_coarser_picture():
+    image = load_image(SMILEY) if SMILEY.exists() else drawn(256)
+    scene = vectorize(image, paths=12, preset="fast", device="cpu", max_size=128)
+    assert len(scene.layers) >= 2
+    svg = scene_to_svg(scene)
+    full = psnr(rasterize_svg(svg, 256, 256), on_white(image))
+    root = etree.fromstring(svg.encode())
+    layers = [g for g in root if g.get(f"{INK}groupmode") == "layer"]
+    assert len(layers) == len(scene.layers)
+    root.remove(layers[-1])
+    coarse = psnr(rasterize_svg(etree.tostring(root), 256, 256), on_white(image))
+    blank = psnr(np.full((256, 256, 3), 255.0), on_white(image))
+    # the coarse levels alone are a recognisable picture, well above an empty canvas, below the full one
+    assert blank + 5.0 <= coarse < full
+
+
+@pytest.mark.parametrize("fill", ["radial", "linear", "flat"])
+def test_fill_kinds_are_what_was_asked(fill):
+    scene = vectorize(drawn(64), paths=4, preset="fast", device="cpu", fill=fill)
+    kinds = {p.fill.kind for p in scene.paths}
+    assert kinds <= {fill, "flat"}
+    for p in scene.paths:
+        if p.fill.kind != "flat":
+            off = p.fill.offsets
+            assert float(off.min()) >= 0 and float(off.max()) <= 1 and bool((off[1:] >= off[:-1]).all())
+
+
+def test_bad_arguments_are_value_errors():
+    image = drawn(32)
+    for kw in ({"paths": 0}, {"preset": "slow"}, {"fill": "conic"}, {"segments": 1}, {"layers": 0},
+               {"device": "tpu"}):
+        with pytest.raises(ValueError):
+            vectorize(image, **kw)
