@@ -159,6 +159,41 @@ def boundary_edges(a: Tensor, b: Tensor, valid: Tensor | None = None, eps: float
     return ~both_inside | (length.squeeze(-1) < 1e-9)
 
 
+# A pixel centre farther than this from the outline is fully in or out (half the pixel's diagonal).
+BAND = 0.7072
+
+
+def box_coverage(sd: Tensor, r: Tensor) -> Tensor:
+    """Area of the unit pixel box on the inner side of the line through the nearest outline point,
+    perpendicular to ``r`` (centre minus that point), the centre at signed distance ``sd``
+    (positive: inside). For a straight edge this is exact at any angle (``clamp(0.5 + sd)`` is
+    exact only for axis-aligned ones): linear in the middle, quadratic where the line cuts a box
+    corner. Taking the normal from ``r`` rather than from the edge keeps coverage continuous where
+    the nearest point is a vertex shared by two edges."""
+    rx, ry = r[..., 0].abs(), r[..., 1].abs()
+    length = torch.sqrt(rx * rx + ry * ry + 1e-12)
+    hi = torch.maximum(rx, ry) / length
+    lo = torch.minimum(rx, ry) / length
+    hi = hi.clamp_min(0.70710678)  # |normal| components: max ≥ 1/√2 (also for r ≈ 0)
+    half = 0.5 * (hi + lo)
+    knee = 0.5 * (hi - lo)
+    s = torch.maximum(torch.minimum(sd, half), -half)
+    two_ab = (2.0 * hi * lo).clamp_min(1e-12)
+    linear = 0.5 + s / hi
+    low = (s + half) ** 2 / two_ab
+    high = 1.0 - (half - s) ** 2 / two_ab
+    return torch.where(s < -knee, low, torch.where(s > knee, high, linear)).clamp(0.0, 1.0)
+
+
+def segment_offset(p: Tensor, a: Tensor, b: Tensor) -> Tensor:
+    """``p`` minus its nearest point on the segment ``a → b`` (all broadcast, last dim 2)."""
+    d = b - a
+    q = p - a
+    len2 = (d * d).sum(-1)
+    t = ((q * d).sum(-1) / len2.clamp_min(1e-12)).clamp(0.0, 1.0)
+    return q - t.unsqueeze(-1) * d
+
+
 def segment_distance2(p: Tensor, a: Tensor, b: Tensor) -> Tensor:
     """Squared distance from points ``p`` to segments ``a → b`` (all broadcast, last dim 2)."""
     d = b - a

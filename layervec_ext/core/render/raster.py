@@ -4,16 +4,18 @@ Two stages (DESIGN.md §4):
 
 1. *Structure*, under ``no_grad``, from the flattened outlines: per path a pixel box (its bounding
    box, clipped to the canvas); inside/outside of every box pixel from non-zero winding numbers
-   (signed edge crossings scattered per row, then one prefix sum over all boxes at once); a boundary
-   band of pixels within half a pixel of an edge that separates inside from outside (each edge, cut
-   into short pieces, pairs with the pixels near it; the nearest edge wins). Edges with "inside" on
-   both sides (self-intersections) are judged from the winding buffer one pixel to either side of
-   their midpoint — the reference renderer tests this exactly, so the two differ slightly near
-   crossings. Paths of (almost) zero area get no box: SVG draws nothing for them. Fragments are the
-   inside ∪ band pixels, sorted stably by pixel so each pixel's fragments run back to front.
-2. *Values*, differentiable, cost ∝ fragments: band coverage ``clamp(0.5 ± distance)`` from the
-   nearest edge, the fill colour at the pixel centre, and "over" compositing with the transmittance
-   ``exp(Σ log(1 - α))`` of the fragments in front, as one prefix sum (float64) per image.
+   (signed edge crossings scattered per row, then one prefix sum over all boxes at once); a
+   boundary band of pixels within ``BAND`` (half a pixel's diagonal) of an edge that separates
+   inside from outside (each edge, cut into short pieces, pairs with the pixels near it; the
+   nearest edge wins). Edges with "inside" on both sides (self-intersections) are judged from the
+   winding buffer one pixel to either side of their midpoint — the reference renderer tests this
+   exactly, so the two differ slightly near crossings. Paths of (almost) zero area get no box: SVG
+   draws nothing for them. Fragments are the inside ∪ band pixels, sorted stably by pixel so each
+   pixel's fragments run back to front.
+2. *Values*, differentiable, cost ∝ fragments: band coverage = the part of the pixel box on the
+   inner side of the nearest edge (``common.box_coverage``), the fill colour at the pixel centre,
+   and "over" compositing with the transmittance ``exp(Σ log(1 - α))`` of the fragments in front,
+   as one prefix sum (float64) per image.
 
 No tensor is ever paths × pixels; the structure stage syncs with the device a handful of times
 per image (to size its buffers), never per path.
@@ -24,12 +26,15 @@ from __future__ import annotations
 import torch
 
 from layervec_ext.core.render.common import (
+    BAND,
     DEFAULT_K,
     MIN_AREA,
     bernstein,
+    box_coverage,
     draw_order,
     polygon_area,
     segment_distance2,
+    segment_offset,
     stacked_paint,
 )
 from layervec_ext.core.scene import Path, Scene
@@ -79,7 +84,7 @@ def _boxes(lo: Tensor, hi: Tensor, limit: int) -> tuple[Tensor, Tensor]:
     return start, torch.maximum(start, end)
 
 
-def _centres_near(lo: Tensor, hi: Tensor, reach: float = 0.5) -> tuple[Tensor, Tensor]:
+def _centres_near(lo: Tensor, hi: Tensor, reach: float = BAND) -> tuple[Tensor, Tensor]:
     """Pixels ``[start, end)`` whose centre ``c + 0.5`` lies in ``[lo - reach, hi + reach]``."""
     start = torch.ceil(lo.clamp(-2.0, 1e9) - reach - 0.5).long()
     end = torch.floor(hi.clamp(-2.0, 1e9) + reach - 0.5).long() + 1
@@ -128,7 +133,7 @@ def build_structure(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int, wid
     inside = _inside_buffer(a, b, owner, x0, x1, y0, y1, stride, base, total)
     keep = _boundary_edges(a, b, owner, inside, (x0, x1, y0, y1), stride, base)
     band_dist, band_edge = _band_buffers(a, b, keep, owner, (x0, x1, y0, y1), stride, base, total, (width, height))
-    band = band_dist < 0.25
+    band = band_dist < BAND * BAND
 
     covered = inside | band
     key = torch.nonzero(covered).squeeze(1)
@@ -248,7 +253,7 @@ def _band_buffers(a, b, keep, owner, box, stride, base, total, size) -> tuple[Te
     centre = torch.stack([px, py], 1).to(a.dtype) + 0.5
     e = edge.index_select(0, piece)
     d2 = segment_distance2(centre, a.index_select(0, e), b.index_select(0, e))
-    near = torch.nonzero(d2 < 0.25).squeeze(1)
+    near = torch.nonzero(d2 < BAND * BAND).squeeze(1)
     d2, e, px, py = (v.index_select(0, near) for v in (d2, e, px, py))
     q = owner.index_select(0, e)
     key = base.index_select(0, q) + py * stride.index_select(0, q) + px
@@ -299,12 +304,13 @@ def shade_fragments(s: Structure, paths: list[Path], verts: Tensor, nxt: Tensor,
     px = (s.pixel % width).to(dt) + 0.5
     py = (s.pixel // width).to(dt) + 0.5
 
-    # coverage: 1 inside, clamp(0.5 ± distance to the nearest boundary edge) in the band
+    # coverage: 1 inside; in the band, the box area on the inner side of the nearest boundary edge
     bc = torch.stack([px.index_select(0, s.band), py.index_select(0, s.band)], 1)
     ea, eb = verts.index_select(0, s.band_edge), verts.index_select(0, nxt.index_select(0, s.band_edge))
-    d = torch.sqrt(segment_distance2(bc, ea, eb) + 1e-12)
+    r = segment_offset(bc, ea, eb)
+    d = torch.sqrt((r * r).sum(1) + 1e-12)
     sd = torch.where(s.inside.index_select(0, s.band), d, -d)
-    cov = torch.ones(px.shape[0], device=dev, dtype=dt).scatter(0, s.band, (0.5 + sd).clamp(0, 1))
+    cov = torch.ones(px.shape[0], device=dev, dtype=dt).scatter(0, s.band, box_coverage(sd, r))
 
     # colour: every fill is an affine gradient (flat = one stop at t = 0)
     table, radial, n = paint_table(paths)

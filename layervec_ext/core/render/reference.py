@@ -1,7 +1,8 @@
 """The reference renderer: dense, slow, obviously correct; the fast one is tested against it.
 
 For each path, for every pixel centre: non-zero winding of the flattened outline (inside or not),
-the distance to the nearest boundary edge, coverage ``clamp(0.5 ± distance)``, the fill colour at
+the distance to the nearest boundary edge, coverage = the part of the pixel box on the inner side
+of that edge's line, the fill colour at
 the centre; then "over" onto the image, back to front. Gradients flow through the nearest edge
 (the derivative of a minimum is the derivative of its argmin), the fill and the opacity.
 """
@@ -14,12 +15,14 @@ from layervec_ext.core.render.common import (
     DEFAULT_K,
     MIN_AREA,
     boundary_edges,
+    box_coverage,
     draw_order,
     flatten,
     gradient_t,
     paint_params,
     polygon_area,
     segment_distance2,
+    segment_offset,
     shade,
     winding_at,
 )
@@ -59,9 +62,9 @@ def coverage(p: Tensor, poly: Tensor) -> Tensor:
         return inside.to(p.dtype)
     ka, kb = a[keep], b[keep]
     nearest = _nearest_edge(p, ka.detach(), kb.detach())
-    d = torch.sqrt(segment_distance2(p, ka[nearest], kb[nearest]) + 1e-12)
-    sd = torch.where(inside, d, -d)
-    return (0.5 + sd).clamp(0.0, 1.0)
+    r = segment_offset(p, ka[nearest], kb[nearest])
+    d = torch.sqrt((r * r).sum(-1) + 1e-12)
+    return box_coverage(torch.where(inside, d, -d), r)
 
 
 def render_scene(scene: Scene, k: int = DEFAULT_K) -> Tensor:
