@@ -60,6 +60,26 @@ COMMANDS = {
 }
 
 
+def test_third_party_tracer_output_with_holes_renders_like_resvg():
+    """vtracer writes compound paths (holes as subpaths), translate() transforms and plain fills."""
+    import vtracer  # a test dependency, like resvg
+
+    yy, xx = np.mgrid[0:96, 0:96]
+    image = np.full((96, 96, 3), 250, np.uint8)
+    ring = (np.hypot(xx - 40, yy - 40) < 30) & (np.hypot(xx - 40, yy - 40) > 14)
+    image[ring] = (200, 40, 40)
+    image[(abs(xx - 72) < 16) & (abs(yy - 70) < 16)] = (30, 90, 200)
+    image[(abs(xx - 72) < 6) & (abs(yy - 70) < 6)] = (250, 250, 250)
+    from io import BytesIO
+
+    from PIL import Image
+
+    png = BytesIO()
+    Image.fromarray(image).save(png, format="PNG")
+    svg = vtracer.convert_raw_image_to_svg(png.getvalue(), img_format="png")
+    assert ours_vs_resvg(svg) >= 40.0
+
+
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_each_command_absolute_equals_relative_and_matches_resvg(command):
     absolute, relative = COMMANDS[command]
@@ -166,6 +186,8 @@ UNSUPPORTED = {
     '<linearGradient id="rg" spreadMethod="reflect"><stop/><stop offset="1"/></linearGradient>'
     '<rect width="5" height="5" fill="url(#rg)"/>': 'spreadMethod="reflect" is not supported',
     '<style>rect { fill: red }</style>': "CSS <style> sheets are not supported",
+    '<path id="mk" d="M0 0h9v9z" style="marker-end:url(#m)"/>': '<path id="mk">: marker-end is not supported',
+    '<rect id="bl" width="5" height="5" style="mix-blend-mode:multiply"/>': "mix-blend-mode multiply",
 }
 
 

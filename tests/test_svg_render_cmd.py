@@ -69,7 +69,8 @@ def test_unsupported_svg_exits_2_without_traceback(tmp_path):
     done = run(str(src), "-o", str(tmp_path / "out.png"))
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.strip() == (f'layervec render: error: {src}: unsupported SVG in <path id="outline">: '
-                                   "strokes are not supported (stroke='#000'); LayerVec draws fills only")
+                                   "strokes are not supported (stroke='#000'); LayerVec draws fills only "
+                                   "(--ignore-strokes drops them)")
     assert run(str(src), "-o", str(tmp_path / "out.png"), "--ignore-strokes").returncode == 0
 
 

@@ -79,7 +79,8 @@ def read_scene(path: str, width: int | None, height: int | None, ignore_strokes:
         return svg_to_scene(data, path_name=path, width=width, height=height,
                             strokes="ignore" if ignore_strokes else "error")
     except ValueError as exc:  # SVGUnsupported / SVGError carry the file name already
-        raise CommandError(str(exc)) from None
+        hint = " (--ignore-strokes drops them)" if "strokes are not supported" in str(exc) else ""
+        raise CommandError(f"{exc}{hint}") from None
 
 
 def draw(scene, renderer: str, background) -> np.ndarray:

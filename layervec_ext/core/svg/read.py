@@ -55,8 +55,9 @@ INKSCAPE_NS = "http://www.inkscape.org/namespaces/inkscape"
 KAPPA = 4 / 3 * (math.sqrt(2) - 1)  # quarter-circle handle length
 
 # Properties children inherit (SVG 1.1 "Inherited: yes") and the ones that apply to one element.
-INHERITED = ("fill", "fill-opacity", "fill-rule", "stroke", "stroke-width", "stroke-opacity", "visibility", "color")
-OWN = ("opacity", "display", "filter", "mask", "clip-path", "stop-color", "stop-opacity")
+INHERITED = ("fill", "fill-opacity", "fill-rule", "stroke", "stroke-width", "stroke-opacity", "visibility", "color",
+             "marker-start", "marker-mid", "marker-end")
+OWN = ("opacity", "display", "filter", "mask", "clip-path", "mix-blend-mode", "stop-color", "stop-opacity")
 INITIAL = {"fill": "black", "fill-opacity": "1", "fill-rule": "nonzero", "stroke": "none", "stroke-width": "1",
            "stroke-opacity": "1", "visibility": "visible", "color": "black"}
 SHAPES = ("path", "rect", "circle", "ellipse", "polygon", "polyline", "line")
@@ -112,9 +113,11 @@ class _Reader:
                 continue
             if tag not in GROUPS and tag not in SHAPES:
                 raise self.unsupported(child)
-            for prop in ("filter", "mask", "clip-path"):
+            for prop in ("filter", "mask", "clip-path", "marker-start", "marker-mid", "marker-end"):
                 if props.get(prop, "none").strip() != "none":
                     raise self.unsupported(child, f"{prop} is not supported")
+            if props.get("mix-blend-mode", "normal").strip() != "normal":
+                raise self.unsupported(child, f"mix-blend-mode {props['mix-blend-mode']} is not supported")
             sub = _Context(
                 ctm=ctx.ctm @ self.transform(child),
                 props={k: props[k] for k in INHERITED if k in props},
@@ -133,13 +136,15 @@ class _Reader:
     def properties(self, el: etree._Element, inherited: dict[str, str]) -> dict[str, str]:
         """Inherited values, overridden by presentation attributes, overridden by ``style``."""
         props = dict(inherited)
-        for name in INHERITED + OWN:
+        for name in INHERITED + OWN + ("marker",):
             value = el.get(name)
             if value is not None and value.strip() and value.strip() != "inherit":
                 props[name] = value.strip()
         for name, value in parse_style(el.get("style")).items():
             if value != "inherit":
                 props[name] = value
+        if props.get("marker", "none") != "none":  # the shorthand sets all three
+            props.update({k: props["marker"] for k in ("marker-start", "marker-mid", "marker-end")})
         return props
 
     # ----------------------------------------------------------------------------------- shapes
@@ -532,7 +537,9 @@ def join_subpaths(subpaths: list[np.ndarray], *, evenodd: bool) -> list[np.ndarr
     subpaths = [s for s in subpaths if len(s)]
     if len(subpaths) <= 1:
         return subpaths
-    boxes = [(s[..., 0].min(), s[..., 1].min(), s[..., 0].max(), s[..., 1].max()) for s in subpaths]
+    lo = np.stack([s.reshape(-1, 2).min(axis=0) for s in subpaths])
+    hi = np.stack([s.reshape(-1, 2).max(axis=0) for s in subpaths])
+    overlap = np.all((lo[:, None, :] <= hi[None, :, :]) & (lo[None, :, :] <= hi[:, None, :]), axis=-1)
     parent = list(range(len(subpaths)))
 
     def find(i: int) -> int:
@@ -541,11 +548,8 @@ def join_subpaths(subpaths: list[np.ndarray], *, evenodd: bool) -> list[np.ndarr
             i = parent[i]
         return i
 
-    for i in range(len(boxes)):
-        for j in range(i + 1, len(boxes)):
-            a, b = boxes[i], boxes[j]
-            if a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]:
-                parent[find(i)] = find(j)
+    for i, j in zip(*np.nonzero(np.triu(overlap, k=1))):
+        parent[find(int(i))] = find(int(j))
     groups: dict[int, list[int]] = {}
     for i in range(len(subpaths)):
         groups.setdefault(find(i), []).append(i)
