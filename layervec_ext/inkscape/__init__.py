@@ -1,0 +1,5 @@
+"""The Inkscape half of LayerVec: runs in Inkscape's own Python (inkex >= 1.2 + standard library only).
+
+It never imports torch or ``layervec_ext.core``: the backend runs in its own interpreter as a
+subprocess (see :mod:`layervec_ext.inkscape.backend`).
+"""

@@ -1,0 +1,264 @@
+"""The *Extensions ▸ Raster ▸ LayerVec…* effect: selected bitmaps → layers of gradient-filled paths.
+
+Order of work: find the images, read and check every bitmap, run the backend for each, and only
+then touch the document, so any failure leaves it exactly as it was (an AbortExtension also makes
+Inkscape discard the output).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import tempfile
+
+import inkex
+from lxml import etree
+
+from layervec_ext.inkscape import backend
+from layervec_ext.inkscape.bitmap import Bitmap, BitmapError, load_href
+from layervec_ext.inkscape.placement import Placement, length, place
+
+LAYERVEC_NS = "https://layervec.org/ns/1"
+SOURCE = f"{{{LAYERVEC_NS}}}source"
+SETTINGS = f"{{{LAYERVEC_NS}}}settings"
+SVG_IMAGE = inkex.addNS("image", "svg")
+XLINK_HREF = inkex.addNS("href", "xlink")
+etree.register_namespace("layervec", LAYERVEC_NS)
+inkex.NSS.setdefault("layervec", LAYERVEC_NS)
+
+_URL_REF = re.compile(r"url\(\s*#([^)\s]+)\s*\)")
+BACKEND_OPTIONS = ("paths", "preset", "fill", "layers", "device", "seed")
+
+
+class LayerVec(inkex.EffectExtension):
+    """Vectorize each selected bitmap into its own layer, placed exactly over it."""
+
+    def add_arguments(self, pars) -> None:
+        pars.add_argument("--tab", default="options", help="dialog tab (ignored)")
+        pars.add_argument("--paths", type=int, default=32, help="most paths per bitmap")
+        pars.add_argument("--preset", choices=("fast", "balanced", "best"), default="balanced")
+        pars.add_argument("--fill", choices=("radial", "linear", "flat"), default="radial")
+        pars.add_argument("--layers", choices=("auto", "1", "2", "3", "4"), default="auto")
+        pars.add_argument("--original", choices=("keep", "hide", "delete"), default="hide")
+        pars.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+        pars.add_argument("--seed", type=int, default=0)
+        pars.add_argument("--replace", type=inkex.Boolean, default=True, help="replace an earlier result")
+        pars.add_argument("--timeout", type=int, default=600, help="seconds per bitmap")
+
+    # -- stages -------------------------------------------------------------------------------
+    def effect(self) -> None:
+        images = self.selected_images()
+        bitmaps = [self.read_bitmap(img) for img in images]
+        results: dict[str, str] = {}
+        for img, bmp in zip(images, bitmaps):
+            key = hashlib.sha1(bmp.data).hexdigest()
+            if key not in results:  # the same bitmap pasted twice is vectorized once
+                results[key] = self.run_backend(img, bmp)
+        parsed = [self.parse_result(img, results[hashlib.sha1(b.data).hexdigest()]) for img, b in zip(images, bitmaps)]
+        for img, bmp, result in zip(images, bitmaps, parsed):
+            self.insert_result(img, bmp, result)
+
+    def selected_images(self) -> list[inkex.BaseElement]:
+        """Selected ``<image>`` elements, also those inside selected groups, each once, in order."""
+        if not self.svg.selection:
+            raise inkex.AbortExtension("LayerVec: select a bitmap (an imported image) first.")
+        found, seen = [], set()
+        for elem in self.svg.selection.values():
+            for node in elem.iter(SVG_IMAGE):
+                if id(node) not in seen and node.getparent() is not None:
+                    seen.add(id(node))
+                    found.append(node)
+        if not found:
+            raise inkex.AbortExtension("LayerVec: the selection holds no bitmap; select an imported image.")
+        return found
+
+    def read_bitmap(self, img) -> Bitmap:
+        href = img.get(XLINK_HREF) or img.get("href") or ""
+        if not href.strip():
+            raise inkex.AbortExtension(f"LayerVec: image {self.name_of(img)} has no picture data.")
+        try:
+            return load_href(href, self.search_folders(img))
+        except BitmapError as exc:
+            raise inkex.AbortExtension(f"LayerVec: {self.name_of(img)}: {exc}") from None
+
+    def search_folders(self, img) -> list[str]:
+        """Folders a relative link may be relative to, the original document's first.
+
+        Inkscape gives the effect a temporary copy; ``DOCUMENT_PATH`` names the saved original.
+        ``sodipodi:absref`` (written by Inkscape on import) is tried as-is by the caller's folders.
+        """
+        folders = []
+        doc = os.environ.get("DOCUMENT_PATH") or ""
+        if doc:
+            folders.append(os.path.dirname(os.path.abspath(doc)))
+        absref = img.get(inkex.addNS("absref", "sodipodi"))
+        if absref:
+            folders.append(os.path.dirname(absref))
+        if isinstance(self.options.input_file, str):
+            folders.append(os.path.dirname(os.path.abspath(self.options.input_file)))
+        folders.append(os.getcwd())
+        return folders
+
+    def backend_args(self) -> list[str]:
+        opts = self.options
+        return ["--paths", str(max(1, opts.paths)), "--preset", opts.preset, "--fill", opts.fill,
+                "--layers", opts.layers, "--device", opts.device, "--seed", str(opts.seed)]
+
+    def settings_text(self) -> str:
+        return ";".join(f"{k}={getattr(self.options, k)}" for k in BACKEND_OPTIONS)
+
+    def run_backend(self, img, bmp: Bitmap) -> str:
+        with tempfile.TemporaryDirectory(prefix="layervec-in-") as tmp:
+            path = os.path.join(tmp, "bitmap" + bmp.suffix)
+            with open(path, "wb") as fh:
+                fh.write(bmp.data)
+            try:
+                return backend.vectorize(path, self.backend_args(), max(1, self.options.timeout))
+            except backend.BackendError as exc:
+                raise inkex.AbortExtension(f"LayerVec: {self.name_of(img)}: {exc}") from None
+
+    def parse_result(self, img, text: str):
+        try:
+            root = inkex.load_svg(io.BytesIO(text.encode("utf-8"))).getroot()
+            view = [float(v) for v in root.get("viewBox", "").replace(",", " ").split()]
+        except (etree.XMLSyntaxError, ValueError):
+            view = []
+        if len(view) != 4 or view[2] <= 0 or view[3] <= 0:
+            raise inkex.AbortExtension(f"LayerVec: {self.name_of(img)}: the backend returned an unreadable SVG.")
+        return root, view
+
+    # -- document changes ---------------------------------------------------------------------
+    def insert_result(self, img, bmp: Bitmap, result) -> None:
+        root, (vx, vy, vw, vh) = result
+        pl = self.placement(img, bmp)
+        prefix = self.unique_prefix()
+        rename_ids(root, prefix)
+        layer = inkex.Layer.new(f"LayerVec: {self.name_of(img)}")
+        layer.set("id", prefix + "result")
+        layer.set(SOURCE, img.get_id())
+        layer.set(SETTINGS, self.settings_text())
+        # bitmap pixels → the image's place → the document's user space
+        sx, sy = pl.sx * bmp.width / vw, pl.sy * bmp.height / vh
+        local = inkex.Transform((sx, 0, 0, sy, pl.tx - sx * vx, pl.ty - sy * vy))
+        layer.transform = doc_transform(img) @ local
+        for child in list(root):
+            if child.tag == inkex.addNS("defs", "svg"):
+                for item in list(child):
+                    self.svg.defs.append(item)
+            elif isinstance(child, inkex.ShapeElement):
+                layer.append(child)
+        if pl.clip:
+            layer.set("clip-path", f"url(#{self.clip_rect(prefix, pl, local)})")
+        self.put_in_place(img, layer)
+        self.handle_original(img)
+
+    def placement(self, img, bmp: Bitmap) -> Placement:
+        x, y = length(img.get("x"), 0.0), length(img.get("y"), 0.0)
+        w, h = length(img.get("width"), None), length(img.get("height"), None)
+        if w is None and h is None:  # SVG 2 "auto": the intrinsic size
+            w, h = float(bmp.width), float(bmp.height)
+        elif w is None:
+            w = h * bmp.width / bmp.height
+        elif h is None:
+            h = w * bmp.height / bmp.width
+        if w <= 0 or h <= 0:
+            raise inkex.AbortExtension(f"LayerVec: image {self.name_of(img)} has zero size.")
+        return place(x, y, w, h, bmp.width, bmp.height, img.get("preserveAspectRatio"))
+
+    def clip_rect(self, prefix: str, pl: Placement, local: inkex.Transform) -> str:
+        """A clipPath for ``slice``: the image's viewport, in the layer's (pixel) coordinates."""
+        x, y, w, h = pl.clip
+        inv = (-local)
+        (x0, y0), (x1, y1) = inv.apply_to_point((x, y)), inv.apply_to_point((x + w, y + h))
+        clip = inkex.ClipPath()
+        clip.set("id", prefix + "clip")
+        clip.set("clipPathUnits", "userSpaceOnUse")
+        rect = inkex.Rectangle.new(min(x0, x1), min(y0, y1), abs(x1 - x0), abs(y1 - y0))
+        rect.set("id", prefix + "cliprect")
+        clip.append(rect)
+        self.svg.defs.append(clip)
+        return prefix + "clip"
+
+    def put_in_place(self, img, layer) -> None:
+        """Where an earlier result for this image was (replacing it), else right above the
+        image's top-level layer, so the result draws over the bitmap."""
+        earlier = [g for g in self.svg if g.get(SOURCE) == img.get_id()]
+        if earlier and self.options.replace:
+            earlier[-1].addnext(layer)
+            for old in earlier:
+                self.drop_with_defs(old)
+            return
+        top = img
+        while top.getparent() is not None and top.getparent() is not self.svg:
+            top = top.getparent()
+        top.addnext(layer)
+
+    def drop_with_defs(self, old) -> None:
+        """Remove an earlier result and the gradients/clips only it used."""
+        refs = set()
+        for node in old.iter():
+            for value in node.attrib.values():
+                refs.update(_URL_REF.findall(value))
+        old.getparent().remove(old)
+        for rid in refs:
+            target = self.svg.getElementById(rid)
+            if target is not None and target.getparent() is self.svg.defs:
+                if not self.svg.xpath(f'//*[@*[contains(., "url(#{rid})")]]'):
+                    target.getparent().remove(target)
+
+    def handle_original(self, img) -> None:
+        if self.options.original == "delete":
+            img.getparent().remove(img)
+        elif self.options.original == "hide":
+            style = inkex.Style(img.get("style", ""))
+            style["display"] = "none"
+            img.set("style", str(style))
+
+    def unique_prefix(self) -> str:
+        """``lvN-``: no id in the document (or from an earlier run) starts with it."""
+        ids = [str(i) for i in self.svg.xpath("//@id")]
+        n = 1
+        while any(i.startswith(f"lv{n}-") for i in ids):
+            n += 1
+        return f"lv{n}-"
+
+    @staticmethod
+    def name_of(img) -> str:
+        return img.get(inkex.addNS("label", "inkscape")) or img.get("id") or "image"
+
+
+def doc_transform(elem) -> inkex.Transform:
+    """The element's transform composed with its ancestors', up to (not including) the root;
+    the root's viewBox applies to our top-level layer just as it does to the image."""
+    chain = []
+    node = elem
+    while node is not None and node.getparent() is not None:
+        chain.append(node)
+        node = node.getparent()
+    total = inkex.Transform()
+    for node in reversed(chain):
+        total = total @ inkex.Transform(node.get("transform"))
+    return total
+
+
+def rename_ids(root, prefix: str) -> None:
+    """Prefix every id in the backend's SVG and every reference to one (``url(#…)``, ``#…`` hrefs)."""
+    for node in root.iter():
+        if not isinstance(node.tag, str):
+            continue
+        if node.get("id"):
+            node.set("id", prefix + node.get("id"))
+        for name, value in node.attrib.items():
+            if name == "id":
+                continue
+            new = _URL_REF.sub(lambda m: f"url(#{prefix}{m.group(1)})", value)
+            if name in (XLINK_HREF, "href") and new.startswith("#"):
+                new = "#" + prefix + new[1:]
+            if new != value:
+                node.set(name, new)
+
+
+def main() -> None:
+    LayerVec().run()
