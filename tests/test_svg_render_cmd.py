@@ -54,6 +54,8 @@ def test_transparent_and_coloured_backgrounds(tmp_path):
                                    '<text id="t1">x</text></svg>'), (), 'unsupported SVG element <text id="t1">'),
     (lambda d: _write(d / "bad.svg", "<svg"), (), "not well-formed XML"),
     (lambda d: DATA / "shapes.svg", ("--background", "mauve-ish"), "cannot read colour 'mauve-ish'"),
+    (lambda d: DATA / "shapes.svg", ("--width", "0"), "--width: must be between 1 and 16384"),
+    (lambda d: DATA / "shapes.svg", ("--renderer", "cairo"), "invalid choice: 'cairo'"),
 ])
 def test_user_mistakes_are_one_line_with_exit_code_2(tmp_path, capsys, make_input, args, fragment):
     out = tmp_path / "out.png"

@@ -23,8 +23,13 @@ class CommandError(Exception):
     """A user mistake: printed as one line, exit code 2."""
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line instead of usage + message
+        raise CommandError(f"{message} (see layervec render --help)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="layervec render",
         description="Rasterise an SVG (the subset LayerVec reads) to PNG with LayerVec's renderer.",
     )
@@ -126,8 +131,8 @@ def write_png(pixels: np.ndarray, path: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command; returns the exit status (0 ok, 2 user error)."""
-    args = build_parser().parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)
         background = parse_background(args.background)
         scene = read_scene(args.input, args.width, args.height, args.ignore_strokes)
         write_png(draw(scene, args.renderer, background), args.output)
