@@ -87,15 +87,33 @@ def _progress_reporter(args):
         return report, lambda: None
     if args.quiet or not sys.stderr.isatty():
         return None, lambda: None
-    from tqdm import tqdm
+    return _TerminalBar(sys.stderr), _TerminalBar.close_last
 
-    bar = tqdm(total=1000, file=sys.stderr, leave=False, bar_format="{l_bar}{bar}| {elapsed}")
 
-    def report(frac: float, stage: str) -> None:
-        bar.set_description(stage, refresh=False)
-        bar.update(int(frac * 1000) - bar.n)
+class _TerminalBar:
+    """A one-line progress bar redrawn with ``\r`` (no tqdm dependency)."""
 
-    return report, bar.close
+    last: _TerminalBar | None = None
+
+    def __init__(self, stream, width: int = 30):
+        self.stream, self.width, self.shown = stream, width, ""
+        _TerminalBar.last = self
+
+    def __call__(self, frac: float, stage: str) -> None:
+        filled = int(round(frac * self.width))
+        line = f"\r[{'#' * filled}{'.' * (self.width - filled)}] {frac * 100:3.0f}% {stage[:40]:<40}"
+        if line != self.shown:
+            self.stream.write(line)
+            self.stream.flush()
+            self.shown = line
+
+    @staticmethod
+    def close_last() -> None:
+        bar = _TerminalBar.last
+        if bar is not None and bar.shown:
+            bar.stream.write("\r" + " " * (len(bar.shown) - 1) + "\r")
+            bar.stream.flush()
+        _TerminalBar.last = None
 
 
 def _read_input(name: str):
