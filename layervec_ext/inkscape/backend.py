@@ -100,8 +100,8 @@ def vectorize(image_path: str, args: Sequence[str], timeout: float) -> str:
         stderr = _wait(proc, timeout)
         if proc.returncode != 0:
             msg = _error_line(stderr)
-            if "No module named layervec_ext" in stderr or "No module named 'torch'" in stderr:
-                raise BackendError(f"{python} cannot run the LayerVec backend: run python3 install.py")
+            if "No module named" in stderr:  # a Python without our package or its dependencies
+                raise BackendError(f"{python} cannot run the LayerVec backend ({msg}): run python3 install.py")
             raise BackendError(f"backend failed: {msg}" if msg else f"backend failed (exit code {proc.returncode})")
         try:
             with open(out_svg, encoding="utf-8") as fh:

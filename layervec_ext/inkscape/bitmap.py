@@ -54,30 +54,35 @@ def sniff(data: bytes) -> str | None:
 
 
 def _png(data: bytes) -> tuple[int, int]:
-    """Walk every chunk: CRCs, IEND present, IDAT inflates completely."""
-    pos, size, idat = 8, None, []
+    if len(data) < 24 or data[12:16] != b"IHDR":
+        raise BitmapError("corrupt or truncated PNG data")
+    return struct.unpack(">II", data[16:24])
+
+
+def _png_verify(data: bytes) -> None:
+    """Walk every chunk: CRCs, IEND present, IDAT inflates completely (streamed, so a big
+    bitmap is never held inflated)."""
+    pos, idat = 8, []
     while True:
         if pos + 12 > len(data):
             raise BitmapError("truncated PNG data")
         length, ctype = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + length]
-        if len(body) < length or pos + 12 + length > len(data):
+        if pos + 12 + length > len(data):
             raise BitmapError("truncated PNG data")
+        body = data[pos + 8:pos + 8 + length]
         (crc,) = struct.unpack(">I", data[pos + 8 + length:pos + 12 + length])
         if zlib.crc32(ctype + body) & 0xFFFFFFFF != crc:
             raise BitmapError("corrupt PNG data (checksum mismatch)")
-        if ctype == b"IHDR":
-            size = struct.unpack(">II", body[:8])
-        elif ctype == b"IDAT":
+        if ctype == b"IDAT":
             idat.append(body)
         elif ctype == b"IEND":
             break
         pos += 12 + length
-    if size is None or not idat:
-        raise BitmapError("corrupt PNG data (no header or no pixels)")
+    if not idat:
+        raise BitmapError("corrupt PNG data (no pixels)")
     inflater = zlib.decompressobj()
     try:
-        for part in idat:  # streamed so a huge bitmap is never held inflated
+        for part in idat:
             inflater.decompress(part, 1 << 20)
             while inflater.unconsumed_tail:
                 inflater.decompress(inflater.unconsumed_tail, 1 << 20)
@@ -85,7 +90,6 @@ def _png(data: bytes) -> tuple[int, int]:
         raise BitmapError("corrupt PNG data (bad compressed stream)") from None
     if not inflater.eof:
         raise BitmapError("truncated PNG data")
-    return size
 
 
 def _jpeg(data: bytes) -> tuple[int, int]:
@@ -179,6 +183,11 @@ def check(data: bytes, origin: str) -> Bitmap:
         raise BitmapError(f"{origin}: the bitmap has no pixels")
     if width * height > MAX_PIXELS:
         raise BitmapError(f"{origin}: {width}×{height} pixels is too large (limit {MAX_PIXELS // 1_000_000} MP)")
+    if fmt == "png":  # the format where a cut-off file still has an intact header
+        try:
+            _png_verify(data)
+        except BitmapError as exc:
+            raise BitmapError(f"{origin}: {exc}") from None
     return Bitmap(data, fmt, width, height, origin)
 
 

@@ -26,6 +26,7 @@ SETTINGS = f"{{{LAYERVEC_NS}}}settings"
 SVG_IMAGE = inkex.addNS("image", "svg")
 XLINK_HREF = inkex.addNS("href", "xlink")
 etree.register_namespace("layervec", LAYERVEC_NS)
+etree.register_namespace("inkscape", inkex.NSS["inkscape"])
 inkex.NSS.setdefault("layervec", LAYERVEC_NS)
 
 _URL_REF = re.compile(r"url\(\s*#([^)\s]+)\s*\)")
@@ -258,7 +259,3 @@ def rename_ids(root, prefix: str) -> None:
                 new = "#" + prefix + new[1:]
             if new != value:
                 node.set(name, new)
-
-
-def main() -> None:
-    LayerVec().run()

@@ -13,7 +13,12 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
 sys.path.insert(0, os.path.dirname(os.path.dirname(_HERE)))
 
-from layervec_ext.inkscape.effect import main  # noqa: E402
+from layervec_ext.inkscape.effect import LayerVec  # noqa: E402
+
+
+class Vectorize(LayerVec):
+    """Defined here, named after the .inx id's last part, as inkex's .inx checker expects."""
+
 
 if __name__ == "__main__":
-    main()
+    Vectorize().run()
