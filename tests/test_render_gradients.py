@@ -10,6 +10,16 @@ from layervec_ext.core.render import render
 from layervec_ext.core.scene import Scene, circle_points, flat, linear, path, radial
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One intra-op thread: on a shared 2-core machine a second OpenMP thread waiting for a busy
+    core makes small ops many times slower (DESIGN.md §4)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def gradient_scene() -> Scene:
     """Overlapping blobs with a rotated elliptical radial gradient (3 stops), a linear one, a flat
     one, partial opacities and partly transparent stops, in float64."""

@@ -14,6 +14,16 @@ from layervec_ext.core.svg.write import scene_to_svg
 RENDERERS = ["torch", "reference"]
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One intra-op thread: on a shared 2-core machine a second OpenMP thread waiting for a busy
+    core makes small ops many times slower (DESIGN.md §4)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def polygon(*corners):
     """Straight cubics through ``corners`` (controls on the endpoints: coincident points)."""
     pts = []
