@@ -37,7 +37,7 @@ def doc(body: str) -> str:
 
 def test_fixture_set_covers_the_features():
     assert {"path_commands.svg", "shapes.svg", "transforms.svg", "gradients.svg", "holes.svg",
-            "viewbox_layers.svg"} <= set(FIXTURES)
+            "viewbox_layers.svg", "css_classes.svg", "inkscape_saved.svg"} <= set(FIXTURES)
 
 
 @pytest.mark.parametrize("name", FIXTURES)
@@ -185,7 +185,9 @@ UNSUPPORTED = {
         '<pattern id="pt">: only linear and radial gradients',
     '<linearGradient id="rg" spreadMethod="reflect"><stop/><stop offset="1"/></linearGradient>'
     '<rect width="5" height="5" fill="url(#rg)"/>': 'spreadMethod="reflect" is not supported',
-    '<style>rect { fill: red }</style>': "CSS <style> sheets are not supported",
+    '<style>g > rect { fill: red }</style>': "<style>: CSS selector 'g > rect' is not supported",
+    "<style>@import 'colors.css';</style>": "<style>: CSS @import is not supported",
+    '<style>@media print { rect { fill: red } }</style>': "<style>: CSS @media rules are not supported",
     '<path id="mk" d="M0 0h9v9z" style="marker-end:url(#m)"/>': '<path id="mk">: marker-end is not supported',
     '<rect id="bl" width="5" height="5" style="mix-blend-mode:multiply"/>': "mix-blend-mode multiply",
 }
@@ -198,6 +200,16 @@ def test_unsupported_svg_is_named(body):
     message = str(err.value)
     assert message.startswith("art.svg: ") and UNSUPPORTED[body] in message and "\n" not in message
     assert isinstance(err.value, ValueError)
+
+
+def test_style_sheet_cascade():
+    """Sheet beats presentation attributes, specificity then order decide, style="" beats the sheet."""
+    scene = svg_to_scene((DATA / "css_classes.svg").read_text())
+    colors = [[round(v * 255) for v in p.fill.color.tolist()] for p in scene.paths if p.fill.kind == "flat"]
+    assert colors == [[47, 158, 194, 255], [224, 80, 48, 255], [209, 234, 242, 128], [32, 128, 64, 255],
+                      [64, 64, 64, 255]]
+    grad = next(p for p in scene.paths if p.fill.kind == "linear")
+    assert float(grad.opacity) == pytest.approx(0.8) and grad.fill.colors[1, 3] == pytest.approx(0.9)
 
 
 def test_strokes_can_be_ignored_on_request():

@@ -2,9 +2,10 @@
 
 Supported: ``<path>`` (all commands, arcs as cubics), ``<rect>`` (rounded too), ``<circle>``,
 ``<ellipse>``, ``<polygon>``/``<polyline>``; ``<g>``/``<a>`` with nested transforms; ``fill``,
-``fill-opacity``, ``fill-rule``, ``opacity``, ``display``, ``visibility`` as attributes or in
-``style``; linear and radial gradients (``userSpaceOnUse`` and ``objectBoundingBox``,
-``gradientTransform``, stops and attributes inherited through ``href``/``xlink:href``);
+``fill-opacity``, ``fill-rule``, ``opacity``, ``display``, ``visibility`` as attributes, in
+``style`` or through simple ``<style>`` class rules; linear and radial gradients
+(``userSpaceOnUse`` and ``objectBoundingBox``, ``gradientTransform``, stops and attributes
+inherited through ``href``/``xlink:href``);
 ``viewBox``/``width``/``height``/``preserveAspectRatio``; Inkscape layers → ``Scene.layers``.
 
 Where the model is narrower than SVG, the choice made (all exact unless said otherwise):
@@ -12,19 +13,21 @@ Where the model is narrower than SVG, the choice made (all exact unless said oth
 * **Subpaths.** A scene path is one closed contour filled non-zero. Subpaths of one element whose
   control boxes overlap no other subpath become separate paths (same fill, no overlap, so the
   picture is the same). Overlapping subpaths (holes, nested shapes) are joined into one closed
-  path by zero-width "bridges" (out-and-back lines from the first subpath's start), which add
-  nothing to any winding number, so non-zero filling is unchanged. Under ``fill-rule="evenodd"``
+  path by zero-width "bridges" (out-and-back lines between the closest vertices of neighbouring
+  subpaths), which add nothing to any winding number, so non-zero filling is unchanged. Under ``fill-rule="evenodd"``
   the subpaths are first re-oriented by nesting depth (outer +, hole −, island +, …): exact for
   subpaths that do not cross each other or themselves; a single self-crossing subpath (a
-  pentagram) is filled non-zero — an approximation. Bridges are exact to render, but an optimiser
-  moving their points would open them.
+  pentagram) is filled non-zero — an approximation. Bridges are exact in resvg/browsers; our
+  distance-based anti-aliasing draws a long one as a faint hairline, hence the shortest ones; an
+  optimiser moving their points would open them.
 * **Group opacity** is multiplied into each child path's opacity: exact unless children overlap
   (SVG composites the group first). **Radial gradients** under any affine map are exactly an
   ellipse with rotation (skew included: an affine image of a circle is an ellipse); a focal point
   (``fx``/``fy``/``fr``) different from the centre is ignored — an approximation.
 * Not representable → :class:`SVGUnsupported` naming the element: text, images, ``<use>``,
-  nested ``<svg>``, ``<switch>``, ``<foreignObject>``, CSS ``<style>`` sheets, filters, masks,
-  clip paths, patterns, ``spreadMethod`` other than ``pad``, and visible strokes (LayerVec draws
+  nested ``<svg>``, ``<switch>``, ``<foreignObject>``, filters, masks, markers, blend modes,
+  clip paths, patterns, ``spreadMethod`` other than ``pad``, CSS beyond simple selectors
+  (``css.py``: ``tag``, ``.class``, ``#id``), and visible strokes (LayerVec draws
   fills only; ``strokes="ignore"`` drops them instead). Titles, metadata, ``<defs>`` content that is
   not referenced and foreign-namespace elements (Inkscape's ``sodipodi:namedview``…) are skipped.
 """
@@ -40,6 +43,7 @@ from lxml import etree
 
 from layervec_ext.core.scene import FlatFill, LinearGradient, Path, RadialGradient, Scene
 from layervec_ext.core.svg import pathdata
+from layervec_ext.core.svg.css import CSSUnsupported, Rule, declarations_for, parse_stylesheet
 from layervec_ext.core.svg.paint import (
     PaintError,
     parse_color,
@@ -63,7 +67,7 @@ INITIAL = {"fill": "black", "fill-opacity": "1", "fill-rule": "nonzero", "stroke
 SHAPES = ("path", "rect", "circle", "ellipse", "polygon", "polyline", "line")
 GROUPS = ("g", "a")
 # Never drawn where they stand (only through references, which we either resolve or reject).
-NOT_RENDERED = ("defs", "title", "desc", "metadata", "script", "linearGradient", "radialGradient", "stop",
+NOT_RENDERED = ("defs", "title", "desc", "metadata", "script", "style", "linearGradient", "radialGradient", "stop",
                 "clipPath", "mask", "filter", "pattern", "marker", "symbol")
 
 
@@ -91,6 +95,7 @@ class _Reader:
     strokes: str
     viewport: tuple[float, float]
     gradients: dict[str, etree._Element]
+    rules: list[Rule] = field(default_factory=list)
     paths: list[Path] = field(default_factory=list)
     layers: list[str] = field(default_factory=list)
     layer_of: list[int | None] = field(default_factory=list)
@@ -106,10 +111,6 @@ class _Reader:
                 continue  # sodipodi:namedview, metadata of other tools
             props = self.properties(child, ctx.props)
             if props.get("display", "inline").strip() == "none" or tag in NOT_RENDERED:
-                continue
-            if tag == "style":
-                if (child.text or "").strip():
-                    raise self.unsupported(child, "CSS <style> sheets are not supported (use style= attributes)")
                 continue
             if tag not in GROUPS and tag not in SHAPES:
                 raise self.unsupported(child)
@@ -140,7 +141,8 @@ class _Reader:
             value = el.get(name)
             if value is not None and value.strip() and value.strip() != "inherit":
                 props[name] = value.strip()
-        for name, value in parse_style(el.get("style")).items():
+        sheet = declarations_for(self.rules, _split(el.tag)[1], el.get("id"), el.get("class"))
+        for name, value in [*sheet.items(), *parse_style(el.get("style")).items()]:
             if value != "inherit":
                 props[name] = value
         if props.get("marker", "none") != "none":  # the shorthand sets all three
@@ -370,11 +372,23 @@ def svg_to_scene(svg: str | bytes, *, path_name: str = "<svg>", width: int | Non
                                              "linearGradient", "radialGradient", f"{{{SVG_NS}}}pattern")
         if el.get("id")
     }
-    reader = _Reader(path_name, strokes, viewport, gradients)
+    reader = _Reader(path_name, strokes, viewport, gradients, _stylesheets(root, path_name))
     props = {k: v for k, v in reader.properties(root, INITIAL).items() if k in INHERITED}
     opacity = _clamp01(reader.number(root, reader.properties(root, {}).get("opacity"), 1.0))
     reader.walk(root, _Context(ctm=root_ctm @ reader.transform(root), props=props, opacity=opacity))
     return _assemble(reader, out_w, out_h)
+
+
+def _stylesheets(root: etree._Element, name: str) -> list[Rule]:
+    rules: list[Rule] = []
+    for style in root.iter(f"{{{SVG_NS}}}style", "style"):
+        if style.get("type", "text/css").strip() not in ("text/css", ""):
+            raise SVGUnsupported(f'{name}: unsupported SVG in <style type="{style.get("type")}">')
+        try:
+            rules += parse_stylesheet(style.text or "", start_order=len(rules))
+        except CSSUnsupported as exc:
+            raise SVGUnsupported(f"{name}: unsupported SVG in <style>: {exc}") from None
+    return rules
 
 
 def _assemble(reader: _Reader, width: int, height: int) -> Scene:
@@ -594,18 +608,55 @@ def _orient_by_depth(parts: list[np.ndarray]) -> list[np.ndarray]:
 
 
 def _bridge(parts: list[np.ndarray]) -> np.ndarray:
-    """One closed contour: first subpath, then for each other one a line out from the anchor, the
-    subpath, and the same line back — zero net winding anywhere but on the subpaths."""
+    """One closed contour from several: each subpath hangs off its nearest already-placed one by a
+    line out and the same line back (zero net winding), between their closest vertices, so the
+    bridges are as short as they can be (zero for subpaths that touch) — renderers that
+    anti-alias by distance to any edge draw a bridge as a faint hairline."""
     if len(parts) == 1:
         return parts[0]
-    anchor = tuple(parts[0][0, 0])
-    pieces = [parts[0]]
-    for part in parts[1:]:
-        start = tuple(part[0, 0])
-        pieces.append(np.asarray([pathdata.line_segment(anchor, start)]))
-        pieces.append(part)
-        pieces.append(np.asarray([pathdata.line_segment(start, anchor)]))
-    return np.concatenate(pieces, axis=0)
+    verts = [p[:, 0, :] for p in parts]
+    n = len(parts)
+    # Prim's tree over subpaths with the closest-vertex distance as edge weight
+    best = np.full(n, np.inf)
+    link: list[tuple[int, int, int] | None] = [None] * n  # (parent, parent vertex, own vertex)
+    in_tree = np.zeros(n, dtype=bool)
+    children: dict[int, list[tuple[int, int, int]]] = {i: [] for i in range(n)}
+    current = 0
+    for _ in range(n - 1):
+        in_tree[current] = True
+        for j in np.nonzero(~in_tree)[0]:
+            d = np.linalg.norm(verts[current][:, None, :] - verts[j][None, :, :], axis=-1)
+            k = int(np.argmin(d))
+            if d.flat[k] < best[j]:
+                best[j] = d.flat[k]
+                link[j] = (current, k // d.shape[1], k % d.shape[1])
+        candidates = np.where(in_tree, np.inf, best)
+        current = int(np.argmin(candidates))
+        parent, at, own = link[current]
+        children[parent].append((at, current, own))
+    return np.concatenate(_hang(parts, children, 0, 0), axis=0)
+
+
+def _hang(parts: list[np.ndarray], children, node: int, start: int) -> list[np.ndarray]:
+    """Segments of ``node`` starting at vertex ``start``, each child inserted at its vertex."""
+    segs = parts[node]
+    count = len(segs)
+    out: list[np.ndarray] = []
+    for step in range(count):
+        vertex = (start + step) % count
+        here = tuple(segs[vertex, 0])
+        for at, child, own in children[node]:
+            if at != vertex:
+                continue
+            there = tuple(parts[child][own, 0])
+            gap = math.dist(here, there) > 1e-9
+            if gap:
+                out.append(np.asarray([pathdata.line_segment(here, there)]))
+            out.extend(_hang(parts, children, child, own))
+            if gap:
+                out.append(np.asarray([pathdata.line_segment(there, here)]))
+        out.append(segs[vertex:vertex + 1])
+    return out
 
 
 # --------------------------------------------------------------------------------------- gradients
