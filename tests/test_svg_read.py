@@ -56,6 +56,7 @@ COMMANDS = {
     "Q": ("M8 50 Q32 -10 56 50 Z", "m8 50 q24 -60 48 0 z"),
     "T": ("M6 40 Q18 10 30 30 T56 30 L56 58 L6 58 Z", "m6 40 q12 -30 24 -10 t26 0 l0 28 l-50 0 z"),
     "A": ("M10 32 A22 16 20 1 1 54 32 A22 22 0 0 1 10 32 Z", "m10 32 a22 16 20 1 1 44 0 a22 22 0 0 1 -44 0 z"),
+    "A small radii, packed flags": ("M10 40 A5 5 0 0 1 54 40 L54 58 L10 58 Z", "m10 40a5 5 0 0144 0l0 18-44 0z"),
     "M implicit": ("M10 10 50 10 50 50 Z", "m10 10 40 0 0 40 z"),
 }
 
@@ -230,6 +231,7 @@ def test_invisible_things_are_skipped_not_refused():
     ('<html xmlns="http://www.w3.org/1999/xhtml"/>', "not an SVG document"),
     ('<svg xmlns="http://www.w3.org/2000/svg"/>', "needs width and height or a viewBox"),
     (doc('<path d="M0 0 L5 x"/>'), "expected a number"),
+    (doc('<path id="big" d="M0 0 L5 1e999 L9 0z"/>'), '<path id="big">: coordinates are not finite'),
     (doc('<rect width="5" height="5" fill="#12"/>'), "cannot read colour '#12'"),
     (doc('<rect width="5" height="5" transform="spin(4)"/>'), "cannot parse transform"),
 ])

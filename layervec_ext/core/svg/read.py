@@ -165,6 +165,8 @@ class _Reader:
         fill = self.paint(el, fill_value, props, fill_opacity, local, ctx.ctm)
         if fill is None:
             return
+        if not all(np.isfinite(s).all() for s in local) or not np.isfinite(ctx.ctm).all():
+            raise SVGError(f"{self.name}: {_describe(el)}: coordinates are not finite")
         placed = [pathdata.apply(ctx.ctm, s) for s in local]
         contours = join_subpaths(placed, evenodd=props.get("fill-rule", "nonzero") == "evenodd")
         base_id = el.get("id")
