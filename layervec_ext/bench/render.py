@@ -90,8 +90,45 @@ def time_steps(scene: Scene, renderer: str, steps: int, warmup: int = 2) -> list
     return times
 
 
-def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+def _status_mb(field: str) -> float | None:
+    """A ``/proc/self/status`` memory field (``VmRSS``, ``VmHWM``) in MiB; None off Linux."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return None
+
+
+def _reset_peak_rss() -> bool:
+    """Reset the kernel's peak-RSS counter (Linux ≥ 4.0), so each case reports its own peak."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+class _CpuPeak:
+    """Peak resident memory a case adds above what the process held when it started. Linux: the
+    resettable ``VmHWM``; elsewhere the growth of ``ru_maxrss``, which never falls, so a case below
+    an earlier case's peak reads 0."""
+
+    def __init__(self) -> None:
+        self.exact = _reset_peak_rss() and _status_mb("VmHWM") is not None
+        self.start = _status_mb("VmRSS") if self.exact else self._maxrss()
+        self.kind = "rss_peak_above_start" if self.exact else "ru_maxrss_growth"
+
+    @staticmethod
+    def _maxrss() -> float:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+    def peak_mb(self) -> float:
+        end = _status_mb("VmHWM") if self.exact else self._maxrss()
+        return max(0.0, end - self.start)
 
 
 def bench_one(size: int, n_paths: int, device: str, renderer: str, steps: int, threads: int) -> dict:
@@ -102,16 +139,34 @@ def bench_one(size: int, n_paths: int, device: str, renderer: str, steps: int, t
                 p.fill.angle = torch.zeros((), device=device)
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
-    rss0 = _rss_mb()
+    cpu_peak = _CpuPeak()
     times = time_steps(scene, renderer, steps)
     if device == "cuda":
-        peak = torch.cuda.max_memory_allocated() / 2**20
-    else:  # ru_maxrss only grows: the delta is what this case added beyond earlier ones
-        peak = max(0.0, _rss_mb() - rss0)
+        peak, kind = torch.cuda.max_memory_allocated() / 2**20, "cuda_max_allocated"
+    else:
+        peak, kind = cpu_peak.peak_mb(), cpu_peak.kind
     return {"size": size, "paths": n_paths, "segments": 4 * n_paths, "fill": "radial", "device": device,
             "threads": threads if device == "cpu" else None, "renderer": renderer, "steps": steps,
             "ms_per_step": round(statistics.median(times), 2), "ms_min": round(min(times), 2),
-            "peak_mb": round(peak, 1), "peak_kind": "cuda_max_allocated" if device == "cuda" else "rss_delta"}
+            "peak_mb": round(peak, 1), "peak_kind": kind}
+
+
+def _bench_isolated(size: int, n_paths: int, device: str, args) -> dict:
+    """One case in a fresh interpreter (warmed up there), so its peak memory is not hidden by
+    memory an earlier case left resident."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "row.json")
+        cmd = [sys.executable, "-m", "layervec_ext.bench", "render", "--in-process",
+               "--sizes", str(size), "--paths", str(n_paths), "--device", device, "--threads", str(args.threads),
+               "--renderer", args.renderer, "--steps", str(args.steps), "--json", out]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"benchmark case {size}² × {n_paths} failed: {proc.stderr.strip()[-500:]}")
+        with open(out) as fh:
+            return json.load(fh)["rows"][0]
 
 
 def _ints(text: str) -> list[int]:
@@ -127,6 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--renderer", default="torch", choices=("torch", "reference", "diffvg"))
     ap.add_argument("--steps", type=int, default=10, help="timed steps per case (median reported)")
     ap.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    ap.add_argument("--in-process", action="store_true",
+                    help="run every case in this process (default: one fresh process per case, so each "
+                         "case's peak memory is its own)")
     args = ap.parse_args(argv)
 
     torch.set_num_threads(max(1, args.threads))
@@ -144,14 +202,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
 
-    time_steps(random_scene(4, 64), args.renderer, 1, warmup=1)  # load kernels before measuring memory
+    if args.in_process:  # load kernels before measuring memory
+        time_steps(random_scene(4, 64), args.renderer, 1, warmup=1)
     rows = []
     print("| device | threads | size | paths | ms/step (median) | min | peak MB |")
     print("|---|---|---|---|---|---|---|")
     for device in devices:
         for size in _ints(args.sizes):
             for n in _ints(args.paths):
-                row = bench_one(size, n, device, args.renderer, args.steps, args.threads)
+                if args.in_process:
+                    row = bench_one(size, n, device, args.renderer, args.steps, args.threads)
+                else:
+                    row = _bench_isolated(size, n, device, args)
                 rows.append(row)
                 print(f"| {device} | {row['threads'] or '-'} | {size} | {n} | {row['ms_per_step']:.1f} | "
                       f"{row['ms_min']:.1f} | {row['peak_mb']:.0f} |", flush=True)
