@@ -213,7 +213,11 @@ def main(argv: list[str] | None = None) -> int:
                 if args.in_process:
                     row = bench_one(size, n, device, args.renderer, args.steps, args.threads)
                 else:
-                    row = _bench_isolated(size, n, device, args)
+                    try:
+                        row = _bench_isolated(size, n, device, args)
+                    except RuntimeError as exc:
+                        print(f"error: {exc}", file=sys.stderr)
+                        return 1
                 rows.append(row)
                 print(f"| {device} | {row['threads'] or '-'} | {size} | {n} | {row['ms_per_step']:.1f} | "
                       f"{row['ms_min']:.1f} | {row['peak_mb']:.0f} |", flush=True)
