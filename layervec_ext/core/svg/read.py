@@ -366,8 +366,12 @@ def svg_to_scene(svg: str | bytes, *, path_name: str = "<svg>", width: int | Non
     if _split(root.tag)[1] != "svg":
         raise SVGError(f"{path_name}: not an SVG document (root element <{_split(root.tag)[1]}>)")
     view_box, doc_w, doc_h = _document_size(root, path_name)
-    out_w, out_h = _output_size(doc_w, doc_h, width, height)
-    root_ctm = _viewbox_matrix(view_box, out_w, out_h, root.get("preserveAspectRatio"), path_name)
+    # Like resvg: the canvas is the document size rounded to whole pixels, without stretching the
+    # drawing to it (a 15.7 px document is 16 px with an empty sliver); other sizes scale that canvas.
+    base_w, base_h = max(1, round(doc_w)), max(1, round(doc_h))
+    out_w, out_h = _output_size(base_w, base_h, width, height)
+    root_ctm = np.diag([out_w / base_w, out_h / base_h, 1.0]) @ _viewbox_matrix(
+        view_box, doc_w, doc_h, root.get("preserveAspectRatio"), path_name)
     viewport = (view_box[2], view_box[3])
     gradients = {
         el.get("id"): el for el in root.iter(f"{{{SVG_NS}}}linearGradient", f"{{{SVG_NS}}}radialGradient",
@@ -462,7 +466,7 @@ def _output_size(doc_w: float, doc_h: float, width: int | None, height: int | No
     return max(1, int(round(width))), max(1, int(round(height)))
 
 
-def _viewbox_matrix(view_box, width: int, height: int, aspect: str | None, name: str) -> np.ndarray:
+def _viewbox_matrix(view_box, width: float, height: float, aspect: str | None, name: str) -> np.ndarray:
     """viewBox → ``width × height`` pixels under ``preserveAspectRatio`` (default xMidYMid meet)."""
     vx, vy, vw, vh = view_box
     sx, sy = width / vw, height / vh
