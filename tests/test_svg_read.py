@@ -106,14 +106,14 @@ def test_output_size_scales_viewbox_and_width_height():
     assert ours_vs_resvg(svg, width=320) >= 40.0
 
 
-@pytest.mark.parametrize("size", [None, 64])
+@pytest.mark.parametrize("size", [None, 128])
 def test_fractional_document_size_is_rounded_not_stretched(size):
-    """A 15.7 px document is a 16 px canvas with a 0.3 px empty sliver, as resvg draws it."""
-    svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="15.7" height="15.7" viewBox="0 0 31.4 31.4">'
-           '<rect width="31.4" height="31.4" fill="#246"/><circle cx="20" cy="12" r="9" fill="#fa0"/></svg>')
+    """A 63.7 px document is a 64 px canvas with a 0.3 px empty sliver, as resvg draws it."""
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="63.7" height="63.7" viewBox="0 0 31.85 31.85">'
+           '<rect width="31.85" height="31.85" fill="#246"/><circle cx="20" cy="12" r="9" fill="#fa0"/></svg>')
     scene = svg_to_scene(svg, width=size)
-    assert scene.width == scene.height == (size or 16)
-    assert float(scene.paths[0].points[:, 0].max()) == pytest.approx(15.7 * (size or 16) / 16, abs=1e-4)
+    assert scene.width == scene.height == (size or 64)
+    assert float(scene.paths[0].points[:, 0].max()) == pytest.approx(63.7 * (size or 64) / 64, abs=1e-4)
     assert ours_vs_resvg(svg, width=size) >= 40.0
 
 
