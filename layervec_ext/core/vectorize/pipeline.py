@@ -197,9 +197,7 @@ def vectorize(image: np.ndarray, *, paths: int = 32, preset: str = "balanced", f
     frozen: set[int] = set()
     if bg is not None:
         rect = rectangle_cubics(0.0, 0.0, float(w), float(h), segments)
-        xy = np.array([[0.0, 0.0], [float(w), float(h)]])
-        scene.add(Path(torch.as_tensor(rect, dtype=torch.float32, device=dev),
-                       _fill_tensors(_as_kind(bg, fill, xy) if bg.kind != "flat" else bg, dev),
+        scene.add(Path(torch.as_tensor(rect, dtype=torch.float32, device=dev), _fill_tensors(bg, dev),
                        torch.tensor(1.0, device=dev), 0, None))
         frozen.add(0)
     flat_bg = bg is not None and bg.kind == "flat"
