@@ -79,8 +79,15 @@ class LayerVec(inkex.EffectExtension):
         href = img.get(XLINK_HREF) or img.get("href") or ""
         if not href.strip():
             raise inkex.AbortExtension(f"LayerVec: image {self.name_of(img)} has no picture data.")
+        absref = img.get(inkex.addNS("absref", "sodipodi"))
         try:
-            return load_href(href, self.search_folders(img))
+            try:
+                return load_href(href, self.search_folders(img))
+            except BitmapError as exc:
+                # Inkscape records the absolute path of a linked file it imported: last resort
+                if not (str(exc).startswith("linked file not found") and absref and os.path.isfile(absref)):
+                    raise
+                return load_href(absref, [])
         except BitmapError as exc:
             raise inkex.AbortExtension(f"LayerVec: {self.name_of(img)}: {exc}") from None
 
@@ -88,15 +95,11 @@ class LayerVec(inkex.EffectExtension):
         """Folders a relative link may be relative to, the original document's first.
 
         Inkscape gives the effect a temporary copy; ``DOCUMENT_PATH`` names the saved original.
-        ``sodipodi:absref`` (written by Inkscape on import) is tried as-is by the caller's folders.
         """
         folders = []
         doc = os.environ.get("DOCUMENT_PATH") or ""
         if doc:
             folders.append(os.path.dirname(os.path.abspath(doc)))
-        absref = img.get(inkex.addNS("absref", "sodipodi"))
-        if absref:
-            folders.append(os.path.dirname(absref))
         if isinstance(self.options.input_file, str):
             folders.append(os.path.dirname(os.path.abspath(self.options.input_file)))
         folders.append(os.getcwd())

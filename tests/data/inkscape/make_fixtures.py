@@ -80,6 +80,9 @@ def formats_svg(im: Image.Image) -> str:
                     f'xlink:href="{data_uri(encoded(im, fmt), mime)}"/>')
     for i, href in enumerate(("pic.png", "@DIR@/pic.png", "file://@DIR@/pic.png")):
         rows.append(f'<image id="link-{i}" x="{i * 45}" y="40" width="40" height="30" xlink:href="{href}"/>')
+    # a link that no longer resolves, but Inkscape recorded where the file was when imported
+    rows.append('<image id="link-absref" x="135" y="40" width="40" height="30" xlink:href="moved/pic.png" '
+                'sodipodi:absref="@DIR@/pic.png"/>')
     return (HEAD.format(size='width="240" height="80" viewBox="0 0 240 80"')
             + '<g id="layer1" inkscape:groupmode="layer" inkscape:label="Layer 1">\n'
             + "\n".join(rows) + "\n</g>\n</svg>\n")
