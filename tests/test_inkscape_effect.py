@@ -15,6 +15,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -242,6 +243,38 @@ def test_backend_problems_abort_cleanly(tmp_path):
 def test_backend_timeout_aborts(tmp_path):
     proc = run_effect(_errors_doc(tmp_path), "--id=good", "--paths=64", "--preset=best", "--timeout=1")
     _assert_aborted(proc, "did not finish within 1 s")
+
+
+def _backend_pids(marker: str) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            cmd = (entry / "cmdline").read_bytes().decode("utf-8", "replace")
+        except OSError:
+            continue
+        if "layervec_ext" in cmd and marker in cmd and "layervec_effect" not in cmd:
+            pids.append(int(entry.name))
+    return pids
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_cancel_in_inkscape_stops_the_backend(tmp_path):
+    """Cancel may SIGKILL the script: the backend must not keep computing for minutes."""
+    doc = _errors_doc(tmp_path)
+    env = _inkex_env()
+    env["TMPDIR"] = str(tmp_path)  # the backend's command line names its input under here
+    proc = subprocess.Popen([INKSCAPE_PYTHON, str(SCRIPT), "--id=good", "--paths=64", "--preset=best", str(doc)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not _backend_pids(str(tmp_path)) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    assert _backend_pids(str(tmp_path)), "the backend never started"
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 3  # immediate with the death signal (else: at its next stderr write)
+    while _backend_pids(str(tmp_path)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _backend_pids(str(tmp_path))
 
 
 def test_uninstalled_backend_says_how_to_install(tmp_path):

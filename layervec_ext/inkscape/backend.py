@@ -94,7 +94,7 @@ def vectorize(image_path: str, args: Sequence[str], timeout: float) -> str:
         flags = getattr(subprocess, "CREATE_NO_WINDOW", 0)
         try:
             proc = subprocess.Popen(cmd, cwd=tmp, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.PIPE, creationflags=flags)
+                                    stderr=subprocess.PIPE, creationflags=flags, preexec_fn=_die_with_parent())
         except OSError as exc:
             raise BackendError(f"cannot start the backend {python}: {exc.strerror or exc}") from None
         stderr = _wait(proc, timeout)
@@ -108,6 +108,24 @@ def vectorize(image_path: str, args: Sequence[str], timeout: float) -> str:
                 return fh.read()
         except OSError:
             raise BackendError("backend wrote no result") from None
+
+
+def _die_with_parent():
+    """On Linux, have the kernel kill the backend when this script dies (Cancel in Inkscape may
+    SIGKILL us, which no handler sees); elsewhere nothing."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+    except (OSError, AttributeError):
+        return None
+
+    def set_death_signal() -> None:
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+    return set_death_signal
 
 
 def _wait(proc: subprocess.Popen, timeout: float) -> str:
