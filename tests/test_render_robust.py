@@ -155,3 +155,15 @@ def test_mixed_segment_and_stop_counts():
     ref = check_finite(scene.detached(), "reference")
     assert float((fast - ref).abs().max()) < 1e-4
     assert_matches_resvg(scene, fast)
+
+
+@pytest.mark.parametrize("renderer", RENDERERS)
+def test_edges_through_pixel_centres_and_equal_stops(renderer):
+    """Distance exactly 0 at pixel centres, a zero radius and two stops at one offset (a hard step)
+    still give finite gradients."""
+    scene = Scene(24, 24, [
+        path(polygon((4.5, 4.5), (20.5, 4.5), (20.5, 20.5)),
+             radial([12.5, 12.5], [0, 5], [0.5, 0.5], [[1, 0, 0, 1], [0, 1, 0, 0.5]])),
+        path(polygon((2.5, 2.5), (2.5, 2.5), (2.5, 2.5)), flat([0, 0, 1, 1])),
+    ])
+    check_finite(scene, renderer)
