@@ -223,6 +223,8 @@ def _assert_aborted(proc, fragment: str) -> None:
     (["--id=text"], "not a supported bitmap"),
     (["--id=huge"], "10000×8000 pixels is too large"),
     (["--id=empty"], "empty image data"),
+    (["--id=zero-size"], "has zero size"),
+    (["--id=in-nested-svg"], "nested <svg>"),
     (["--id=good", "--id=truncated-png"], "truncated PNG"),  # one bad image stops the whole run
 ])
 def test_bad_input_aborts_with_one_line_and_no_document(tmp_path, args, fragment):

@@ -52,14 +52,15 @@ class LayerVec(inkex.EffectExtension):
     def effect(self) -> None:
         images = self.selected_images()
         bitmaps = [self.read_bitmap(img) for img in images]
+        placements = [self.placement(img, bmp) for img, bmp in zip(images, bitmaps)]
         results: dict[str, str] = {}
         for img, bmp in zip(images, bitmaps):
             key = hashlib.sha1(bmp.data).hexdigest()
             if key not in results:  # the same bitmap pasted twice is vectorized once
                 results[key] = self.run_backend(img, bmp)
         parsed = [self.parse_result(img, results[hashlib.sha1(b.data).hexdigest()]) for img, b in zip(images, bitmaps)]
-        for img, bmp, result in zip(images, bitmaps, parsed):
-            self.insert_result(img, bmp, result)
+        for img, bmp, pl, result in zip(images, bitmaps, placements, parsed):
+            self.insert_result(img, bmp, pl, result)
 
     def selected_images(self) -> list[inkex.BaseElement]:
         """Selected ``<image>`` elements, also those inside selected groups, each once, in order."""
@@ -134,9 +135,8 @@ class LayerVec(inkex.EffectExtension):
         return root, view
 
     # -- document changes ---------------------------------------------------------------------
-    def insert_result(self, img, bmp: Bitmap, result) -> None:
+    def insert_result(self, img, bmp: Bitmap, pl: Placement, result) -> None:
         root, (vx, vy, vw, vh) = result
-        pl = self.placement(img, bmp)
         prefix = self.unique_prefix()
         rename_ids(root, prefix)
         layer = inkex.Layer.new(f"LayerVec: {self.name_of(img)}")
@@ -159,6 +159,12 @@ class LayerVec(inkex.EffectExtension):
         self.handle_original(img)
 
     def placement(self, img, bmp: Bitmap) -> Placement:
+        nested = img.getparent()
+        while nested is not None and nested.getparent() is not None:
+            if nested.tag == inkex.addNS("svg", "svg"):  # its own viewport: not mapped here
+                raise inkex.AbortExtension(f"LayerVec: image {self.name_of(img)} sits inside a nested <svg>; "
+                                           "move it out (Ungroup) first.")
+            nested = nested.getparent()
         x, y = length(img.get("x"), 0.0), length(img.get("y"), 0.0)
         w, h = length(img.get("width"), None), length(img.get("height"), None)
         if w is None and h is None:  # SVG 2 "auto": the intrinsic size

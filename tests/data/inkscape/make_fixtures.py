@@ -116,6 +116,9 @@ def errors_svg(im: Image.Image) -> str:
     rows = [f'<image id="{k}" x="0" y="0" width="40" height="30" xlink:href="{v}"/>' for k, v in cases.items()]
     rows.append('<image id="good" x="50" y="0" width="40" height="30" xlink:href="pic.png"/>')
     rows.append('<rect id="rect1" x="0" y="40" width="20" height="20" fill="red"/>')
+    rows.append('<image id="zero-size" x="0" y="0" width="0" height="30" xlink:href="pic.png"/>')
+    rows.append('<svg x="60" y="40" width="20" height="20" viewBox="0 0 4 4">'
+                '<image id="in-nested-svg" width="4" height="3" xlink:href="pic.png"/></svg>')
     return (HEAD.format(size='width="100" height="70" viewBox="0 0 100 70"')
             + '<g id="layer1" inkscape:groupmode="layer" inkscape:label="Layer 1">\n'
             + "\n".join(rows) + "\n</g>\n</svg>\n")
