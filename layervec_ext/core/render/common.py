@@ -185,6 +185,39 @@ def box_coverage(sd: Tensor, r: Tensor) -> Tensor:
     return torch.where(s < -knee, low, torch.where(s > knee, high, linear)).clamp(0.0, 1.0)
 
 
+# Inner normals at more than 120° to each other: two edges that face each other (the two sides of a
+# sliver, the flanks of a spike) or back to back (the two sides of a gap).
+OPPOSED = -0.5
+
+
+@torch.no_grad()
+def inner_normals(a: Tensor, b: Tensor, orientation: Tensor) -> Tensor:
+    """Unit normal of each edge ``a → b`` pointing into its path, ``orientation`` being the sign of
+    the path's signed area (exact for simple outlines; a guess inside self-intersecting ones)."""
+    d = b - a
+    length = torch.sqrt((d * d).sum(-1, keepdim=True))
+    n = torch.stack([-d[..., 1], d[..., 0]], -1) / length.clamp_min(1e-12)
+    # a (nearly) zero-length edge, e.g. from coincident control points, has no direction: opposes nothing
+    return torch.where(length > 1e-3, n, torch.zeros_like(n)) * orientation.unsqueeze(-1)
+
+
+def two_edge_coverage(sd1: Tensor, r1: Tensor, m1: Tensor, r2: Tensor, m2: Tensor) -> Tensor:
+    """Coverage when a second, opposed edge is within reach of the pixel too (features thinner than
+    a pixel): the box area of the intersection of the two inner half-planes where the edges face
+    each other (a sliver: one edge on the other's inner side), of their union where they are back
+    to back (a gap). ``sd1, r1, m1``: signed distance, offset and inner normal of the nearest edge;
+    ``r2, m2``: offset and inner normal of the opposed one. One edge alone would draw a 0.2 px
+    sliver at half opacity; SVG renderers draw it at 0.2."""
+    box1 = box_coverage(sd1, r1)
+    d2 = torch.sqrt((r2 * r2).sum(-1) + 1e-12)
+    with torch.no_grad():
+        inside2 = (m2 * r2).sum(-1) > 0
+        # a shared vertex lies on both lines (a wedge): within 0.05 px counts as facing
+        facing = (m1 * (r1 - r2)).sum(-1) > -0.05
+    box2 = box_coverage(torch.where(inside2, d2, -d2), r2)
+    return torch.where(facing, box1 + box2 - 1.0, box1 + box2).clamp(0.0, 1.0)
+
+
 def segment_offset(p: Tensor, a: Tensor, b: Tensor) -> Tensor:
     """``p`` minus its nearest point on the segment ``a → b`` (all broadcast, last dim 2)."""
     d = b - a

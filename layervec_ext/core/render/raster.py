@@ -29,13 +29,16 @@ from layervec_ext.core.render.common import (
     BAND,
     DEFAULT_K,
     MIN_AREA,
+    OPPOSED,
     bernstein,
     box_coverage,
     draw_order,
+    inner_normals,
     polygon_area,
     segment_distance2,
     segment_offset,
     stacked_paint,
+    two_edge_coverage,
 )
 from layervec_ext.core.scene import Path, Scene
 
@@ -108,6 +111,8 @@ class Structure:
     inside: Tensor  # (F,) bool: pixel centre inside (non-zero winding)
     band: Tensor  # (B,) fragment indices in the boundary band
     band_edge: Tensor  # (B,) their nearest boundary edge
+    band_edge2: Tensor  # (B,) the nearest edge opposed to it within the band, or -1
+    inner: Tensor  # (E, 2) inner unit normal of every edge
     last: Tensor  # (F,) index of the frontmost fragment of the same pixel
 
 
@@ -124,7 +129,8 @@ def build_structure(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int, wid
     lo = torch.full((n_paths, 2), big, device=dev, dtype=verts.dtype).scatter_reduce(0, by_path, a, "amin")
     hi = torch.full((n_paths, 2), -big, device=dev, dtype=verts.dtype).scatter_reduce(0, by_path, a, "amax")
     x0, x1 = _boxes(lo[:, 0] - 1.0, hi[:, 0] + 1.0, width)
-    x1 = torch.where(polygon_area(verts, nxt, owner, n_paths).abs() < MIN_AREA, x0, x1)  # collapsed: no box
+    area = polygon_area(verts, nxt, owner, n_paths)
+    x1 = torch.where(area.abs() < MIN_AREA, x0, x1)  # collapsed: no box
     y0, y1 = _boxes(lo[:, 1] - 1.0, hi[:, 1] + 1.0, height)
     stride = x1 - x0 + 1
     sizes = (y1 - y0) * stride
@@ -134,7 +140,9 @@ def build_structure(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int, wid
 
     inside = _inside_buffer(a, b, owner, x0, x1, y0, y1, stride, base, total)
     keep = _boundary_edges(a, b, owner, inside, (x0, x1, y0, y1), stride, base)
-    band_dist, band_edge = _band_buffers(a, b, keep, owner, (x0, x1, y0, y1), stride, base, total, (width, height))
+    inner = inner_normals(a, b, torch.sign(area).index_select(0, owner))
+    band_dist, band_edge, second = _band_buffers(a, b, keep, inner, owner, (x0, x1, y0, y1), stride, base, total,
+                                                 (width, height))
     band = band_dist < BAND * BAND
 
     covered = inside | band
@@ -154,7 +162,10 @@ def build_structure(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int, wid
     s.pixel, s.path, s.inside = pixel, path, inside.index_select(0, key)
     is_band = band.index_select(0, key)
     s.band = torch.nonzero(is_band).squeeze(1)
-    s.band_edge = band_edge[key[s.band]]
+    band_key = key.index_select(0, s.band)
+    s.band_edge = band_edge.index_select(0, band_key)
+    s.band_edge2 = second.index_select(0, band_key)
+    s.inner = inner
     _, counts = torch.unique_consecutive(pixel, return_counts=True)
     s.last = torch.repeat_interleave(torch.cumsum(counts, 0) - 1, counts)
     return s
@@ -224,9 +235,10 @@ def _clip(a: Tensor, b: Tensor, lo: tuple[float, float], hi: tuple[float, float]
     return t0, t1
 
 
-def _band_buffers(a, b, keep, owner, box, stride, base, total, size) -> tuple[Tensor, Tensor]:
+def _band_buffers(a, b, keep, inner, owner, box, stride, base, total, size) -> tuple[Tensor, Tensor, Tensor]:
     """Squared distance from each box pixel centre to its nearest boundary edge (inf when none is
-    within the band's reach) and that edge's index."""
+    within the band's reach), that edge's index, and the nearest edge opposed to it (``OPPOSED``)
+    within reach (-1 if none)."""
     dev = a.device
     edges = torch.nonzero(keep).squeeze(1)
     ea, eb = a.index_select(0, edges), b.index_select(0, edges)
@@ -264,7 +276,16 @@ def _band_buffers(a, b, keep, owner, box, stride, base, total, size) -> tuple[Te
     win = d2 == best.index_select(0, key)
     nearest = torch.full((total,), -1, dtype=torch.long, device=dev)
     nearest[key[win]] = e[win]
-    return best, nearest
+    # the opposed edge: nearest among those whose inner normal turns away from the nearest one's
+    first = nearest.index_select(0, key)
+    opposed = (inner.index_select(0, e) * inner.index_select(0, first)).sum(1) < OPPOSED
+    d2o = torch.where(opposed, d2, torch.full_like(d2, float("inf")))
+    best2 = torch.full((total,), float("inf"), device=dev, dtype=a.dtype)
+    best2.scatter_reduce_(0, key, d2o, "amin")
+    win2 = opposed & (d2o == best2.index_select(0, key))
+    second = torch.full((total,), -1, dtype=torch.long, device=dev)
+    second[key[win2]] = e[win2]
+    return best, nearest, second
 
 
 def render_scene(scene: Scene, k: int = DEFAULT_K) -> Tensor:
@@ -312,7 +333,16 @@ def shade_fragments(s: Structure, paths: list[Path], verts: Tensor, nxt: Tensor,
     r = segment_offset(bc, ea, eb)
     d = torch.sqrt((r * r).sum(1) + 1e-12)
     sd = torch.where(s.inside.index_select(0, s.band), d, -d)
-    cov = torch.ones(px.shape[0], device=dev, dtype=dt).scatter(0, s.band, box_coverage(sd, r))
+    band_cov = box_coverage(sd, r)
+    two = torch.nonzero(s.band_edge2 >= 0).squeeze(1)  # thinner than a pixel: a second edge in reach
+    if two.numel():
+        e1, e2 = s.band_edge.index_select(0, two), s.band_edge2.index_select(0, two)
+        r2 = segment_offset(bc.index_select(0, two), verts.index_select(0, e2),
+                            verts.index_select(0, nxt.index_select(0, e2)))
+        band_cov = band_cov.scatter(0, two, two_edge_coverage(
+            sd.index_select(0, two), r.index_select(0, two), s.inner.index_select(0, e1), r2,
+            s.inner.index_select(0, e2)))
+    cov = torch.ones(px.shape[0], device=dev, dtype=dt).scatter(0, s.band, band_cov)
 
     # colour: every fill is an affine gradient (flat = one stop at t = 0)
     table, radial, n = paint_table(paths)

@@ -12,18 +12,22 @@ from __future__ import annotations
 import torch
 
 from layervec_ext.core.render.common import (
+    BAND,
     DEFAULT_K,
     MIN_AREA,
+    OPPOSED,
     boundary_edges,
     box_coverage,
     draw_order,
     flatten,
     gradient_t,
+    inner_normals,
     paint_params,
     polygon_area,
     segment_distance2,
     segment_offset,
     shade,
+    two_edge_coverage,
     winding_at,
 )
 from layervec_ext.core.scene import Scene
@@ -40,12 +44,19 @@ def pixel_centres(width: int, height: int, device=None) -> Tensor:
 
 
 @torch.no_grad()
-def _nearest_edge(p: Tensor, a: Tensor, b: Tensor) -> Tensor:
-    """Index of the nearest edge to each point, chunked so pixels × edges stays small."""
-    out = []
+def _nearest_edges(p: Tensor, a: Tensor, b: Tensor, inner: Tensor) -> tuple[Tensor, Tensor]:
+    """Per point: the nearest edge, and the nearest edge opposed to it within the band (-1 if
+    none); chunked so points × edges stays small."""
+    first, second = [], []
     for chunk in p.split(_CHUNK):
-        out.append(segment_distance2(chunk[:, None, :], a[None], b[None]).argmin(dim=1))
-    return torch.cat(out)
+        d2 = segment_distance2(chunk[:, None, :], a[None], b[None])
+        e1 = d2.argmin(dim=1)
+        opposed = (inner[e1] @ inner.t()) < OPPOSED
+        d2 = torch.where(opposed & (d2 < BAND * BAND), d2, torch.full_like(d2, float("inf")))
+        best, e2 = d2.min(dim=1)
+        first.append(e1)
+        second.append(torch.where(torch.isfinite(best), e2, torch.full_like(e2, -1)))
+    return torch.cat(first), torch.cat(second)
 
 
 @torch.no_grad()
@@ -53,18 +64,27 @@ def _winding(p: Tensor, a: Tensor, b: Tensor) -> Tensor:
     return torch.cat([winding_at(chunk, a, b) for chunk in p.split(_CHUNK)])
 
 
-def coverage(p: Tensor, poly: Tensor) -> Tensor:
-    """Anti-aliased coverage in [0, 1] of the closed polyline ``poly (M, 2)`` at points ``p``."""
+def coverage(p: Tensor, poly: Tensor, orientation: Tensor) -> Tensor:
+    """Anti-aliased coverage in [0, 1] of the closed polyline ``poly (M, 2)`` at points ``p``;
+    ``orientation``: the sign of its area (which side of an edge is inside)."""
     a, b = poly, torch.roll(poly, -1, dims=0)
     inside = _winding(p, a.detach(), b.detach()) != 0
     keep = boundary_edges(a.detach(), b.detach())
     if not bool(keep.any()):
         return inside.to(p.dtype)
     ka, kb = a[keep], b[keep]
-    nearest = _nearest_edge(p, ka.detach(), kb.detach())
-    r = segment_offset(p, ka[nearest], kb[nearest])
-    d = torch.sqrt((r * r).sum(-1) + 1e-12)
-    return box_coverage(torch.where(inside, d, -d), r)
+    inner = inner_normals(ka.detach(), kb.detach(), orientation)
+    e1, e2 = _nearest_edges(p, ka.detach(), kb.detach(), inner)
+    r1 = segment_offset(p, ka[e1], kb[e1])
+    d1 = torch.sqrt((r1 * r1).sum(-1) + 1e-12)
+    sd1 = torch.where(inside, d1, -d1)
+    cov = box_coverage(sd1, r1)
+    two = torch.nonzero(e2 >= 0).squeeze(1)
+    if two.numel():
+        f, g = e1[two], e2[two]
+        r2 = segment_offset(p[two], ka[g], kb[g])
+        cov = cov.scatter(0, two, two_edge_coverage(sd1[two], r1[two], inner[f], r2, inner[g]))
+    return cov
 
 
 def render_scene(scene: Scene, k: int = DEFAULT_K) -> Tensor:
@@ -76,9 +96,10 @@ def render_scene(scene: Scene, k: int = DEFAULT_K) -> Tensor:
         poly = flatten(path, k)
         m = poly.shape[0]
         nxt = (torch.arange(m, device=poly.device) + 1) % m
-        if abs(float(polygon_area(poly.detach(), nxt, torch.zeros_like(nxt), 1))) < MIN_AREA:
+        area = polygon_area(poly.detach(), nxt, torch.zeros_like(nxt), 1)
+        if abs(float(area)) < MIN_AREA:
             continue  # collapsed: SVG draws nothing
-        cov = coverage(p, poly)
+        cov = coverage(p, poly, torch.sign(area))
         a, origin, radial, bias, offsets, colors = paint_params(path)
         rgba = shade(gradient_t(p, a, origin, radial, bias), offsets, colors)
         alpha = rgba[:, 3] * cov
