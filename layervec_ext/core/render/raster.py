@@ -13,7 +13,9 @@ Two stages (DESIGN.md §4):
    draws nothing for them. Fragments are the inside ∪ band pixels, sorted stably by pixel so each
    pixel's fragments run back to front.
 2. *Values*, differentiable, cost ∝ fragments: band coverage = the part of the pixel box on the
-   inner side of the nearest edge (``common.box_coverage``), the fill colour at the pixel centre,
+   inner side of the nearest edge (``common.box_coverage``) — or, where an opposed edge is also
+   within reach (a feature thinner than a pixel), of the two half-planes' intersection or union
+   (``common.two_edge_coverage``) —, the fill colour at the pixel centre,
    and "over" compositing with the transmittance ``exp(Σ log(1 - α))`` of the fragments in front,
    as one prefix sum (float64) per image.
 

@@ -2,8 +2,8 @@
 
 For each path, for every pixel centre: non-zero winding of the flattened outline (inside or not),
 the distance to the nearest boundary edge, coverage = the part of the pixel box on the inner side
-of that edge's line, the fill colour at
-the centre; then "over" onto the image, back to front. Gradients flow through the nearest edge
+of that edge's line (with a second, opposed edge for features thinner than a pixel), the fill
+colour at the centre; then "over" onto the image, back to front. Gradients flow through the nearest edge
 (the derivative of a minimum is the derivative of its argmin), the fill and the opacity.
 """
 
