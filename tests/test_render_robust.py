@@ -167,3 +167,16 @@ def test_edges_through_pixel_centres_and_equal_stops(renderer):
         path(polygon((2.5, 2.5), (2.5, 2.5), (2.5, 2.5)), flat([0, 0, 1, 1])),
     ])
     check_finite(scene, renderer)
+
+
+@pytest.mark.parametrize("renderer", RENDERERS)
+@pytest.mark.parametrize("width", [0.2, 0.5, 1.3])
+def test_slivers_thinner_than_a_pixel_are_as_faint_as_in_resvg(renderer, width):
+    """A hairline must not look darker in our render than in the SVG (one edge alone would draw a
+    0.2 px sliver at half opacity)."""
+    x0 = 10.3
+    scene = Scene(24, 8, [path(polygon((x0, 0), (x0 + width, 0), (x0 + width, 8), (x0, 8)), flat([0, 0, 0, 1]))])
+    ours = render(scene, renderer=renderer)[4, :, 3].numpy()
+    theirs = rasterize_svg(scene_to_svg(scene), 24, 8, background=None)[4, :, 3] / 255.0
+    assert abs(ours.sum() - width) < 0.02
+    assert np.abs(ours - theirs).max() <= 0.07
