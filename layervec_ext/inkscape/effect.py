@@ -143,18 +143,28 @@ class LayerVec(inkex.EffectExtension):
         layer.set("id", prefix + "result")
         layer.set(SOURCE, img.get_id())
         layer.set(SETTINGS, self.settings_text())
-        # bitmap pixels → the image's place → the document's user space
+        # The layer lives in the image's user space (its own clip/mask apply there unchanged);
+        # each detail sub-layer maps bitmap pixels onto the image's place (and clips a "slice").
+        layer.transform = doc_transform(img)
+        for attr in ("clip-path", "mask"):
+            if img.get(attr):
+                layer.set(attr, img.get(attr))
         sx, sy = pl.sx * bmp.width / vw, pl.sy * bmp.height / vh
         local = inkex.Transform((sx, 0, 0, sy, pl.tx - sx * vx, pl.ty - sy * vy))
-        layer.transform = doc_transform(img) @ local
+        clip = f"url(#{self.clip_rect(prefix, pl, local)})" if pl.clip else None
+        loose = None
         for child in list(root):
             if child.tag == inkex.addNS("defs", "svg"):
                 for item in list(child):
                     self.svg.defs.append(item)
-            elif isinstance(child, inkex.ShapeElement):
-                layer.append(child)
-        if pl.clip:
-            layer.set("clip-path", f"url(#{self.clip_rect(prefix, pl, local)})")
+            elif isinstance(child, inkex.Layer) or (isinstance(child, inkex.Group) and child.groupmode == "layer"):
+                layer.append(place_sublayer(child, local, clip))
+            elif isinstance(child, inkex.ShapeElement):  # paths outside any layer: gather them in one
+                if loose is None:
+                    loose = inkex.Layer.new("Shapes")
+                    loose.set("id", prefix + "shapes")
+                    layer.append(place_sublayer(loose, local, clip))
+                loose.append(child)
         self.put_in_place(img, layer)
         self.handle_original(img)
 
@@ -237,6 +247,14 @@ class LayerVec(inkex.EffectExtension):
     @staticmethod
     def name_of(img) -> str:
         return img.get(inkex.addNS("label", "inkscape")) or img.get("id") or "image"
+
+
+def place_sublayer(sub, local: inkex.Transform, clip: str | None):
+    """Pixel → image-space transform (and the slice clip, in pixels) on one detail sub-layer."""
+    sub.transform = local @ sub.transform
+    if clip:
+        sub.set("clip-path", clip)
+    return sub
 
 
 def doc_transform(elem) -> inkex.Transform:

@@ -63,8 +63,18 @@ def placement_svg() -> str:
         '<image id="nested" x="60" y="140" width="36" height="20" preserveAspectRatio="xMaxYMid slice" '
         'transform="matrix(1 0.2 -0.1 0.9 5 -3)" xlink:href="pic.png"/></g></g>',
     ]
+    # the image's own clip (Object ▸ Clip ▸ Set puts it on the image), also with a slice
+    rows += [
+        '<image id="clipped" x="150" y="60" width="40" height="30" transform="rotate(-10 170 75)" '
+        'clip-path="url(#roundclip)" xlink:href="pic.png"/>',
+        '<image id="clipped-slice" x="140" y="5" width="50" height="20" preserveAspectRatio="xMidYMid slice" '
+        'clip-path="url(#roundclip2)" xlink:href="pic.png"/>',
+    ]
     body = "\n".join(rows)
     return (HEAD.format(size='width="200mm" height="150mm" viewBox="0 0 200 150"')
+            + '<defs><clipPath id="roundclip" clipPathUnits="userSpaceOnUse"><circle cx="165" cy="72" r="13"/>'
+            '</clipPath><clipPath id="roundclip2" clipPathUnits="userSpaceOnUse"><ellipse cx="170" cy="15" rx="28" '
+            'ry="8"/></clipPath></defs>\n'
             + '<rect id="paper" x="0" y="0" width="200" height="150" fill="#ffffff"/>\n'
             + '<g id="layer1" inkscape:groupmode="layer" inkscape:label="Pictures" transform="translate(3 2)">\n'
             + f'<g id="all">\n{body}\n</g>\n</g>\n</svg>\n')
