@@ -179,4 +179,4 @@ def test_slivers_thinner_than_a_pixel_are_as_faint_as_in_resvg(renderer, width):
     ours = render(scene, renderer=renderer)[4, :, 3].numpy()
     theirs = rasterize_svg(scene_to_svg(scene), 24, 8, background=None)[4, :, 3] / 255.0
     assert abs(ours.sum() - width) < 0.02
-    assert np.abs(ours - theirs).max() <= 0.07
+    assert np.abs(ours - theirs).max() <= 0.12  # resvg itself samples coverage in steps of 1/16 to 1/4
