@@ -1,0 +1,165 @@
+"""``python -m layervec_ext.bench quality``: our vectorizer against vtracer and potrace at equal node budgets.
+
+For each image and path budget N, our SVG is rendered by resvg on white and scored (PSNR, SSIM)
+against the PNG, exactly like every baseline SVG; paths and nodes (Bézier segments) are counted by
+one counter for all methods. Each baseline sweeps its settings; per image the best PSNR among
+settings whose node count is at most ours at that budget is reported ("—" when none fits).
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import math
+import os
+import sys
+import time
+from collections import defaultdict
+
+METHODS = ("ours", "vtracer", "potrace")
+DEFAULT_IMAGES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "bench", "images")
+
+
+def find_images(folder: str, families: list[str] | None, limit: int | None) -> dict[str, list[str]]:
+    """``FAMILY__NAME.png`` files grouped by family (sorted), the first ``limit`` of each."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for path in sorted(glob.glob(os.path.join(folder, "*.png"))):
+        name = os.path.basename(path)
+        family = name.split("__", 1)[0] if "__" in name else "other"
+        if families is None or family in families:
+            groups[family].append(path)
+    return {f: (ps[:limit] if limit else ps) for f, ps in groups.items()}
+
+
+def run_ours(path: str, n_paths: int, preset: str, threads: int) -> dict:
+    """Vectorize, write the SVG, score it like any other SVG."""
+    import torch
+
+    from layervec_ext.bench.baselines import load_rgb, score_svg
+    from layervec_ext.core.svg.write import scene_to_svg
+    from layervec_ext.core.vectorize import load_image, vectorize
+
+    torch.set_num_threads(max(1, threads))
+    image = load_image(path)
+    t0 = time.perf_counter()
+    svg = scene_to_svg(vectorize(image, paths=n_paths, preset=preset, fill="radial", segments=4, device="cpu",
+                                 seed=0))
+    seconds = time.perf_counter() - t0
+    return {"seconds": seconds, **score_svg(svg, load_rgb(path))}
+
+
+def _row(family: str, path: str, n: int, method: str, result: dict | None, budget: int) -> dict:
+    row = {"family": family, "image": os.path.basename(path), "paths_budget": n, "node_budget": budget,
+           "method": method, "fits": result is not None}
+    if result is not None:
+        row.update({k: result[k] for k in ("psnr", "ssim", "paths", "nodes", "seconds")})
+        if "setting" in result:
+            row["setting"] = result["setting"]
+    return row
+
+
+def family_means(rows: list[dict]) -> list[dict]:
+    """Per (family, budget, method): mean PSNR/SSIM/paths/nodes/seconds over the images that fit,
+    and how many were left out because no setting fitted the budget."""
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for r in rows:
+        groups[(r["family"], r["paths_budget"], r["method"])].append(r)
+    out = []
+    for (family, n, method), rs in groups.items():
+        fit = [r for r in rs if r["fits"]]
+        mean = {"family": family, "paths_budget": n, "method": method, "images": len(rs), "fit": len(fit),
+                "left_out": len(rs) - len(fit)}
+        for key in ("psnr", "ssim", "paths", "nodes", "seconds"):
+            vals = [r[key] for r in fit if math.isfinite(r[key])]
+            mean[key] = sum(vals) / len(vals) if vals else None
+        out.append(mean)
+    return out
+
+
+def _cell(m: dict | None) -> str:
+    if m is None or m["psnr"] is None:
+        return "—"
+    out = f"{m['psnr']:.2f} / {m['ssim']:.3f} / {m['paths']:.0f} / {m['nodes']:.0f} / {m['seconds']:.1f}"
+    if m["left_out"]:
+        out += f" ({m['left_out']} of {m['images']} left out)"
+    return out
+
+
+def markdown(means: list[dict], families: list[str], budgets: list[int]) -> str:
+    """One row per family and budget; cells: PSNR dB / SSIM / paths / nodes / seconds."""
+    index = {(m["family"], m["paths_budget"], m["method"]): m for m in means}
+    lines = ["| family | images | paths N | " + " | ".join(f"{m}: PSNR / SSIM / paths / nodes / s" for m in METHODS)
+             + " |", "|---|---|---|" + "---|" * len(METHODS)]
+    for family in families:
+        for n in budgets:
+            ours = index.get((family, n, "ours"))
+            if ours is None:
+                continue
+            cells = [_cell(index.get((family, n, m))) for m in METHODS]
+            lines.append(f"| {family} | {ours['images']} | {n} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _ints(text: str) -> list[int]:
+    vals = [int(v) for v in text.split(",") if v.strip()]
+    if not vals or min(vals) < 1:
+        raise ValueError
+    return vals
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m layervec_ext.bench quality", description=__doc__.split("\n")[0])
+    ap.add_argument("--images", default=os.path.normpath(DEFAULT_IMAGES), help="folder of FAMILY__NAME.png")
+    ap.add_argument("--paths", default="8,16,32,64", help="path budgets N, comma-separated")
+    ap.add_argument("--families", default=None, help="families to run, comma-separated (default: all)")
+    ap.add_argument("--limit", type=int, default=None, help="first K images of each family")
+    ap.add_argument("--preset", default="balanced", help="our vectorizer's preset")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads for our vectorizer")
+    ap.add_argument("--baselines", default="vtracer,potrace", help="baselines to run (comma-separated, or none)")
+    ap.add_argument("--json", metavar="FILE", help="write per-image rows and per-family means")
+    args = ap.parse_args(argv)
+    try:
+        budgets = _ints(args.paths)
+    except ValueError:
+        print(f"error: --paths wants positive integers separated by commas, got {args.paths!r}", file=sys.stderr)
+        return 2
+    if not os.path.isdir(args.images):
+        print(f"error: no such image folder: {args.images}", file=sys.stderr)
+        return 2
+    families = [f for f in args.families.split(",") if f] if args.families else None
+    groups = find_images(args.images, families, args.limit)
+    if not groups:
+        print(f"error: no FAMILY__NAME.png images in {args.images}", file=sys.stderr)
+        return 2
+    baselines = [b for b in args.baselines.split(",") if b and b != "none"]
+    unknown = [b for b in baselines if b not in METHODS[1:]]
+    if unknown:
+        print(f"error: unknown baseline {unknown[0]!r} (choose from vtracer, potrace)", file=sys.stderr)
+        return 2
+    from layervec_ext.bench.baselines import best_within, sweep
+
+    rows: list[dict] = []
+    for family, paths in groups.items():
+        for path in paths:
+            sweeps = {m: sweep(m, path) for m in baselines}
+            for n in budgets:
+                try:
+                    ours = run_ours(path, n, args.preset, args.threads)
+                except ValueError as exc:
+                    print(f"error: {exc}", file=sys.stderr)
+                    return 2
+                rows.append(_row(family, path, n, "ours", ours, ours["nodes"]))
+                for m in baselines:
+                    rows.append(_row(family, path, n, m, best_within(sweeps[m], ours["nodes"]), ours["nodes"]))
+                print(f"{os.path.basename(path)} N={n}: ours {ours['psnr']:.2f} dB, {ours['nodes']} nodes, "
+                      f"{ours['seconds']:.1f} s", file=sys.stderr, flush=True)
+    means = family_means(rows)
+    print(f"cells: PSNR dB / SSIM / paths / nodes / seconds, means over images; baselines: best setting per "
+          f"image with nodes ≤ ours; preset {args.preset}, {args.threads} thread(s)")
+    print(markdown(means, list(groups), budgets))
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump({"preset": args.preset, "threads": args.threads, "budgets": budgets, "rows": rows,
+                       "means": means}, fh, indent=1)
+    return 0
