@@ -32,8 +32,8 @@ def find_images(folder: str, families: list[str] | None, limit: int | None) -> d
     return {f: (ps[:limit] if limit else ps) for f, ps in groups.items()}
 
 
-def run_ours(path: str, n_paths: int, preset: str, threads: int) -> dict:
-    """Vectorize, write the SVG, score it like any other SVG."""
+def run_ours(path: str, n_paths: int, preset: str, threads: int, save_dir: str | None = None) -> dict:
+    """Vectorize, write the SVG, score it like any other SVG (and keep it in ``save_dir``)."""
     import torch
 
     from layervec_ext.bench.baselines import load_rgb, score_svg
@@ -46,6 +46,10 @@ def run_ours(path: str, n_paths: int, preset: str, threads: int) -> dict:
     svg = scene_to_svg(vectorize(image, paths=n_paths, preset=preset, fill="radial", segments=4, device="cpu",
                                  seed=0))
     seconds = time.perf_counter() - t0
+    if save_dir:
+        stem = os.path.splitext(os.path.basename(path))[0]
+        with open(os.path.join(save_dir, f"{stem}.ours{n_paths}.svg"), "w") as fh:
+            fh.write(svg)
     return {"seconds": seconds, **score_svg(svg, load_rgb(path))}
 
 
@@ -118,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1, help="torch threads for our vectorizer")
     ap.add_argument("--baselines", default="vtracer,potrace", help="baselines to run (comma-separated, or none)")
     ap.add_argument("--json", metavar="FILE", help="write per-image rows and per-family means")
+    ap.add_argument("--save-svg", metavar="DIR", help="also keep our SVGs there (NAME.oursN.svg)")
     args = ap.parse_args(argv)
     try:
         budgets = _ints(args.paths)
@@ -137,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"error: unknown baseline {unknown[0]!r} (choose from vtracer, potrace)", file=sys.stderr)
         return 2
+    if args.save_svg:
+        os.makedirs(args.save_svg, exist_ok=True)
     from layervec_ext.bench.baselines import best_within, sweep
 
     rows: list[dict] = []
@@ -145,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
             sweeps = {m: sweep(m, path) for m in baselines}
             for n in budgets:
                 try:
-                    ours = run_ours(path, n, args.preset, args.threads)
+                    ours = run_ours(path, n, args.preset, args.threads, args.save_svg)
                 except ValueError as exc:
                     print(f"error: {exc}", file=sys.stderr)
                     return 2
