@@ -213,9 +213,14 @@ def two_edge_coverage(sd1: Tensor, r1: Tensor, m1: Tensor, r2: Tensor, m2: Tenso
     with torch.no_grad():
         inside2 = (m2 * r2).sum(-1) > 0
         # a shared vertex lies on both lines (a wedge): within 0.05 px counts as facing
-        facing = (m1 * (r1 - r2)).sum(-1) > -0.05
+        gap = r1 - r2
+        facing = (m1 * gap).sum(-1) > -0.05
+        # two coincident, antiparallel edges are a zero-width slit (e.g. the bridge an SVG reader
+        # draws from an outline to its hole): SVG draws nothing there, so the nearest edge decides
+        slit = ((gap * gap).sum(-1) < 0.0025) & ((m1 * m2).sum(-1) < -0.99)
     box2 = box_coverage(torch.where(inside2, d2, -d2), r2)
-    return torch.where(facing, box1 + box2 - 1.0, box1 + box2).clamp(0.0, 1.0)
+    both = torch.where(facing, box1 + box2 - 1.0, box1 + box2).clamp(0.0, 1.0)
+    return torch.where(slit, box1, both)
 
 
 def segment_offset(p: Tensor, a: Tensor, b: Tensor) -> Tensor:
