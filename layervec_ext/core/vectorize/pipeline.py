@@ -38,8 +38,8 @@ DEVICES = ("auto", "cpu", "cuda")
 MIN_WORK = 32  # smallest working long side (tiny inputs are enlarged to this)
 
 # How much the pixels inside a region's holes count when scoring it (see propose.py); measured on
-# 8-path noto/fluent3d: 0.5 beats 1.0 (honest) by ~1 dB, mostly on outlined shapes.
-HOLE_WEIGHT = 0.5
+# 8-path noto/fluent3d: 0.25–0.5 beat 1.0 (honest) by ~1 dB on outlined shapes (0.25 best on the smiley).
+HOLE_WEIGHT = 0.25
 # Candidates come from this many cuts of the hierarchy per stage (K, 2K, 4K regions).
 LEVELS = 3
 
