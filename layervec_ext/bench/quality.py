@@ -84,7 +84,8 @@ def family_means(rows: list[dict]) -> list[dict]:
 def _cell(m: dict | None) -> str:
     if m is None or m["psnr"] is None:
         return "—"
-    out = f"{m['psnr']:.2f} / {m['ssim']:.3f} / {m['paths']:.0f} / {m['nodes']:.0f} / {m['seconds']:.1f}"
+    sec = f"{m['seconds']:.2f}" if m["seconds"] < 1 else f"{m['seconds']:.1f}"
+    out = f"{m['psnr']:.2f} / {m['ssim']:.3f} / {m['paths']:.0f} / {m['nodes']:.0f} / {sec}"
     if m["left_out"]:
         out += f" ({m['left_out']} of {m['images']} left out)"
     return out
