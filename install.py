@@ -181,7 +181,7 @@ def from_this_checkout(probe: dict) -> bool:
 def describe_torch(probe: dict) -> str:
     if "torch" not in probe:
         return "no torch"
-    where = f"CUDA on {probe['gpu']}" if probe.get("cuda") else "the CPU (no CUDA device)"
+    where = f"CUDA on {probe['gpu']}" if probe.get("cuda") else "the CPU, no CUDA device"
     return f"torch {probe['torch']} on {where}"
 
 
@@ -308,13 +308,18 @@ def find_inkscape(explicit: str | None = None) -> str | None:
     return next((c for c in candidates if os.path.isfile(c)), None)
 
 
-def inkscape_output(inkscape: str, *args: str) -> str | None:
-    """Last non-empty stdout line of a quick Inkscape query (GTK warnings go to stderr)."""
-    try:
-        proc = subprocess.run([inkscape, *args], capture_output=True, text=True, timeout=120,
-                              stdin=subprocess.DEVNULL, env=clean_env())
-    except (OSError, subprocess.TimeoutExpired):
-        return None
+def inkscape_output(inkscape: str, *args: str, own_profile: bool = False) -> str | None:
+    """Last non-empty stdout line of a quick Inkscape query (GTK warnings go to stderr).
+
+    Every Inkscape start fills its profile folder; unless the answer is about that profile
+    (``own_profile``), it gets a throwaway one, so asking changes nothing of the user's."""
+    with tempfile.TemporaryDirectory(prefix="layervec-profile-") as tmp:
+        env = clean_env() if own_profile else clean_env(INKSCAPE_PROFILE_DIR=tmp)
+        try:
+            proc = subprocess.run([inkscape, *args], capture_output=True, text=True, timeout=120,
+                                  stdin=subprocess.DEVNULL, env=env)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
     lines = [line.strip() for line in proc.stdout.splitlines() if line.strip()]
     return lines[-1] if proc.returncode == 0 and lines else None
 
@@ -337,7 +342,7 @@ def extensions_dir(explicit: Path | None, inkscape: str | None) -> tuple[Path, s
     if profile:
         return Path(os.path.abspath(profile)) / "extensions", "INKSCAPE_PROFILE_DIR"
     if inkscape:
-        data = inkscape_output(inkscape, "--user-data-directory")
+        data = inkscape_output(inkscape, "--user-data-directory", own_profile=True)
         if data:
             return Path(data) / "extensions", "inkscape --user-data-directory"
     return default_extensions_dir(), "this system's default (Inkscape not found to ask)"
