@@ -122,11 +122,22 @@ def clean_env(**extra: str) -> dict:
 PROBE = r"""
 import importlib, json, sys
 out = {"python": sys.version.split()[0], "missing": {}}
-for name in MODULES:
+def attempt(name):
     try:
         importlib.import_module(name)
+        return True
     except Exception as exc:
         out["missing"][name] = (type(exc).__name__ + ": " + str(exc)).splitlines()[0][:200]
+        return False
+for name in MODULES:
+    attempt(name)
+try:  # every backend module, so that a dependency missing from pyproject.toml shows now, not mid-run
+    import pkgutil
+    import layervec_ext.core as core
+    for info in pkgutil.walk_packages(core.__path__, "layervec_ext.core.", onerror=attempt):
+        attempt(info.name)
+except Exception:
+    pass
 try:
     import torch
     out["torch"] = torch.__version__
@@ -278,7 +289,8 @@ def ensure_backend(env: Path, extras: list[str], torch_spec: str | None, state: 
         probe = probe_backend(python) or {}
         if probe.get("missing") or not from_this_checkout(probe):
             problems = "; ".join(f"{k}: {v}" for k, v in (probe.get("missing") or {}).items()) or "not importable"
-            raise InstallError(f"the backend still does not import after pip ({problems})")
+            raise InstallError(f"the backend still does not import after pip ({problems}): "
+                               "a dependency missing from pyproject.toml?")
         stamp_text = json.dumps({"pyproject": pyproject_hash(), "root": str(ROOT), "extras": extras,
                                  "torch": torch_spec or stamp.get("torch")}, indent=2) + "\n"
         write_if_changed(stamp_path, stamp_text)
@@ -660,20 +672,69 @@ def demo_profile(folder: Path, params: dict) -> Path:
     return profile
 
 
-def run_killable(cmd: list[str], env: dict, timeout: float, cwd: Path) -> tuple[int | None, str]:
-    """Run with a hard time limit that also ends the children (xvfb-run's Xvfb and Inkscape)."""
-    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=os.name != "nt")
+def session_runs(session: int, needle: str) -> bool:
+    """Whether a process of this session (Linux /proc) has ``needle`` in its command line."""
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            if int(stat[stat.rfind(")") + 2:].split()[3]) != session:
+                continue
+            if needle in Path(f"/proc/{pid}/cmdline").read_text(errors="replace"):
+                return True
+        except (OSError, ValueError, IndexError):
+            continue
+    return False
+
+
+def run_killable(cmd: list[str], env: dict, timeout: float, cwd: Path,
+                 watch: str | None = None) -> tuple[int | None, str]:
+    """Run with a hard time limit that also ends the children (xvfb-run's Xvfb and Inkscape).
+
+    ``watch``: a script Inkscape runs. When it has ended and Inkscape hasn't within a minute, Inkscape
+    is showing the script's error in a modal dialog that batch mode never closes: stop waiting."""
+    posix = os.name != "nt"
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=posix)
+        deadline, seen, last_seen = time.monotonic() + timeout, False, 0.0
+        watching = watch and os.path.isdir("/proc")
+        while proc.poll() is None:
+            now = time.monotonic()
+            if watching and session_runs(proc.pid, watch):
+                seen, last_seen = True, now
+            if now > deadline or (seen and now - last_seen > 60):
+                if posix:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                else:
+                    proc.kill()
+                proc.wait()
+                log.seek(0)
+                return None, log.read().decode(errors="replace")
+            time.sleep(0.5)
+        log.seek(0)
+        return proc.returncode, log.read().decode(errors="replace")
+
+
+def effect_error(inkscape: str, python: Path, doc: Path, image_id: str, params: dict) -> str:
+    """The extension's own message, by running its script the way Inkscape does (Inkscape only
+    shows it in a dialog)."""
+    interpreter = inkscape_python(inkscape)
+    system_data = inkscape_output(inkscape, "--system-data-directory")
+    if not interpreter:
+        return ""
+    env = clean_env(LAYERVEC_PYTHON=str(python))
+    if system_data:
+        env["PYTHONPATH"] = os.path.join(system_data, "extensions")
+    cmd = [interpreter, str(PACKAGE / "inkscape" / "layervec_effect.py"), f"--id={image_id}",
+           *(f"--{k}={v}" for k, v in params.items()), str(doc)]
     try:
-        out, _ = proc.communicate(timeout=timeout)
-        return proc.returncode, out
-    except subprocess.TimeoutExpired:
-        if os.name != "nt":
-            os.killpg(proc.pid, signal.SIGKILL)
-        else:
-            proc.kill()
-        out, _ = proc.communicate()
-        return None, out
+        proc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                              timeout=float(params["timeout"]) + 60)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return proc.stderr.strip()
 
 
 def count_result(svg: Path) -> dict:
@@ -712,12 +773,14 @@ def demo_inkscape(inkscape: str, python: Path, image: Path, doc: Path, svg: Path
         if svg.exists():
             svg.unlink()
         # Inkscape hangs on a modal dialog if the extension writes to stderr: the time limit ends that.
-        rc, out = run_killable(cmd, env, float(params["timeout"]) + 120, folder)
+        rc, out = run_killable(cmd, env, float(params["timeout"]) + 120, folder, watch="layervec_effect.py")
         result = count_result(svg)
         if rc is None or not svg.exists() or not result["paths"]:
-            for text in out.strip().splitlines()[-15:]:
+            message = effect_error(inkscape, python, doc, image_id, params)
+            for text in (message or out.strip()).splitlines()[-15:]:
                 print(f"    {text}", flush=True)
-            why = "timed out (an error dialog?)" if rc is None else "saved no LayerVec layer"
+            why = "was stopped (the extension failed: its message is above)" if rc is None else \
+                "saved no LayerVec layer"
             return f"the Inkscape run {why}"
         rc, out = run_killable([inkscape, str(svg), "--export-type=png", f"--export-filename={png}",
                                 "--export-background=white", "--export-background-opacity=1"], env, 120, folder)
