@@ -16,13 +16,13 @@ import statistics
 import sys
 import time
 
-# Idle OpenMP workers spinning on a shared machine cost more than they save (DESIGN.md §4); OpenMP
-# reads this once, when torch loads, so it must be set before the import.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+from layervec_ext.core.runtime import prepare_process
+
+prepare_process()  # before torch loads: passive OpenMP workers, freed memory kept (see runtime.py)
 
 import torch  # noqa: E402
 
-from layervec_ext.core.scene import Scene, circle_points, flat, linear, path, radial  # noqa: E402
+from layervec_ext.core.scene import PARAM_GROUP, Scene, circle_points, flat, linear, path, radial  # noqa: E402
 
 
 def random_scene(n_paths: int, size: int, seed: int = 0, fills: str = "radial", self_intersecting: bool = False,
@@ -56,21 +56,42 @@ def random_scene(n_paths: int, size: int, seed: int = 0, fills: str = "radial", 
     return scene.to(device)
 
 
-def _adam_groups(scene: Scene) -> list[dict]:
-    """The vectorizer's learning rates (points 1.0, colours 0.01, …)."""
-    lr = {"points": 1.0, "colors": 0.01, "offsets": 0.01, "geometry": 0.5, "opacity": 0.01}
-    return [{"params": ts, "lr": lr[name]} for name, ts in scene.param_groups().items() if ts]
+LEARNING_RATES = {"points": 1.0, "colors": 0.01, "offsets": 0.01, "geometry": 0.5, "opacity": 0.01}
+
+
+def _adam_groups(named: list[tuple[str, torch.Tensor]]) -> list[dict]:
+    """The vectorizer's learning rates (points 1.0, colours 0.01, …) by the tensors' last name."""
+    groups: dict[str, list[torch.Tensor]] = {}
+    for name, t in named:
+        field = name.rsplit(".", 1)[-1]
+        groups.setdefault(PARAM_GROUP.get(field, field), []).append(t)
+    return [{"params": ts, "lr": LEARNING_RATES[name]} for name, ts in groups.items()]
 
 
 def time_steps(scene: Scene, renderer: str, steps: int, warmup: int = 2) -> list[float]:
-    """Milliseconds of each of ``steps`` forward+backward+Adam steps."""
+    """Milliseconds of each of ``steps`` forward+backward+Adam steps. Our renderer is timed as the
+    optimiser drives it — on a packed scene (a few flat tensors); the others on the scene's per-path
+    tensors."""
     from layervec_ext.core.render import composite, render
 
-    scene.requires_grad_(True)
-    try:  # fused Adam: one kernel for hundreds of tiny tensors (≈3× cheaper than foreach on CPU)
-        opt = torch.optim.Adam(_adam_groups(scene), fused=True)
+    if renderer == "torch":
+        from layervec_ext.core.render.packed import PackedScene
+        from layervec_ext.core.render.raster import render_packed
+
+        packed = PackedScene.pack(scene.detached()).requires_grad_()
+        named = list(packed.named_tensors())
+
+        def draw() -> torch.Tensor:
+            return render_packed(packed)
+    else:
+        named = list(scene.requires_grad_(True).named_tensors())
+
+        def draw() -> torch.Tensor:
+            return render(scene, renderer=renderer)
+    try:  # fused Adam: one kernel for all tensors
+        opt = torch.optim.Adam(_adam_groups(named), fused=True)
     except (RuntimeError, TypeError):
-        opt = torch.optim.Adam(_adam_groups(scene), foreach=True)
+        opt = torch.optim.Adam(_adam_groups(named), foreach=True)
     g = torch.Generator().manual_seed(1)
     target = torch.rand(scene.height, scene.width, 3, generator=g).to(scene.device)
     cuda = scene.device.type == "cuda"
@@ -80,7 +101,7 @@ def time_steps(scene: Scene, renderer: str, steps: int, warmup: int = 2) -> list
             torch.cuda.synchronize()
         t0 = time.perf_counter()
         opt.zero_grad(set_to_none=True)
-        loss = ((composite(render(scene, renderer=renderer)) - target) ** 2).mean()
+        loss = ((composite(draw()) - target) ** 2).mean()
         loss.backward()
         opt.step()
         if cuda:

@@ -163,11 +163,9 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(exc), EXIT_USAGE)
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
-    # Before numpy/torch load: idle OpenMP threads must not spin, and BLAS (numpy's least squares)
-    # must not fan out over cores other processes are using (DESIGN.md §4).
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, str(args.threads))
+    from layervec_ext.core.runtime import prepare_process
+
+    prepare_process(args.threads)  # before numpy/torch load
     from layervec_ext.core.vectorize import ImageError
 
     try:  # before importing torch: a bad file is reported at once

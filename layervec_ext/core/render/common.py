@@ -27,10 +27,15 @@ MIN_AREA = 1e-2
 _PAST_END = 2.0
 
 
+def draw_indices(scene: Scene) -> list[int]:
+    """Indices of the scene's paths back to front, as the SVG writer emits them: by layer, then
+    scene order."""
+    return sorted(range(len(scene.paths)), key=lambda i: (scene.paths[i].layer, i))
+
+
 def draw_order(scene: Scene) -> list[Path]:
-    """Paths back to front as the SVG writer emits them: by layer, then scene order."""
-    order = sorted(range(len(scene.paths)), key=lambda i: (scene.paths[i].layer, i))
-    return [scene.paths[i] for i in order]
+    """The scene's paths back to front (see :func:`draw_indices`)."""
+    return [scene.paths[i] for i in draw_indices(scene)]
 
 
 def bernstein(k: int, device=None, dtype=torch.float32) -> Tensor:
@@ -240,68 +245,3 @@ def segment_distance2(p: Tensor, a: Tensor, b: Tensor) -> Tensor:
     t = ((q * d).sum(-1) / len2.clamp_min(1e-12)).clamp(0.0, 1.0)
     r = q - t.unsqueeze(-1) * d
     return (r * r).sum(-1)
-
-
-def _group_paint(paths: list[Path], opacity: Tensor) -> tuple[Tensor, ...]:
-    """``paint_params`` for paths of one fill kind and stop count, batched (one op per field)."""
-    fill = paths[0].fill
-    n = len(paths)
-    dev, dt = opacity.device, opacity.dtype
-    zeros = torch.zeros(n, device=dev, dtype=dt)
-    if isinstance(fill, FlatFill):
-        a = torch.zeros(n, 2, 2, device=dev, dtype=dt)
-        origin, bias = torch.zeros(n, 2, device=dev, dtype=dt), zeros
-        radial = torch.zeros(n, dtype=torch.bool, device=dev)
-        offsets = torch.zeros(n, 1, device=dev, dtype=dt)
-        colors = torch.stack([p.fill.color for p in paths]).reshape(n, 1, 4)
-    elif isinstance(fill, LinearGradient):
-        start = torch.stack([p.fill.start for p in paths])
-        d = torch.stack([p.fill.end for p in paths]) - start
-        len2 = (d * d).sum(-1, keepdim=True)
-        degenerate = len2 < _DEGENERATE2
-        row = torch.where(degenerate, torch.zeros_like(d), d / len2.clamp_min(_DEGENERATE2))
-        a = torch.stack([row, torch.zeros_like(row)], dim=1)
-        origin, radial = start, torch.zeros(n, dtype=torch.bool, device=dev)
-        bias = torch.where(degenerate.squeeze(-1), torch.full_like(zeros, _PAST_END), zeros)
-        offsets = stop_offsets(torch.stack([p.fill.offsets for p in paths]))
-        colors = torch.stack([p.fill.colors for p in paths])
-    else:
-        r = torch.stack([p.fill.radius for p in paths]).abs().clamp_min(MIN_RADIUS)
-        angle = torch.stack([p.fill.angle for p in paths])
-        c, s = torch.cos(angle), torch.sin(angle)
-        rot = torch.stack([torch.stack([c, s], -1), torch.stack([-s, c], -1)], dim=1)  # R(-angle)
-        a = rot / r[:, :, None]
-        origin, bias = torch.stack([p.fill.center for p in paths]), zeros
-        radial = torch.ones(n, dtype=torch.bool, device=dev)
-        offsets = stop_offsets(torch.stack([p.fill.offsets for p in paths]))
-        colors = torch.stack([p.fill.colors for p in paths])
-    colors = colors.clamp(0.0, 1.0)
-    colors = torch.cat([colors[..., :3], colors[..., 3:4] * opacity[:, None, None]], dim=-1)
-    return a, origin, radial, bias, offsets, colors
-
-
-def stacked_paint(paths: list[Path]) -> tuple[Tensor, ...]:
-    """Every path's ``paint_params`` stacked: ``A (P,2,2), origin (P,2), radial (P,), bias (P,),
-    offsets (P,N), colors (P,N,4)``; shorter stop lists are padded by repeating their last stop
-    (which changes nothing). Batched per fill kind so the cost does not grow with Python calls."""
-    opacity = torch.stack([p.opacity.reshape(()) for p in paths]).clamp(0.0, 1.0)
-    groups: dict[tuple[str, int], list[int]] = {}
-    for i, p in enumerate(paths):
-        stops = 1 if isinstance(p.fill, FlatFill) else int(p.fill.offsets.shape[0])
-        groups.setdefault((p.fill.kind, stops), []).append(i)
-    nmax = max(stops for _, stops in groups)
-    parts, order = [], []
-    for (_, stops), idx in groups.items():
-        sel = torch.as_tensor(idx, device=opacity.device)
-        a, origin, radial, bias, offsets, colors = _group_paint([paths[i] for i in idx], opacity[sel])
-        if stops < nmax:
-            offsets = torch.cat([offsets, offsets[:, -1:].expand(-1, nmax - stops)], dim=1)
-            colors = torch.cat([colors, colors[:, -1:].expand(-1, nmax - stops, -1)], dim=1)
-        parts.append((a, origin, radial, bias, offsets, colors))
-        order += idx
-    if len(parts) == 1:
-        return parts[0]
-    inverse = torch.empty(len(order), dtype=torch.long)
-    inverse[torch.as_tensor(order)] = torch.arange(len(order))
-    inverse = inverse.to(opacity.device)
-    return tuple(torch.cat(field).index_select(0, inverse) for field in zip(*parts))

@@ -25,6 +25,8 @@ per image (to size its buffers), never per path.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import torch
 
 from layervec_ext.core.render.common import (
@@ -34,53 +36,40 @@ from layervec_ext.core.render.common import (
     OPPOSED,
     bernstein,
     box_coverage,
-    draw_order,
     inner_normals,
     polygon_area,
     segment_distance2,
     segment_offset,
-    stacked_paint,
     two_edge_coverage,
 )
-from layervec_ext.core.scene import Path, Scene
+from layervec_ext.core.render.fused import Composite, ExpandPaths
+from layervec_ext.core.render.packed import PackedScene
+from layervec_ext.core.scene import Scene
 
 Tensor = torch.Tensor
 # Edges are cut into pieces this long (pixels) before pairing with nearby pixels, so a long edge
 # pairs with the pixels along it rather than with its whole bounding box.
 PIECE = 4.0
-# Opaque fragments hide what is behind them up to this leak; keeps log(1 - α) finite and the
-# gradient of α through the transmittance alive.
-_OPAQUE = 1.0 - 1e-6
-# Transmittance below exp(_DEEP) ≈ 1e-26 counts as fully hidden.
-_DEEP = -60.0
 
 
-def _segment_index(paths: list[Path], device) -> tuple[Tensor, list[int]]:
-    """``(S_total, 4)`` indices into the concatenated points: start, control, control, end of every
-    cubic; and the number of cubics per path."""
-    rows, counts, base = [], [], 0
-    for p in paths:
-        s = p.num_segments
-        i = torch.arange(s) * 3 + base
-        rows.append(torch.stack([i, i + 1, i + 2, torch.roll(i, -1)], dim=1))
-        counts.append(s)
-        base += 3 * s
-    return torch.cat(rows).to(device), counts
-
-
-def flatten_all(paths: list[Path], k: int) -> tuple[Tensor, Tensor, Tensor]:
-    """All outlines as one vertex list ``(E, 2)`` (differentiable), with ``next (E,)`` (the other end
-    of each edge) and ``owner (E,)`` (path index)."""
-    device = paths[0].points.device
-    points = torch.cat([p.points for p in paths])
-    index, counts = _segment_index(paths, device)
-    seg = points[index]  # (S, 4, 2)
-    verts = torch.einsum("kj,sjd->skd", bernstein(k, device, points.dtype), seg).reshape(-1, 2)
-    edges = torch.as_tensor(counts, device=device) * k
-    owner = torch.repeat_interleave(torch.arange(len(paths), device=device), edges)
+@lru_cache(maxsize=64)
+def _outline_topology(counts: tuple[int, ...], k: int, device: torch.device) -> tuple[Tensor, Tensor]:
+    """For outlines of ``counts`` cubics flattened ``k`` edges each: ``next (E,)``, the other end
+    of each edge, and ``owner (E,)``, its path. Depends only on the counts, so it is cached."""
+    edges = torch.as_tensor(counts, dtype=torch.long) * k
+    owner = torch.repeat_interleave(torch.arange(len(counts)), edges)
     start = torch.cumsum(edges, 0) - edges
-    local = torch.arange(verts.shape[0], device=device) - start[owner]
+    local = torch.arange(int(edges.sum())) - start[owner]
     nxt = start[owner] + (local + 1) % edges[owner]
+    return nxt.to(device), owner.to(device)
+
+
+def flatten_all(packed: PackedScene, k: int) -> tuple[Tensor, Tensor, Tensor]:
+    """All outlines as one vertex list ``(E, 2)`` (differentiable), with ``next (E,)`` (the other end
+    of each edge) and ``owner (E,)`` (draw position of its path)."""
+    seg = packed.segments()  # (S, 4, 2)
+    verts = torch.einsum("kj,sjd->skd", bernstein(k, seg.device, seg.dtype), seg).reshape(-1, 2)
+    nxt, owner = _outline_topology(packed.counts, k, seg.device)
     return verts, nxt, owner
 
 
@@ -106,16 +95,24 @@ def _expand(counts: Tensor) -> tuple[Tensor, Tensor]:
 
 
 class Structure:
-    """The non-differentiable part of one render: who covers which pixel, and how."""
+    """The non-differentiable part of one render: who covers which pixel, and how.
 
-    pixel: Tensor  # (F,) row-major pixel of each fragment, sorted (stable) so back-to-front within a pixel
-    path: Tensor  # (F,) index into the draw order
+    Fragment arrays are path-major (each path's fragments contiguous, in draw order) — the order
+    they are shaded in; ``order`` lists them pixel-major — the order they are composited in."""
+
+    counts: list[int]  # fragments of each path (draw order)
+    px: Tensor  # (F,) pixel centre x of each fragment
+    py: Tensor  # (F,) pixel centre y
     inside: Tensor  # (F,) bool: pixel centre inside (non-zero winding)
     band: Tensor  # (B,) fragment indices in the boundary band
     band_edge: Tensor  # (B,) their nearest boundary edge
     band_edge2: Tensor  # (B,) the nearest edge opposed to it within the band, or -1
     inner: Tensor  # (E, 2) inner unit normal of every edge
-    last: Tensor  # (F,) index of the frontmost fragment of the same pixel
+    order: Tensor  # (F,) fragments sorted by pixel, stable: back to front within a pixel
+    inverse: Tensor  # (F,) the inverse permutation of ``order``
+    pixel: Tensor  # (F,) row-major pixel of each pixel-major fragment (non-decreasing)
+    first: Tensor  # (F,) pixel-major index of the backmost fragment of the same pixel
+    last: Tensor  # (F,) pixel-major index of the frontmost fragment of the same pixel
 
 
 @torch.no_grad()
@@ -147,6 +144,7 @@ def build_structure(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int, wid
                                                  (width, height))
     band = band_dist < BAND * BAND
 
+    # Boxes are concatenated in draw order, so the covered keys come out path-major.
     covered = inside | band
     key = torch.nonzero(covered).squeeze(1)
     running = torch.cat([torch.zeros(1, dtype=torch.long, device=dev), torch.cumsum(covered, 0)])
@@ -155,21 +153,28 @@ def build_structure(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int, wid
     # row * stride + col within the box; int32 (a box is smaller than 2³¹ pixels) divides faster
     local = (key - offset.index_select(0, path)).int()
     pstride = stride.int().index_select(0, path)
-    row, col = local // pstride, local % pstride
-    pixel = (row + y0.index_select(0, path)) * width + col + x0.index_select(0, path)
-    order = torch.sort(pixel.int(), stable=True).indices  # int32 keys sort twice as fast
-    key, path, pixel = key.index_select(0, order), path.index_select(0, order), pixel.index_select(0, order)
+    row = local // pstride
+    col = local - row * pstride
+    x = col + x0.int().index_select(0, path)
+    y = row + y0.int().index_select(0, path)
 
     s = Structure()
-    s.pixel, s.path, s.inside = pixel, path, inside.index_select(0, key)
-    is_band = band.index_select(0, key)
-    s.band = torch.nonzero(is_band).squeeze(1)
+    s.counts = per_path.tolist()
+    s.px, s.py = x.to(verts.dtype) + 0.5, y.to(verts.dtype) + 0.5
+    s.inside = inside.index_select(0, key)
+    s.band = torch.nonzero(band.index_select(0, key)).squeeze(1)
     band_key = key.index_select(0, s.band)
     s.band_edge = band_edge.index_select(0, band_key)
     s.band_edge2 = second.index_select(0, band_key)
     s.inner = inner
-    _, counts = torch.unique_consecutive(pixel, return_counts=True)
-    s.last = torch.repeat_interleave(torch.cumsum(counts, 0) - 1, counts)
+    pixel, s.order = torch.sort(y * width + x, stable=True)  # int32 keys sort twice as fast as int64
+    s.pixel = pixel.long()  # ... but int32 indices make index_add several times slower
+    s.inverse = torch.empty_like(s.order)
+    s.inverse[s.order] = torch.arange(s.order.shape[0], device=dev)
+    _, counts = torch.unique_consecutive(s.pixel, return_counts=True)
+    ends = torch.cumsum(counts, 0)
+    s.last = torch.repeat_interleave(ends - 1, counts)
+    s.first = torch.repeat_interleave(ends - counts, counts)
     return s
 
 
@@ -291,22 +296,26 @@ def _band_buffers(a, b, keep, inner, owner, box, stride, base, total, size) -> t
 
 
 def render_scene(scene: Scene, k: int = DEFAULT_K) -> Tensor:
-    """Premultiplied RGBA ``(H, W, 4)`` float32, differentiable in every tensor of ``scene``."""
-    h, w = scene.height, scene.width
-    paths = [p for p in draw_order(scene) if p.num_segments > 0]
-    if not paths:
-        return torch.zeros(h, w, 4, device=scene.device)
-    verts, nxt, owner = flatten_all(paths, k)
-    s = build_structure(verts.detach(), nxt, owner, len(paths), w, h)
-    return shade_fragments(s, paths, verts, nxt, w, h)
+    """Premultiplied RGBA ``(H, W, 4)``, differentiable in every tensor of ``scene``."""
+    return render_packed(PackedScene.pack(scene), k)
 
 
-def paint_table(paths: list[Path]) -> tuple[Tensor, Tensor, int]:
+def render_packed(packed: PackedScene, k: int = DEFAULT_K) -> Tensor:
+    """Premultiplied RGBA ``(H, W, 4)``, differentiable in every tensor of ``packed``."""
+    h, w = packed.height, packed.width
+    if packed.num_paths == 0:
+        return torch.zeros(h, w, 4, device=packed.device, dtype=packed.points.dtype)
+    verts, nxt, owner = flatten_all(packed, k)
+    s = build_structure(verts.detach(), nxt, owner, packed.num_paths, w, h)
+    return shade_fragments(s, packed, verts, nxt, w, h)
+
+
+def paint_table(packed: PackedScene) -> tuple[Tensor, Tensor, int]:
     """Per path one column of everything the colour of a fragment needs, so each fragment gathers
     its column once: ``u = M p + m`` (6 rows), ``c0`` (4), and per stop interval ``o_i``,
     ``1/span_i``, ``Δc_i`` (6 each). Channel-first ``(D, P)``: the gathered ``(D, F)`` splits into
     contiguous rows. Also returns the radial flags and the number of stops."""
-    a, origin, radial, bias, offsets, colors = stacked_paint(paths)
+    a, origin, radial, bias, offsets, colors = packed.paint()
     m = -(a * origin[:, None, :]).sum(-1)
     m = torch.stack([m[:, 0] + bias, m[:, 1]], 1)
     cols = [a.reshape(-1, 4), m, colors[:, 0]]
@@ -319,15 +328,15 @@ def paint_table(paths: list[Path]) -> tuple[Tensor, Tensor, int]:
     return torch.cat(cols, 1).t().contiguous(), radial, n
 
 
-def shade_fragments(s: Structure, paths: list[Path], verts: Tensor, nxt: Tensor, width: int, height: int
+def shade_fragments(s: Structure, packed: PackedScene, verts: Tensor, nxt: Tensor, width: int, height: int
                     ) -> Tensor:
-    """The differentiable stage: coverage, colour and compositing of the fragments. Per-fragment
-    values live channel-first ``(C, F)``, gathered with ``index_select`` and taken apart with
-    ``split`` into contiguous rows (slicing would allocate a full-size zero gradient per slice;
-    strided columns make every elementwise op and the split's backward several times slower)."""
+    """The differentiable stage, path-major: coverage, colour; then compositing (pixel-major,
+    :class:`~layervec_ext.core.render.fused.Composite`). Per-fragment values live
+    channel-first ``(C, F)`` and are taken apart with ``split`` into contiguous rows (slicing would
+    allocate a full-size zero gradient per slice; strided columns make every elementwise op and
+    the split's backward several times slower)."""
     dt, dev = verts.dtype, verts.device
-    px = (s.pixel % width).to(dt) + 0.5
-    py = (s.pixel // width).to(dt) + 0.5
+    px, py = s.px, s.py
 
     # coverage: 1 inside; in the band, the box area on the inner side of the nearest boundary edge
     bc = torch.stack([px.index_select(0, s.band), py.index_select(0, s.band)], 1)
@@ -347,15 +356,16 @@ def shade_fragments(s: Structure, paths: list[Path], verts: Tensor, nxt: Tensor,
     cov = torch.ones(px.shape[0], device=dev, dtype=dt).scatter(0, s.band, band_cov)
 
     # colour: every fill is an affine gradient (flat = one stop at t = 0)
-    table, radial, n = paint_table(paths)
-    rows = table.index_select(1, s.path).split([1] * 6 + [4] + [n - 1, n - 1, 4 * (n - 1)] * (n > 1), dim=0)
+    table, radial, n = paint_table(packed)
+    rows = ExpandPaths.apply(table, s.counts).split([1] * 6 + [4] + [n - 1, n - 1, 4 * (n - 1)] * (n > 1), dim=0)
     m00, m01, m10, m11, m0, m1 = (r.squeeze(0) for r in rows[:6])
     u0 = torch.addcmul(torch.addcmul(m0, m00, px), m01, py)
     if bool(radial.any()):
         u1 = torch.addcmul(torch.addcmul(m1, m10, px), m11, py)
         t = torch.sqrt(torch.addcmul(u0 * u0, u1, u1) + 1e-12)
         if not bool(radial.all()):
-            t = torch.where(radial.index_select(0, s.path), t, u0)
+            fragment_radial = ExpandPaths.apply(radial[None].to(dt), s.counts)[0] > 0.5
+            t = torch.where(fragment_radial, t, u0)
     else:
         t = u0
     rgba = rows[6]  # (4, F)
@@ -365,15 +375,6 @@ def shade_fragments(s: Structure, paths: list[Path], verts: Tensor, nxt: Tensor,
         for i in range(n - 1):
             rgba = torch.addcmul(rgba, w[i:i + 1], dc[4 * i:4 * i + 4])
     rgb, alpha = rgba.split([3, 1], dim=0)
-    alpha = alpha.squeeze(0) * cov
-
-    # back to front: transmittance of the fragments in front of each one, same pixel
-    acc = torch.cumsum(torch.log1p(alpha * -_OPAQUE).double(), 0)
-    log_trans = (acc.index_select(0, s.last) - acc).to(dt)
-    # Behind ~5 opaque layers the transmittance would underflow into denormal floats, which make
-    # every later multiply (forward and backward) an order of magnitude slower: make it exactly 0.
-    trans = torch.where(log_trans > _DEEP, torch.exp(log_trans), torch.zeros_like(log_trans))
-    weight = alpha * trans
-    contrib = torch.cat([rgb * weight, weight[None]], 0)
-    image = torch.zeros(4, height * width, device=dev, dtype=dt).index_add(1, s.pixel, contrib)
+    image = Composite.apply(rgb, alpha.squeeze(0) * cov, s.order, s.inverse, s.pixel, s.first, s.last,
+                            height * width)
     return image.t().reshape(height, width, 4)
