@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import torch
 
-from layervec_ext.core.scene import Scene
-
 Tensor = torch.Tensor
 
 
@@ -18,19 +16,18 @@ def pixel_loss(rendered: Tensor, target: Tensor, weight: Tensor | None = None) -
     return err.mean()
 
 
-def xing_loss(scene: Scene, paths: list[int] | None = None) -> Tensor:
-    """LIVE's Xing loss: for each cubic A B C D, when the turn A→B→C is one way, the angle between
-    AB and CD must turn the same way; penalise sin(angle) of the wrong sign (a looped cubic)."""
-    chosen = scene.paths if paths is None else [scene.paths[i] for i in paths]
-    if not chosen:
-        return torch.zeros((), device=scene.device)
-    seg = torch.cat([p.segments() for p in chosen])  # (S, 4, 2)
-    a, b, c, d = seg.unbind(1)
+def xing_loss(segments: Tensor) -> Tensor:
+    """LIVE's Xing loss over cubics ``(S, 4, 2)``: for each cubic A B C D, when the turn A→B→C is
+    one way, the angle between AB and CD must turn the same way; penalise sin(angle) of the wrong
+    sign (a looped cubic)."""
+    if segments.shape[0] == 0:
+        return segments.new_zeros(())
+    a, b, c, d = segments.unbind(1)
     ab, bc, cd = b - a, c - b, d - c
 
     def cross(u: Tensor, v: Tensor) -> Tensor:
         return u[:, 0] * v[:, 1] - u[:, 1] * v[:, 0]
 
-    d1 = (cross(ab, bc) > 0).float()
+    d1 = (cross(ab, bc) > 0).to(segments.dtype)
     d2 = cross(ab, cd) / (ab.norm(dim=1) * cd.norm(dim=1) + 1e-6)
     return (d1 * torch.relu(-d2) + (1 - d1) * torch.relu(d2)).mean()

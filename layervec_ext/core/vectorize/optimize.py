@@ -1,4 +1,9 @@
-"""Adam over the scene through the differentiable renderer, per-group learning rates, early stop."""
+"""Adam over the scene through the differentiable renderer, per-group learning rates, early stop.
+
+The optimiser works on a :class:`~layervec_ext.core.render.packed.PackedScene` — every path's
+points in one tensor, every fill field stacked — so a step costs the same few dozen tensor ops
+for 8 paths or 200, and writes the result back into the scene's per-path tensors at the end.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ from collections.abc import Callable
 import torch
 
 from layervec_ext.core.render import render
+from layervec_ext.core.render.packed import PackedScene
+from layervec_ext.core.render.raster import render_packed
 from layervec_ext.core.scene import FlatFill, Scene, stop_offsets
 from layervec_ext.core.vectorize.losses import pixel_loss, xing_loss
 
@@ -15,6 +22,9 @@ from layervec_ext.core.vectorize.losses import pixel_loss, xing_loss
 BASE_LR = {"points": 0.35, "geometry": 0.5, "angle": 0.01, "colors": 0.012, "offsets": 0.006}
 XING_WEIGHT = 0.002
 MIN_RADIUS = 0.5
+# Which learning-rate group each packed fill field belongs to.
+FIELD_GROUP = {"color": "colors", "colors": "colors", "offsets": "offsets", "angle": "angle",
+               "center": "geometry", "radius": "geometry", "start": "geometry", "end": "geometry"}
 
 
 class Adam:
@@ -60,40 +70,80 @@ def render_scene(scene: Scene, flat_background: bool = False) -> torch.Tensor:
     step at 8 paths)."""
     if not flat_background:
         return render(scene)
-    color = scene.paths[0].fill.color.clamp(0.0, 1.0)
-    alpha = color[3] * scene.paths[0].opacity.clamp(0.0, 1.0)
-    bg = torch.cat([color[:3] * alpha, alpha[None]])
-    if len(scene.paths) == 1:
-        return bg.expand(scene.height, scene.width, 4)
     img = render(Scene(scene.width, scene.height, scene.paths[1:], scene.layers))
-    return img + (1.0 - img[..., 3:4]) * bg
+    return _over_background(img, scene.paths[0].fill.color, scene.paths[0].opacity)
 
 
-def _groups(scene: Scene, frozen: set[int], scale: float) -> list[dict]:
-    groups: dict[str, list[torch.Tensor]] = {k: [] for k in BASE_LR}
-    for i, path in enumerate(scene.paths):
-        if i not in frozen:
-            groups["points"].append(path.points)
-        for name, tensor in path.fill.tensors().items():
-            if name in ("color", "colors"):
-                groups["colors"].append(tensor)
-            elif name == "offsets":
-                groups["offsets"].append(tensor)
-            elif name == "angle":
-                groups["angle"].append(tensor)
-            elif i not in frozen:
-                groups["geometry"].append(tensor)
-    out = []
-    for name, tensors in groups.items():
-        if tensors:
-            lr = BASE_LR[name] * (scale if name in ("points", "geometry") else 1.0)
-            out.append({"params": tensors, "lr": lr, "name": name})
-    return out
+def _over_background(img: torch.Tensor, color: torch.Tensor, opacity: torch.Tensor) -> torch.Tensor:
+    """Premultiplied ``img`` over a flat straight-RGBA ``color`` drawn at ``opacity``."""
+    color = color.clamp(0.0, 1.0)
+    alpha = color[3:] * opacity.clamp(0.0, 1.0)
+    return img + (1.0 - img[..., 3:4]) * torch.cat([color[:3] * alpha, alpha])
+
+
+class _Problem:
+    """The scene as the optimiser sees it: packed leaves, learning-rate groups, frozen rows."""
+
+    def __init__(self, scene: Scene, frozen: set[int], flat_background: bool):
+        first = 1 if flat_background else 0
+        self.scene, self.first = scene, first
+        self.drawn = Scene(scene.width, scene.height, scene.paths[first:], scene.layers)
+        self.packed = PackedScene.pack(self.drawn.detached()).requires_grad_()
+        self.packed.opacity.requires_grad_(False)  # opacity is not optimised
+        self.background = None
+        if flat_background:
+            self.background = scene.paths[0].fill.color.detach().clone().requires_grad_()
+            self.background_opacity = scene.paths[0].opacity.detach()
+        positions = [pos for pos, i in enumerate(self.packed.order) if i + first in frozen]
+        self.frozen_points = self.packed.point_rows(positions)
+        self.frozen_geometry = []
+        for g in self.packed.groups:
+            rows = [k for k, pos in enumerate(g.members) if pos in positions]
+            if rows:
+                idx = torch.as_tensor(rows, device=self.packed.device)
+                self.frozen_geometry += [(t, idx) for name, t in g.tensors.items() if FIELD_GROUP[name] == "geometry"]
+
+    def param_groups(self, scale: float) -> list[dict]:
+        groups: dict[str, list[torch.Tensor]] = {k: [] for k in BASE_LR}
+        groups["points"].append(self.packed.points)
+        for g in self.packed.groups:
+            for name, t in g.tensors.items():
+                groups[FIELD_GROUP[name]].append(t)
+        if self.background is not None:
+            groups["colors"].append(self.background)
+        return [{"params": ts, "lr": BASE_LR[name] * (scale if name in ("points", "geometry") else 1.0),
+                 "name": name} for name, ts in groups.items() if ts]
+
+    def render(self) -> torch.Tensor:
+        img = render_packed(self.packed)
+        if self.background is not None:
+            img = _over_background(img, self.background, self.background_opacity)
+        return img
+
+    @torch.no_grad()
+    def freeze_grads(self) -> None:
+        if self.frozen_points.numel() and self.packed.points.grad is not None:
+            self.packed.points.grad.index_fill_(0, self.frozen_points, 0.0)
+        for t, idx in self.frozen_geometry:
+            if t.grad is not None:
+                t.grad.index_fill_(0, idx, 0.0)
+
+    @torch.no_grad()
+    def project_(self) -> None:
+        self.packed.project_(MIN_RADIUS)
+        if self.background is not None:
+            self.background.clamp_(0.0, 1.0)
+
+    @torch.no_grad()
+    def write_back(self) -> None:
+        self.packed.write_back(self.drawn)
+        if self.background is not None:
+            self.scene.paths[0].fill.color.copy_(self.background)
 
 
 @torch.no_grad()
 def project(scene: Scene) -> None:
-    """Keep the scene valid after a step: colours in [0, 1], stops ordered in [0, 1], radii positive."""
+    """Keep the scene valid: colours in [0, 1], stops ordered in [0, 1], radii positive."""
     for path in scene.paths:
         fill = path.fill
         if isinstance(fill, FlatFill):
@@ -108,29 +158,31 @@ def project(scene: Scene) -> None:
 def optimize(scene: Scene, target: torch.Tensor, *, iters: int, frozen: set[int] = frozenset(),
              weight: torch.Tensor | None = None, patience: int = 12, tol: float = 2e-4,
              on_step: Callable[[int, float], None] | None = None, flat_background: bool = False) -> float:
-    """Run up to ``iters`` Adam steps in place; stop early when the loss has not improved by
-    ``tol`` (relative) for ``patience`` steps. Returns the last pixel loss. ``flat_background``:
-    path 0 is a frozen full-canvas flat fill (see :func:`render_scene`)."""
+    """Run up to ``iters`` Adam steps on ``scene`` in place; stop early when the loss has not
+    improved by ``tol`` (relative) for ``patience`` steps. Returns the last pixel loss.
+    ``frozen``: paths whose outline and gradient geometry stay put (their colours still move).
+    ``flat_background``: path 0 is a full-canvas flat fill, composited analytically (see
+    :func:`render_scene`); its colour is optimised, not its outline."""
     if not scene.paths or iters <= 0:
         return float("nan")
     scale = max(scene.width, scene.height) / 256.0
-    for _, t in scene.named_tensors():
-        t.requires_grad_(True)
-    groups = _groups(scene, set(frozen), scale)
-    opt = Adam(groups)
-    base = [g["lr"] for g in groups]
+    problem = _Problem(scene, set(frozen), flat_background)
+    opt = Adam(problem.param_groups(scale))
+    base = [g["lr"] for g in opt.param_groups]
     best, stale, last = float("inf"), 0, float("nan")
     for step in range(iters):
         decay = 1.0 - 0.6 * step / max(iters - 1, 1)  # linear to 0.4×, as LIVE
         for g, lr in zip(opt.param_groups, base):
             g["lr"] = lr * decay
         opt.zero_grad()
-        img = render_scene(scene, flat_background)
-        loss = pixel_loss(img, target, weight)
-        total = loss + XING_WEIGHT * xing_loss(scene)
+        loss = pixel_loss(problem.render(), target, weight)
+        total = loss
+        if problem.packed.num_paths:
+            total = loss + XING_WEIGHT * xing_loss(problem.packed.segments())
         total.backward()
+        problem.freeze_grads()
         opt.step()
-        project(scene)
+        problem.project_()
         last = float(loss.detach())
         if on_step is not None:
             on_step(step, last)
@@ -140,6 +192,5 @@ def optimize(scene: Scene, target: torch.Tensor, *, iters: int, frozen: set[int]
             stale += 1
             if stale >= patience:
                 break
-    for _, t in scene.named_tensors():
-        t.requires_grad_(False)
+    problem.write_back()
     return last
