@@ -10,14 +10,16 @@ Two stages (DESIGN.md §4):
    nearest edge wins). Edges with "inside" on both sides (self-intersections) are judged from the
    winding buffer one pixel to either side of their midpoint — the reference renderer tests this
    exactly, so the two differ slightly near crossings. Paths of (almost) zero area get no box: SVG
-   draws nothing for them. Fragments are the inside ∪ band pixels, sorted stably by pixel so each
-   pixel's fragments run back to front.
+   draws nothing for them. Fragments are the inside ∪ band pixels, kept path-major (each path's
+   fragments contiguous, in draw order) with the permutation that sorts them stably by pixel,
+   so each pixel's fragments run back to front.
 2. *Values*, differentiable, cost ∝ fragments: band coverage = the part of the pixel box on the
    inner side of the nearest edge (``common.box_coverage``) — or, where an opposed edge is also
    within reach (a feature thinner than a pixel), of the two half-planes' intersection or union
-   (``common.two_edge_coverage``) —, the fill colour at the pixel centre,
-   and "over" compositing with the transmittance ``exp(Σ log(1 - α))`` of the fragments in front,
-   as one prefix sum (float64) per image.
+   (``common.two_edge_coverage``) —; then the fill colour at the pixel centre and "over"
+   compositing with the transmittance ``exp(Σ log(1 - α))`` of the fragments in front, one
+   prefix sum (float64) per image, in :mod:`~layervec_ext.core.render.fused` with a hand-written
+   backward pass.
 
 No tensor is ever paths × pixels; the structure stage syncs with the device a handful of times
 per image (to size its buffers), never per path.
@@ -42,7 +44,7 @@ from layervec_ext.core.render.common import (
     segment_offset,
     two_edge_coverage,
 )
-from layervec_ext.core.render.fused import Composite, ExpandPaths
+from layervec_ext.core.render.fused import Fragments, ShadeComposite
 from layervec_ext.core.render.packed import PackedScene
 from layervec_ext.core.scene import Scene
 
@@ -311,10 +313,10 @@ def render_packed(packed: PackedScene, k: int = DEFAULT_K) -> Tensor:
 
 
 def paint_table(packed: PackedScene) -> tuple[Tensor, Tensor, int]:
-    """Per path one column of everything the colour of a fragment needs, so each fragment gathers
-    its column once: ``u = M p + m`` (6 rows), ``c0`` (4), and per stop interval ``o_i``,
-    ``1/span_i``, ``Δc_i`` (6 each). Channel-first ``(D, P)``: the gathered ``(D, F)`` splits into
-    contiguous rows. Also returns the radial flags and the number of stops."""
+    """Per path one column of everything the colour of a fragment needs: ``u = M p + m`` (6 rows),
+    ``c0`` (4), and per stop interval ``o_i``, ``1/span_i``, ``Δc_i`` (6 each); ``(D, P)``, so
+    the per-fragment copy ``(D, F)`` has contiguous rows. Also the radial flags and the number of
+    stops."""
     a, origin, radial, bias, offsets, colors = packed.paint()
     m = -(a * origin[:, None, :]).sum(-1)
     m = torch.stack([m[:, 0] + bias, m[:, 1]], 1)
@@ -330,11 +332,8 @@ def paint_table(packed: PackedScene) -> tuple[Tensor, Tensor, int]:
 
 def shade_fragments(s: Structure, packed: PackedScene, verts: Tensor, nxt: Tensor, width: int, height: int
                     ) -> Tensor:
-    """The differentiable stage, path-major: coverage, colour; then compositing (pixel-major,
-    :class:`~layervec_ext.core.render.fused.Composite`). Per-fragment values live
-    channel-first ``(C, F)`` and are taken apart with ``split`` into contiguous rows (slicing would
-    allocate a full-size zero gradient per slice; strided columns make every elementwise op and
-    the split's backward several times slower)."""
+    """The differentiable stage: coverage of the band fragments (autograd: they are few), then
+    colour and compositing (:class:`~layervec_ext.core.render.fused.ShadeComposite`)."""
     dt, dev = verts.dtype, verts.device
     px, py = s.px, s.py
 
@@ -355,26 +354,8 @@ def shade_fragments(s: Structure, packed: PackedScene, verts: Tensor, nxt: Tenso
             s.inner.index_select(0, e2)))
     cov = torch.ones(px.shape[0], device=dev, dtype=dt).scatter(0, s.band, band_cov)
 
-    # colour: every fill is an affine gradient (flat = one stop at t = 0)
+    # colour and compositing: every fill is an affine gradient (flat = one stop at t = 0)
     table, radial, n = paint_table(packed)
-    rows = ExpandPaths.apply(table, s.counts).split([1] * 6 + [4] + [n - 1, n - 1, 4 * (n - 1)] * (n > 1), dim=0)
-    m00, m01, m10, m11, m0, m1 = (r.squeeze(0) for r in rows[:6])
-    u0 = torch.addcmul(torch.addcmul(m0, m00, px), m01, py)
-    if bool(radial.any()):
-        u1 = torch.addcmul(torch.addcmul(m1, m10, px), m11, py)
-        t = torch.sqrt(torch.addcmul(u0 * u0, u1, u1) + 1e-12)
-        if not bool(radial.all()):
-            fragment_radial = ExpandPaths.apply(radial[None].to(dt), s.counts)[0] > 0.5
-            t = torch.where(fragment_radial, t, u0)
-    else:
-        t = u0
-    rgba = rows[6]  # (4, F)
-    if n > 1:
-        o0, inv, dc = rows[7:]
-        w = ((t - o0) * inv).clamp(0.0, 1.0)  # (n-1, F)
-        for i in range(n - 1):
-            rgba = torch.addcmul(rgba, w[i:i + 1], dc[4 * i:4 * i + 4])
-    rgb, alpha = rgba.split([3, 1], dim=0)
-    image = Composite.apply(rgb, alpha.squeeze(0) * cov, s.order, s.inverse, s.pixel, s.first, s.last,
-                            height * width)
+    frags = Fragments(px, py, s.counts, radial, n, s.order, s.inverse, s.pixel, s.first, s.last, height * width)
+    image = ShadeComposite.apply(table, cov, frags)
     return image.t().reshape(height, width, 4)
