@@ -19,7 +19,9 @@ from layervec_ext.core.vectorize.losses import pixel_loss, xing_loss
 
 # Learning rates at a 256-px working size (geometry scales with the canvas): points and gradient
 # geometry in pixels per step, colours and offsets in [0, 1] units, angle in radians.
-BASE_LR = {"points": 0.35, "geometry": 0.5, "angle": 0.01, "colors": 0.012, "offsets": 0.006}
+# Doubled from LIVE-like rates with 80 instead of 120 steps a stage: 8 paths on 6 images, −0.4 dB
+# and 40 % less time (the pair that brings 8 paths under 10 s).
+BASE_LR = {"points": 0.7, "geometry": 1.0, "angle": 0.02, "colors": 0.024, "offsets": 0.012}
 XING_WEIGHT = 0.002
 MIN_RADIUS = 0.5
 # Which learning-rate group each packed fill field belongs to.

@@ -6,7 +6,8 @@
 2. Background decision (:mod:`background`): nothing, or a full-canvas path in the bottom layer.
 3. Gradient-aware hierarchy (:mod:`segment`), cut finer at each stage.
 4. Each stage adds several paths where the residual is largest (:mod:`propose`): contour → S
-   cubics, fill fitted by least squares (:mod:`fit`); then Adam over all paths (:mod:`optimize`).
+   cubics, fill fitted by least squares (:mod:`fit`); then Adam over all paths (:mod:`optimize`)
+   with the loss weighted towards what the canvas still got wrong (:func:`focus_weight`).
 5. Clean-up (:mod:`cleanup`), layers = stages (detail levels; bottom = coarse).
 """
 
@@ -30,7 +31,7 @@ from layervec_ext.core.vectorize.segment import build_hierarchy
 PRESETS = {
     # iterations per stage, early-stop patience, felzenszwalb scale
     "fast": {"iters": 40, "patience": 6, "final_iters": 0},
-    "balanced": {"iters": 120, "patience": 12, "final_iters": 60},
+    "balanced": {"iters": 80, "patience": 12, "final_iters": 40},
     "best": {"iters": 300, "patience": 25, "final_iters": 200},
 }
 FILLS = ("radial", "linear", "flat")
@@ -40,6 +41,11 @@ MIN_WORK = 32  # smallest working long side (tiny inputs are enlarged to this)
 # How much the pixels inside a region's holes count when scoring it (see propose.py); measured on
 # 8-path noto/fluent3d: 0.25–0.5 beat 1.0 (honest) by ~1 dB on outlined shapes (0.25 best on the smiley).
 HOLE_WEIGHT = 0.25
+# Each stage's loss weighs pixels by 1 + FOCUS × (blurred residual before the stage / its mean, capped
+# at FOCUS_CAP), so the new paths answer for what the canvas got wrong; the final pass is unweighted.
+# Measured at 8 paths on 6 images: 0.5 → +0.06 dB mean (smiley +1.7 dB), 1.0 → −0.3, 3.0 → −1.4.
+FOCUS = 0.5
+FOCUS_CAP = 4.0
 # Candidates come from this many cuts of the hierarchy per stage (K, 2K, 4K regions).
 LEVELS = 3
 
@@ -140,6 +146,12 @@ def _canvas(scene: Scene, flat_background: bool) -> np.ndarray:
         return render_scene(scene, flat_background).detach().cpu().double().numpy()
 
 
+def focus_weight(canvas: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Per-pixel loss weight (H, W) ≥ 1, larger where ``canvas`` misses ``target``."""
+    residual = cv2.GaussianBlur(((canvas - target) ** 2).sum(-1), (0, 0), 2.0)
+    return 1.0 + FOCUS * np.minimum(residual / max(float(residual.mean()), 1e-12), FOCUS_CAP)
+
+
 def _layer_of(stage: int, stages: int, layers) -> int:
     if layers == "auto":
         return stage
@@ -210,7 +222,9 @@ def vectorize(image: np.ndarray, *, paths: int = 32, preset: str = "balanced", f
         report(frac0, f"stage {stage + 1}/{len(sizes)}: placing {count} paths")
         regions = max(count * 3, 8 * (stage + 1))
         levels = [hierarchy.partition(r) for r in hierarchy_cuts(regions)]
-        chosen = propose(target_np, _canvas(scene, flat_bg), levels, count, fill, hole_weight=HOLE_WEIGHT)
+        canvas = _canvas(scene, flat_bg)
+        chosen = propose(target_np, canvas, levels, count, fill, hole_weight=HOLE_WEIGHT)
+        weight = torch.as_tensor(focus_weight(canvas, target_np), dtype=torch.float32, device=dev)
         layer = _layer_of(stage, n_stages, layers)
         for prop in chosen:
             contour = outer_contour(prop.mask)
@@ -227,8 +241,8 @@ def vectorize(image: np.ndarray, *, paths: int = 32, preset: str = "balanced", f
         def on_step(step: int, loss: float, _base=done, _stage=stage) -> None:
             report(min(0.99, (_base + step + 1) / total_steps), f"stage {_stage + 1}/{len(sizes)}: optimising")
 
-        optimize(scene, target, iters=cfg["iters"], frozen=frozen, patience=cfg["patience"], on_step=on_step,
-                 flat_background=flat_bg)
+        optimize(scene, target, iters=cfg["iters"], frozen=frozen, weight=weight, patience=cfg["patience"],
+                 on_step=on_step, flat_background=flat_bg)
         done += cfg["iters"]
 
     report(min(0.99, done / total_steps), "clean-up")
