@@ -46,6 +46,22 @@ def test_quality_command_end_to_end(tmp_path, capsys) -> None:
     means = {(m["family"], m["method"]) for m in data["means"]}
     assert ("icons", "ours") in means and ("icons", "vtracer") in means
 
+    # a run split in two (as by --families) merges into the table one run printed
+    halves = []
+    for i, keep in enumerate(({"ours"}, {"vtracer", "potrace"})):
+        half = tmp_path / f"half{i}.json"
+        half.write_text(json.dumps({**data, "rows": [r for r in data["rows"] if r["method"] in keep]}))
+        halves.append(str(half))
+    merged = tmp_path / "merged.json"
+    assert main(["--merge", *halves, "--json", str(merged)]) == 0
+    assert capsys.readouterr().out == table
+    assert json.loads(merged.read_text())["means"] == data["means"]
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({**data, "preset": "fast"}))
+    assert main(["--merge", halves[0], str(other)]) == 2
+    assert main(["--merge", str(tmp_path / "missing.json")]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 2
+
 
 def test_bad_arguments_are_one_line(tmp_path, capsys) -> None:
     assert main(["--images", str(tmp_path / "nowhere")]) == 2

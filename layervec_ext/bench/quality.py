@@ -124,7 +124,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--baselines", default="vtracer,potrace", help="baselines to run (comma-separated, or none)")
     ap.add_argument("--json", metavar="FILE", help="write per-image rows and per-family means")
     ap.add_argument("--save-svg", metavar="DIR", help="also keep our SVGs there (NAME.oursN.svg)")
+    ap.add_argument("--merge", nargs="+", metavar="JSON",
+                    help="run nothing: print one table from earlier --json files (e.g. runs split by --families)")
     args = ap.parse_args(argv)
+    if args.merge:
+        return merge(args.merge, args.json)
     try:
         budgets = _ints(args.paths)
     except ValueError:
@@ -162,12 +166,39 @@ def main(argv: list[str] | None = None) -> int:
                     rows.append(_row(family, path, n, m, best_within(sweeps[m], ours["nodes"]), ours["nodes"]))
                 print(f"{os.path.basename(path)} N={n}: ours {ours['psnr']:.2f} dB, {ours['nodes']} nodes, "
                       f"{ours['seconds']:.1f} s", file=sys.stderr, flush=True)
+    report(rows, list(groups), budgets, args.preset, args.threads, args.json)
+    return 0
+
+
+def report(rows: list[dict], families: list[str], budgets: list[int], preset: str, threads: int,
+           json_path: str | None) -> None:
+    """Print the table of family means (and write rows + means as JSON)."""
     means = family_means(rows)
     print(f"cells: PSNR dB / SSIM / paths / nodes / seconds, means over images; baselines: best setting per "
-          f"image with nodes ≤ ours; preset {args.preset}, {args.threads} thread(s)")
-    print(markdown(means, list(groups), budgets))
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump({"preset": args.preset, "threads": args.threads, "budgets": budgets, "rows": rows,
-                       "means": means}, fh, indent=1)
+          f"image with nodes ≤ ours; preset {preset}, {threads} thread(s)")
+    print(markdown(means, families, budgets))
+    if json_path:
+        with open(json_path, "w") as fh:
+            json.dump({"preset": preset, "threads": threads, "budgets": budgets, "rows": rows, "means": means},
+                      fh, indent=1)
+
+
+def merge(paths: list[str], json_path: str | None) -> int:
+    """One table from several ``--json`` runs (same preset and threads), families in file order."""
+    runs = []
+    for path in paths:
+        try:
+            with open(path) as fh:
+                runs.append(json.load(fh))
+        except (OSError, ValueError) as exc:
+            print(f"error: cannot read {path}: {exc}", file=sys.stderr)
+            return 2
+    settings = {(r["preset"], r["threads"]) for r in runs}
+    if len(settings) > 1:
+        print(f"error: the runs used different presets or thread counts: {sorted(settings)}", file=sys.stderr)
+        return 2
+    rows = [row for r in runs for row in r["rows"]]
+    families = list(dict.fromkeys(row["family"] for row in rows))
+    budgets = sorted({b for r in runs for b in r["budgets"]})
+    report(rows, families, budgets, runs[0]["preset"], runs[0]["threads"], json_path)
     return 0
