@@ -144,3 +144,20 @@ def test_bad_arguments_are_value_errors():
                {"device": "tpu"}):
         with pytest.raises(ValueError):
             vectorize(image, **kw)
+
+
+def test_optimising_a_perfect_scene_keeps_it_perfect():
+    """A stage keeps the best parameters it saw: Adam's first steps jolt every point by about the
+    learning rate, and without that guard a late stage could leave a converged picture worse."""
+    import torch
+
+    from layervec_ext.core.vectorize.optimize import optimize, render_scene
+
+    scene = vectorize(drawn(), paths=6, preset="fast", device="cpu")
+    with torch.no_grad():
+        target = render_scene(scene).clone()
+    before = [p.points.clone() for p in scene.paths]
+    assert optimize(scene, target, iters=20, patience=50) == 0.0
+    with torch.no_grad():
+        assert torch.equal(render_scene(scene), target)
+    assert all(torch.equal(p.points, q) for p, q in zip(scene.paths, before))

@@ -130,6 +130,19 @@ class _Problem:
             if t.grad is not None:
                 t.grad.index_fill_(0, idx, 0.0)
 
+    def leaves(self) -> list[torch.Tensor]:
+        """Every tensor the optimiser moves."""
+        return [t for g in self.param_groups(1.0) for t in g["params"]]
+
+    @torch.no_grad()
+    def snapshot(self) -> list[torch.Tensor]:
+        return [t.detach().clone() for t in self.leaves()]
+
+    @torch.no_grad()
+    def restore(self, saved: list[torch.Tensor]) -> None:
+        for t, v in zip(self.leaves(), saved):
+            t.copy_(v)
+
     @torch.no_grad()
     def project_(self) -> None:
         self.packed.project_(MIN_RADIUS)
@@ -161,7 +174,8 @@ def optimize(scene: Scene, target: torch.Tensor, *, iters: int, frozen: set[int]
              weight: torch.Tensor | None = None, patience: int = 12, tol: float = 2e-4,
              on_step: Callable[[int, float], None] | None = None, flat_background: bool = False) -> float:
     """Run up to ``iters`` Adam steps on ``scene`` in place; stop early when the loss has not
-    improved by ``tol`` (relative) for ``patience`` steps. Returns the last pixel loss.
+    improved by ``tol`` (relative) for ``patience`` steps. The scene keeps the parameters of the
+    lowest loss seen; returns that loss.
     ``frozen``: paths whose outline and gradient geometry stay put (their colours still move).
     ``flat_background``: path 0 is a full-canvas flat fill, composited analytically (see
     :func:`render_scene`); its colour is optimised, not its outline."""
@@ -171,7 +185,10 @@ def optimize(scene: Scene, target: torch.Tensor, *, iters: int, frozen: set[int]
     problem = _Problem(scene, set(frozen), flat_background)
     opt = Adam(problem.param_groups(scale))
     base = [g["lr"] for g in opt.param_groups]
-    best, stale, last = float("inf"), 0, float("nan")
+    # The loss of step t is that of the parameters before its update: keep those of the best one,
+    # so a stage never leaves the scene worse than it found it (a fresh Adam's first steps move
+    # every point by about the learning rate, which can undo converged paths).
+    best, stale, last, best_state = float("inf"), 0, float("nan"), None
     for step in range(iters):
         decay = 1.0 - 0.6 * step / max(iters - 1, 1)  # linear to 0.4×, as LIVE
         for g, lr in zip(opt.param_groups, base):
@@ -183,16 +200,21 @@ def optimize(scene: Scene, target: torch.Tensor, *, iters: int, frozen: set[int]
             total = loss + XING_WEIGHT * xing_loss(problem.packed.segments())
         total.backward()
         problem.freeze_grads()
+        last = float(loss.detach())
+        if last < best:
+            best_state = problem.snapshot()
         opt.step()
         problem.project_()
-        last = float(loss.detach())
         if on_step is not None:
             on_step(step, last)
         if last < best * (1 - tol):
-            best, stale = last, 0
+            stale = 0
         else:
             stale += 1
-            if stale >= patience:
-                break
+        best = min(best, last)
+        if stale >= patience:
+            break
+    if best_state is not None:
+        problem.restore(best_state)
     problem.write_back()
-    return last
+    return best
