@@ -31,7 +31,7 @@ from layervec_ext.core.vectorize.segment import build_hierarchy
 PRESETS = {
     # iterations per stage, early-stop patience, felzenszwalb scale
     "fast": {"iters": 40, "patience": 6, "final_iters": 0},
-    "balanced": {"iters": 80, "patience": 12, "final_iters": 40},
+    "balanced": {"iters": 64, "patience": 12, "final_iters": 32},
     "best": {"iters": 300, "patience": 25, "final_iters": 200},
 }
 FILLS = ("radial", "linear", "flat")
