@@ -129,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.merge:
         return merge(args.merge, args.json)
+    from layervec_ext.core.runtime import prepare_process
+
+    prepare_process(args.threads)  # as the CLI does: without it the first image ran ~40 % slower
     try:
         budgets = _ints(args.paths)
     except ValueError:
