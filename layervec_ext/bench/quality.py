@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         return merge(args.merge, args.json)
     from layervec_ext.core.runtime import prepare_process
 
-    prepare_process(args.threads)  # as the CLI does: without it the first image ran ~40 % slower
+    prepare_process(args.threads)  # as the CLI does (thread pools, glibc keeps freed memory): the CLI's timings
     try:
         budgets = _ints(args.paths)
     except ValueError:

@@ -20,7 +20,7 @@ from layervec_ext.core.vectorize.losses import pixel_loss, xing_loss
 # Learning rates at a 256-px working size (geometry scales with the canvas): points and gradient
 # geometry in pixels per step, colours and offsets in [0, 1] units, angle in radians.
 # Doubled from LIVE-like rates, with 64 instead of 120 steps a stage (balanced): at 8 paths about
-# −0.5 dB and half the time — what brings 8 paths under 10 s on one CPU thread.
+# −0.5 dB and half the time (8 paths: 5–9 s per bench image on one CPU thread, the slowest 10.3 s).
 BASE_LR = {"points": 0.7, "geometry": 1.0, "angle": 0.02, "colors": 0.024, "offsets": 0.012}
 XING_WEIGHT = 0.002
 MIN_RADIUS = 0.5
@@ -88,7 +88,7 @@ class _Problem:
 
     def __init__(self, scene: Scene, frozen: set[int], flat_background: bool):
         first = 1 if flat_background else 0
-        self.scene, self.first = scene, first
+        self.scene = scene
         self.drawn = Scene(scene.width, scene.height, scene.paths[first:], scene.layers)
         self.packed = PackedScene.pack(self.drawn.detached()).requires_grad_()
         self.packed.opacity.requires_grad_(False)  # opacity is not optimised
