@@ -103,7 +103,7 @@ def time_steps(scene: Scene, renderer: str, steps: int, warmup: int = 2) -> list
             torch.cuda.synchronize()
         t0 = time.perf_counter()
         opt.zero_grad(set_to_none=True)
-        loss = ((composite(draw()) - target) ** 2).mean()
+        loss = torch.nn.functional.mse_loss(composite(draw()), target)
         loss.backward()
         opt.step()
         if cuda:

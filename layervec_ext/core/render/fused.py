@@ -30,8 +30,8 @@ Tensor = torch.Tensor
 # Opaque fragments hide what is behind them up to this leak; keeps log(1 - α) finite and the
 # gradient of α through the transmittance alive.
 OPAQUE = 1.0 - 1e-6
-# Transmittance below exp(DEEP) ≈ 1e-26 counts as fully hidden: behind ~5 opaque layers it would
-# underflow into denormal floats, which make every later multiply an order of magnitude slower.
+# Transmittance stops falling at exp(DEEP) ≈ 1e-26 (fully hidden): behind ~5 opaque layers it
+# would underflow into denormal floats, which make every later multiply an order of magnitude slower.
 DEEP = -60.0
 # Rows of the paint table before the stop intervals: M (4), m (2), c₀ (4).
 AFFINE_ROWS = 6
@@ -156,9 +156,10 @@ def _composite(rgb: Tensor, alpha: Tensor, frags: Fragments) -> tuple[Tensor, ..
     transmittance and weight, and the premultiplied image ``(4, pixels)``."""
     vals = torch.cat([rgb, alpha[None]]).index_select(1, frags.order)
     color, a = vals[:3], vals[3]
-    acc = torch.cumsum(torch.log1p(a * -OPAQUE).double(), 0)
+    # log rather than log1p, and a clamp rather than a mask: both several times faster on the CPU
+    acc = torch.cumsum(torch.log((a * -OPAQUE).add_(1.0)).double(), 0)
     log_t = (acc.index_select(0, frags.last) - acc).to(a.dtype)
-    trans = torch.exp(log_t).masked_fill_(log_t <= DEEP, 0.0)
+    trans = torch.exp(log_t.clamp_min_(DEEP))
     weight = a * trans
     image = a.new_zeros(4, frags.pixels).index_add_(1, frags.pixel, torch.cat([color * weight, weight[None]]))
     return color, a, trans, weight, image

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 Tensor = torch.Tensor
 
@@ -10,10 +11,10 @@ Tensor = torch.Tensor
 def pixel_loss(rendered: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:
     """Mean squared error over premultiplied RGBA (alpha is matched too, so transparent stays
     transparent); ``weight (H, W)`` focuses it where the new paths should explain the image."""
-    err = (rendered - target).pow(2).sum(-1)
-    if weight is not None:
-        return (err * weight).sum() / weight.sum().clamp_min(1e-9)
-    return err.mean()
+    if weight is None:
+        return F.mse_loss(rendered, target, reduction="sum") / rendered[..., 0].numel()
+    err = F.mse_loss(rendered, target, reduction="none").sum(-1)
+    return (err * weight).sum() / weight.sum().clamp_min(1e-9)
 
 
 def xing_loss(segments: Tensor) -> Tensor:
