@@ -11,10 +11,11 @@ Two stages (DESIGN.md §4):
    winding buffer one pixel to either side of their midpoint — the reference renderer tests this
    exactly, so the two differ slightly near crossings. Paths of (almost) zero area get no box: SVG
    draws nothing for them. Fragments are the inside ∪ band pixels, kept path-major (each path's
-   fragments contiguous, in draw order) with the permutation that sorts them stably by pixel,
-   so each pixel's fragments run back to front.
+   fragments contiguous, in draw order) with the permutation that sorts them stably by pixel
+   (a counting sort on the CPU), so each pixel's fragments run back to front.
 2. *Values*, differentiable, cost ∝ fragments: band coverage = the part of the pixel box on the
-   inner side of the nearest edge (``common.box_coverage``) — or, where an opposed edge is also
+   inner side of the nearest edge (``common.box_coverage``, written out with its backward pass in
+   :mod:`~layervec_ext.core.render.band`) — or, where an opposed edge is also
    within reach (a feature thinner than a pixel), of the two half-planes' intersection or union
    (``common.two_edge_coverage``) —; then the fill colour at the pixel centre and "over"
    compositing with the transmittance ``exp(Σ log(1 - α))`` of the fragments in front, one
@@ -31,13 +32,13 @@ from functools import lru_cache
 
 import torch
 
+from layervec_ext.core.render.band import band_coverage
 from layervec_ext.core.render.common import (
     BAND,
     DEFAULT_K,
     MIN_AREA,
     OPPOSED,
     bernstein,
-    box_coverage,
     inner_normals,
     polygon_area,
     segment_distance2,
@@ -384,19 +385,18 @@ def shade_fragments(s: Structure, packed: PackedScene, verts: Tensor, nxt: Tenso
 
     # coverage: 1 inside; in the band, the box area on the inner side of the nearest boundary edge
     bc = torch.stack([px.index_select(0, s.band), py.index_select(0, s.band)], 1)
-    ea, eb = verts.index_select(0, s.band_edge), verts.index_select(0, nxt.index_select(0, s.band_edge))
-    r = segment_offset(bc, ea, eb)
-    d = torch.sqrt((r * r).sum(1) + 1e-12)
-    sd = torch.where(s.inside.index_select(0, s.band), d, -d)
-    band_cov = box_coverage(sd, r)
+    band_inside = s.inside.index_select(0, s.band)
+    band_cov = band_coverage(verts, s.band_edge, nxt.index_select(0, s.band_edge), bc, band_inside)
     two = torch.nonzero(s.band_edge2 >= 0).squeeze(1)  # thinner than a pixel: a second edge in reach
     if two.numel():
         e1, e2 = s.band_edge.index_select(0, two), s.band_edge2.index_select(0, two)
-        r2 = segment_offset(bc.index_select(0, two), verts.index_select(0, e2),
-                            verts.index_select(0, nxt.index_select(0, e2)))
-        band_cov = band_cov.scatter(0, two, two_edge_coverage(
-            sd.index_select(0, two), r.index_select(0, two), s.inner.index_select(0, e1), r2,
-            s.inner.index_select(0, e2)))
+        c2 = bc.index_select(0, two)
+        r1 = segment_offset(c2, verts.index_select(0, e1), verts.index_select(0, nxt.index_select(0, e1)))
+        d1 = torch.sqrt((r1 * r1).sum(1) + 1e-12)
+        sd1 = torch.where(band_inside.index_select(0, two), d1, -d1)
+        r2 = segment_offset(c2, verts.index_select(0, e2), verts.index_select(0, nxt.index_select(0, e2)))
+        band_cov = band_cov.scatter(0, two, two_edge_coverage(sd1, r1, s.inner.index_select(0, e1), r2,
+                                                              s.inner.index_select(0, e2)))
     cov = torch.ones(px.shape[0], device=dev, dtype=dt).scatter(0, s.band, band_cov)
 
     # colour and compositing: every fill is an affine gradient (flat = one stop at t = 0)
