@@ -6,8 +6,9 @@ permutation. Autograd over the same arithmetic allocates an image-sized intermed
 operation in both directions; written out, the backward pass is a few passes over the fragments:
 
 * **Paint parameters per fragment.** A path's fragments are contiguous, so giving each one its
-  path's column of the paint table is one broadcast copy per path, and the gradient is one sum
-  per path — about 5× cheaper on the CPU than ``index_select`` by fragment and its scatter-add.
+  path's column of the paint table is one broadcast copy per path. Every entry of the table's
+  gradient is a per-path sum of (a per-fragment gradient) × (px, py, 1, a stop weight or t), so
+  one small matrix product per path gives them all.
 * **Colour.** ``u = M p + m``; ``t = ‖u‖`` (radial) or ``u_x`` (linear); stops
   ``c(t) = c₀ + Σᵢ clamp((t − oᵢ)·invᵢ, 0, 1)·Δcᵢ``; ``α = c_α · coverage``.
 * **Compositing** ("over"). A fragment's weight is ``α·T``, ``T`` the product of ``1 − α`` over
@@ -49,11 +50,6 @@ def expand_paths(table: Tensor, counts: list[int]) -> Tensor:
     return out
 
 
-def path_sums(values: Tensor, counts: list[int]) -> Tensor:
-    """``(D, F)`` path-major → ``(D, P)``: the sum over each path's fragments."""
-    return torch.stack([part.sum(1) for part in values.split(counts, dim=1)], 1)
-
-
 class Fragments:
     """What :class:`ShadeComposite` needs besides the differentiable inputs (no gradients).
 
@@ -75,74 +71,92 @@ class ShadeComposite(torch.autograd.Function):
     @staticmethod
     def forward(ctx, table: Tensor, coverage: Tensor, frags: Fragments) -> Tensor:
         n = frags.stops
+        k = n - 1
         rows = expand_paths(table, frags.counts)
         m00, m01, m10, m11, m0, m1 = rows[:AFFINE_ROWS]
-        px, py = frags.px, frags.py
+        # The factors each paint gradient is a per-path sum of products with: px, py, 1, w₁…w_k, t.
+        basis = table.new_empty(4 + k, rows.shape[1])
+        basis[0], basis[1], basis[2] = frags.px, frags.py, 1.0
+        px, py, t = basis[0], basis[1], basis[3 + k]
         u0 = torch.addcmul(torch.addcmul(m0, m00, px), m01, py)
-        u1 = t = None
+        u1 = None
         mixed = None
         if bool(frags.radial.any()):
             u1 = torch.addcmul(torch.addcmul(m1, m10, px), m11, py)
-            t = torch.sqrt(torch.addcmul(u0 * u0, u1, u1).add_(1e-12))
+            torch.sqrt(torch.addcmul(u0 * u0, u1, u1).add_(1e-12), out=t)
             if not bool(frags.radial.all()):
                 mixed = expand_paths(frags.radial[None].to(table.dtype), frags.counts)[0] > 0.5
-                t = torch.where(mixed, t, u0)
+                t.copy_(torch.where(mixed, t, u0))
         else:
-            t = u0
+            t.copy_(u0)
         rgba = rows[AFFINE_ROWS:HEAD_ROWS].clone()
         z = None
-        if n > 1:
+        if k:
             o, inv, dc = _intervals(rows, n)
-            z = (t - o).mul_(inv)  # (n-1, F)
-            w = z.clamp(0.0, 1.0)
-            for i in range(n - 1):
+            z = (t - o).mul_(inv)  # (k, F)
+            w = torch.clamp(z, 0.0, 1.0, out=basis[3:3 + k])
+            for i in range(k):
                 rgba.addcmul_(w[i:i + 1], dc[4 * i:4 * i + 4])
-        a = rgba[3]
-        alpha = a * coverage
+        alpha = rgba[3] * coverage
         color, alpha, trans, weight, image = _composite(rgba[:3], alpha, frags)
         ctx.frags = frags
-        ctx.save_for_backward(rows, coverage, u0, u1 if u1 is not None else u0, t, z if z is not None else t, rgba,
-                              color, alpha, trans, weight)
+        ctx.save_for_backward(table, rows, basis, coverage, u0, u1 if u1 is not None else u0,
+                              z if z is not None else t, rgba, color, alpha, trans, weight)
         ctx.has_u1, ctx.has_z, ctx.mixed = u1 is not None, z is not None, mixed
         return image
 
     @staticmethod
     def backward(ctx, grad: Tensor):
-        rows, coverage, u0, u1, t, z, rgba, color, alpha, trans, weight = ctx.saved_tensors
+        table, rows, basis, coverage, u0, u1, z, rgba, color, alpha, trans, weight = ctx.saved_tensors
         frags, n = ctx.frags, ctx.frags.stops
-        d_rgb, d_alpha = _composite_backward(grad, color, alpha, trans, weight, frags)
-        out = torch.empty_like(rows)  # d rows, path-major
-        d_rgba = out[AFFINE_ROWS:HEAD_ROWS]
-        d_rgba[:3] = d_rgb
-        torch.mul(d_alpha, coverage, out=d_rgba[3])
-        d_coverage = d_alpha * rgba[3]
+        k = n - 1
+        # Per fragment, path-major: d u₀, d u₁, d rgba (4), and per stop interval g_i = dL/dz_i · dz_i/dt.
+        grads = rows.new_empty(6 + k, rows.shape[1])
+        d_rgba = grads[2:6]
+        _composite_backward(grad, color, alpha, trans, weight, frags, out=d_rgba)
+        d_coverage = d_rgba[3] * rgba[3]
+        d_rgba[3].mul_(coverage)  # d alpha → d c_α
+        t = basis[3 + k]
         dt = torch.zeros_like(t)
         if ctx.has_z:
-            o, inv, dc = _intervals(rows, n)
-            d_o, d_inv, d_dc = _intervals(out, n)
+            _, inv, dc = _intervals(rows, n)
             inside = (z >= 0.0) & (z <= 1.0)  # where clamp passes the gradient (as autograd's clamp)
-            for i in range(n - 1):
-                torch.mul(d_rgba, z[i:i + 1].clamp(0.0, 1.0), out=d_dc[4 * i:4 * i + 4])
-                g = (d_rgba * dc[4 * i:4 * i + 4]).sum(0).mul_(inside[i])
+            for i in range(k):
+                g = torch.sum(d_rgba * dc[4 * i:4 * i + 4], 0, out=grads[6 + i]).mul_(inside[i])
                 dt.addcmul_(g, inv[i])
-                torch.mul(g, inv[i], out=d_o[i]).neg_()
-                torch.mul(g, t - o[i], out=d_inv[i])
-        d_m00, d_m01, d_m10, d_m11, d_m0, d_m1 = out[:AFFINE_ROWS]
         if ctx.has_u1:
-            du0 = dt * u0 / t
-            du1 = dt * u1 / t
+            torch.mul(dt, u0 / t, out=grads[0])
+            torch.mul(dt, u1 / t, out=grads[1])
             if ctx.mixed is not None:
-                du0 = torch.where(ctx.mixed, du0, dt)
-                du1 = torch.where(ctx.mixed, du1, torch.zeros_like(du1))
+                grads[0].copy_(torch.where(ctx.mixed, grads[0], dt))
+                grads[1].masked_fill_(~ctx.mixed, 0.0)
         else:
-            du0, du1 = dt, torch.zeros_like(dt)
-        torch.mul(du0, frags.px, out=d_m00)
-        torch.mul(du0, frags.py, out=d_m01)
-        d_m0.copy_(du0)
-        torch.mul(du1, frags.px, out=d_m10)
-        torch.mul(du1, frags.py, out=d_m11)
-        d_m1.copy_(du1)
-        return path_sums(out, frags.counts), d_coverage, None
+            grads[0].copy_(dt)
+            grads[1].zero_()
+        return _paint_gradient(table, grads, basis, frags.counts, k), d_coverage, None
+
+
+def _paint_gradient(table: Tensor, grads: Tensor, basis: Tensor, counts: list[int], k: int) -> Tensor:
+    """d table ``(D, P)`` from per-fragment gradients ``grads`` (du₀, du₁, d rgba, g_i) and
+    ``basis`` (px, py, 1, w_i, t): every entry is a per-path sum of a product of one row of each,
+    so one small matrix product per path gives them all — instead of a product row per entry and
+    a sum per row and path."""
+    sums = table.new_empty(len(counts), grads.shape[0], basis.shape[0])
+    start = 0
+    for p, count in enumerate(counts):
+        if count:
+            torch.mm(grads[:, start:start + count], basis[:, start:start + count].t(), out=sums[p])
+            start += count
+        else:
+            sums[p].zero_()
+    one, t = 2, 3 + k
+    parts = [sums[:, 0, :2], sums[:, 1, :2], sums[:, :2, one], sums[:, 2:6, one]]  # M, m, c₀
+    if k:
+        o, inv = table[HEAD_ROWS:HEAD_ROWS + k].t(), table[HEAD_ROWS + k:HEAD_ROWS + 2 * k].t()
+        g_sum, g_t = sums[:, 6:6 + k, one], sums[:, 6:6 + k, t]
+        parts += [-inv * g_sum, g_t - o * g_sum,  # z_i = (t - o_i) · inv_i
+                  sums[:, 2:6, 3:3 + k].transpose(1, 2).reshape(len(counts), 4 * k)]  # Δc_i: Σ d rgba · w_i
+    return torch.cat(parts, 1).t()
 
 
 def _intervals(rows: Tensor, n: int) -> tuple[Tensor, Tensor, Tensor]:
@@ -166,9 +180,9 @@ def _composite(rgb: Tensor, alpha: Tensor, frags: Fragments) -> tuple[Tensor, ..
 
 
 def _composite_backward(grad: Tensor, color: Tensor, alpha: Tensor, trans: Tensor, weight: Tensor,
-                        frags: Fragments) -> tuple[Tensor, Tensor]:
+                        frags: Fragments, out: Tensor) -> None:
     """Gradients of the path-major ``rgb`` and ``alpha`` given that of the image (the other
-    arguments pixel-major, from :func:`_composite`)."""
+    arguments pixel-major, from :func:`_composite`), written into ``out (4, F)``."""
     g = grad.index_select(1, frags.pixel)
     g_color, g_a = g[:3], g[3]
     a = alpha
@@ -178,5 +192,4 @@ def _composite_backward(grad: Tensor, color: Tensor, alpha: Tensor, trans: Tenso
     before = torch.cumsum(s, 0) - s
     behind = (before - before.index_select(0, frags.first)).to(a.dtype)
     d_alpha = g_weight * trans - behind * OPAQUE / (1.0 - OPAQUE * a)
-    d = torch.cat([g_color * weight, d_alpha[None]]).index_select(1, frags.inverse)
-    return d[:3], d[3]
+    torch.index_select(torch.cat([g_color * weight, d_alpha[None]]), 1, frags.inverse, out=out)
