@@ -51,8 +51,11 @@ from layervec_ext.core.scene import Scene
 
 Tensor = torch.Tensor
 # Edges are cut into pieces this long (pixels) before pairing with nearby pixels, so a long edge
-# pairs with the pixels along it rather than with its whole bounding box.
-PIECE = 4.0
+# pairs with the pixels along it rather than with its whole bounding box. Flattened outlines
+# rarely have longer edges, and then need no cutting.
+PIECE = 8.0
+# Edges reaching farther than this (pixels) off the canvas are clipped to it first.
+REACH = 64.0
 
 
 @lru_cache(maxsize=64)
@@ -215,14 +218,10 @@ def _ranks_by_path(pixel: Tensor, counts: list[int], pixels: int) -> tuple[Tenso
     earlier paths there: one gather and one add per path, ~3× cheaper than a comparison sort."""
     seen = torch.zeros(pixels, dtype=torch.long, device=pixel.device)
     rank = torch.empty_like(pixel)
-    one = torch.ones(max(counts, default=0), dtype=torch.long, device=pixel.device)
-    start = 0
-    for n in counts:
-        if n:
-            keys = pixel[start:start + n]
-            torch.index_select(seen, 0, keys, out=rank[start:start + n])
-            seen.index_add_(0, keys, one[:n])
-            start += n
+    ones = torch.ones_like(pixel)
+    for keys, out, one in zip(pixel.split(counts), rank.split(counts), ones.split(counts)):
+        torch.index_select(seen, 0, keys, out=out)
+        seen.index_add_(0, keys, one)
     return rank, seen
 
 
@@ -290,25 +289,46 @@ def _clip(a: Tensor, b: Tensor, lo: tuple[float, float], hi: tuple[float, float]
     return t0, t1
 
 
+def _pieces(ea: Tensor, eb: Tensor, edges: Tensor, size: tuple[int, int]) -> tuple[Tensor, Tensor, Tensor]:
+    """Edges ``ea → eb`` clipped to the canvas ± 1 px and cut into pieces at most ``PIECE`` long:
+    each piece's ends and edge index. Outlines near the canvas with short edges (the usual case)
+    pass through unchanged, which skips a few dozen small operations."""
+    lo, hi = (-1.0, -1.0), (size[0] + 1.0, size[1] + 1.0)
+    # Pixels are only looked for within the path's (clipped) box, so a piece reaching a little
+    # way off the canvas costs nothing; clipping is for edges that reach far out.
+    bounds = torch.tensor([[-REACH, -REACH], [size[0] + REACH, size[1] + REACH]], dtype=ea.dtype, device=ea.device)
+    ends = torch.cat([ea, eb])
+    near_canvas = bool(((ends >= bounds[0]) & (ends <= bounds[1])).all()) if ends.numel() else True
+    if near_canvas:
+        ca, cb = ea, eb
+        visible = None
+    else:
+        t0, t1 = _clip(ea, eb, lo, hi)
+        d = eb - ea
+        ca, cb = ea + t0[:, None] * d, ea + t1[:, None] * d
+        visible = t1 >= t0
+    length = torch.sqrt(((cb - ca) ** 2).sum(1))
+    pieces = torch.ceil(length / PIECE).clamp(1, 1e6).long()
+    if visible is None and (pieces.numel() == 0 or int(pieces.max()) == 1):
+        return ca, cb, edges
+    if visible is not None:
+        pieces = pieces * visible
+    item, rank = _expand(pieces)
+    n = pieces.index_select(0, item).to(ea.dtype)
+    ia, step = ca.index_select(0, item), (cb - ca).index_select(0, item)
+    pa = ia + (rank.to(ea.dtype) / n)[:, None] * step
+    pb = ia + ((rank + 1).to(ea.dtype) / n)[:, None] * step
+    return pa, pb, edges.index_select(0, item)
+
+
 def _band_buffers(a, b, keep, inner, owner, box, stride, base, total, size) -> tuple[Tensor, Tensor, Tensor]:
     """Squared distance from each box pixel centre to its nearest boundary edge (inf when none is
     within the band's reach), that edge's index, and the nearest edge opposed to it (``OPPOSED``)
     within reach (-1 if none)."""
     dev = a.device
     edges = torch.nonzero(keep).squeeze(1)
-    ea, eb = a.index_select(0, edges), b.index_select(0, edges)
     x0, x1, y0, y1 = box
-    t0, t1 = _clip(ea, eb, (-1.0, -1.0), (size[0] + 1.0, size[1] + 1.0))
-    d = eb - ea
-    ca, cb = ea + t0[:, None] * d, ea + t1[:, None] * d
-    length = torch.sqrt(((cb - ca) ** 2).sum(1))
-    pieces = torch.where(t1 >= t0, torch.ceil(length / PIECE).clamp(1, 1e6).long(), torch.zeros_like(t0).long())
-    item, rank = _expand(pieces)
-    n = pieces.index_select(0, item).to(a.dtype)
-    ia, step = ca.index_select(0, item), (cb - ca).index_select(0, item)
-    pa = ia + (rank.to(a.dtype) / n)[:, None] * step
-    pb = ia + ((rank + 1).to(a.dtype) / n)[:, None] * step
-    edge = edges.index_select(0, item)
+    pa, pb, edge = _pieces(a.index_select(0, edges), b.index_select(0, edges), edges, size)
     p = owner.index_select(0, edge)
     # pixels whose centre lies within 0.5 px of the piece's bounding box
     bx0, bx1 = _centres_near(torch.minimum(pa[:, 0], pb[:, 0]), torch.maximum(pa[:, 0], pb[:, 0]))
