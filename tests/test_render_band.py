@@ -50,3 +50,34 @@ def test_gradcheck_against_finite_differences():
     v = verts.clone().requires_grad_()
     assert torch.autograd.gradcheck(lambda x: band_coverage(x, start, end, centres, inside), (v,), eps=1e-7,
                                     atol=1e-5, rtol=1e-4)
+
+
+def test_pixel_aligned_edges_get_autograds_gradient():
+    """A centre half a pixel from an edge on integer coordinates sits exactly on the coverage
+    function's clamp (|sd| = half): autograd splits that tie, and so must the fast backward — the
+    pair's coverage changes by -1 per pixel the edge moves right."""
+    verts = torch.tensor([[5.0, 8.0], [5.0, 12.0]])
+    start, end = torch.tensor([0, 0]), torch.tensor([1, 1])
+    centres = torch.tensor([[4.5, 10.5], [5.5, 10.5]])
+    inside = torch.tensor([False, True])
+    grads = []
+    for fn in (band_coverage_reference, band_coverage):
+        v = verts.clone().requires_grad_()
+        fn(v, start, end, centres, inside).sum().backward()
+        grads.append(v.grad)
+    assert torch.equal(grads[1], grads[0])
+    assert abs(float(grads[1][:, 0].sum()) + 1.0) < 1e-6
+
+
+def test_axis_aligned_short_edge_has_no_spurious_gradient():
+    """An exactly vertical 0.03 px edge (a flattened cubic with collinear controls), the centre
+    exactly half a pixel outside: the offset's y is exactly 0, as in the reference."""
+    verts = torch.tensor([[5.0, 10.52529315953143], [5.0, 10.493750140070915]], dtype=torch.float64)
+    args = (torch.tensor([0]), torch.tensor([1]), torch.tensor([[4.5, 10.5]], dtype=torch.float64),
+            torch.tensor([False]))
+    grads = []
+    for fn in (band_coverage_reference, band_coverage):
+        v = verts.clone().requires_grad_()
+        fn(v, *args).sum().backward()
+        grads.append(v.grad)
+    assert torch.equal(grads[1], grads[0])

@@ -55,6 +55,26 @@ def test_gradients_match_per_path_gradients():
         assert torch.allclose(a.grad, b, rtol=1e-9, atol=1e-9), name
 
 
+def test_float64_points_with_float32_fills_render_and_differentiate():
+    """Mixed precisions promote like PyTorch does: the image and the points' gradients are
+    float64, each fill's gradient keeps its own dtype, and all match the all-float64 render."""
+    s = mixed_scene()
+    for p in s.paths:
+        p.points = p.points.double()
+    weights = torch.rand(40, 48, 4, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    mixed = s.detached().requires_grad_()
+    image = render(mixed)
+    (image * weights).sum().backward()
+    wide = s.map_tensors(lambda t: t.double()).detached().requires_grad_()
+    (render(wide) * weights).sum().backward()
+    assert image.dtype == torch.float64
+    for (name, a), (_, b) in zip(mixed.named_tensors(), wide.named_tensors()):
+        if a.grad is None:
+            continue
+        assert a.grad.dtype == a.dtype, name
+        assert torch.allclose(a.grad.double(), b.grad, rtol=1e-4, atol=1e-4), name
+
+
 def test_point_rows_select_a_paths_points():
     packed = PackedScene.pack(mixed_scene())
     rows = packed.point_rows([1])  # the second path drawn: scene path 4, a 4-cubic circle

@@ -112,6 +112,13 @@ def test_unsorted_and_out_of_range_stops_render_like_the_svg(renderer):
     assert_matches_resvg(scene, image)
 
 
+def test_composite_over_a_grey_given_as_one_value():
+    image = render(Scene(8, 6, [path(polygon((1, 1), (6, 1), (6, 5)), flat([1, 0, 0, 0.5]))]))
+    grey = composite(image, (0.25,))
+    assert torch.allclose(grey, composite(image, (0.25, 0.25, 0.25)))
+    assert torch.allclose(grey[0, 0], torch.full((3,), 0.25))  # an empty pixel shows the background
+
+
 def test_transparent_stops_interpolate_like_resvg():
     """Straight-alpha interpolation then premultiply (tiny-skia's rule): opaque red → transparent
     blue is red fading out, not a purple fringe."""

@@ -52,3 +52,10 @@ def test_row_split_is_exact_for_every_stride_up_to_huge_boxes():
         got_col, got_row = raster._box_xy(local, stride)
         assert torch.equal(got_row, local // stride)
         assert torch.equal(got_col, local % stride)
+
+
+def test_row_split_near_two_to_the_31_pixels():
+    local, stride = torch.tensor([2147393688, 2**31 - 1]), torch.tensor([322545, 46341])
+    col, row = raster._box_xy(local, stride)
+    assert torch.equal(row, local // stride)
+    assert torch.equal(col, local % stride)

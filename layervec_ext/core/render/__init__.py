@@ -33,7 +33,7 @@ def render(scene: Scene, *, renderer: str = "torch") -> torch.Tensor:
 
 def composite(image: torch.Tensor, background=(1.0, 1.0, 1.0)) -> torch.Tensor:
     """Premultiplied RGBA ``(H, W, 4)`` over an opaque background colour → RGB ``(H, W, 3)``."""
-    bg = torch.as_tensor(background, dtype=image.dtype, device=image.device)[:3]
+    bg = torch.as_tensor(background, dtype=image.dtype, device=image.device).reshape(-1)[:3].expand(3)
     # rgb + (1 - a) * bg as one affine map of the four channels: one matmul each way, where the
     # slices' backward passes would fill and add two image-sized buffers. Our renderer's image is
     # a channel-last view of channel planes, so the map is applied to the planes (256², with an

@@ -4,8 +4,9 @@ A band fragment's coverage is ``common.box_coverage`` of its signed distance to 
 (``common.segment_offset``). Written with autograd that is ~35 operations forward and ~70 backward
 on a few thousand fragments — small enough that each operation's fixed cost dominates: 3.2 ms of a
 32-path step at 256², 8.7 ms at 128 paths. Here the forward keeps what the backward needs and the
-backward is the chain rule written out on ``(B, 2)`` tensors (~3× cheaper). Ties that autograd
-splits in half (``min``/``max`` of equal values) go to one side here: they have measure zero.
+backward is the chain rule written out on separate x and y arrays. Ties that autograd splits in
+half (``min``/``max`` of equal values) are split in half here too: they are common — a pixel
+centre half a pixel from an edge on integer coordinates is one.
 
 ``tests/test_render_band.py`` checks values and gradients against the autograd composition.
 """
@@ -51,10 +52,10 @@ class BandCoverage(torch.autograd.Function):
         dot = torch.addcmul(qx * dx, qy, dy)
         tt = dot / len2c
         t = tt.clamp(0.0, 1.0)
-        rx, ry = torch.addcmul(qx, t, dx, value=-1.0), torch.addcmul(qy, t, dy, value=-1.0)
+        rx, ry = qx - t * dx, qy - t * dy  # not addcmul: a fused multiply-add leaves ~1e-18 where this gives 0
         abs_x, abs_y = rx.abs(), ry.abs()
         length = torch.addcmul(abs_x * abs_x, abs_y, abs_y).add_(_EPS).sqrt_()
-        x_wins = abs_x >= abs_y
+        x_share = (abs_x > abs_y).to(verts.dtype) + 0.5 * (abs_x == abs_y)  # of max(|rx|, |ry|)'s gradient
         big, small = torch.maximum(abs_x, abs_y), torch.minimum(abs_x, abs_y)
         hi0, lo = big / length, small / length
         hi = hi0.clamp_min(_HALF_SQRT2)
@@ -69,7 +70,7 @@ class BandCoverage(torch.autograd.Function):
         linear = (s / hi).add_(0.5)
         raw = torch.where(region_low, low_u * low_u / area,
                           torch.where(region_high, 1.0 - high_u * high_u / area, linear))
-        ctx.save_for_backward(start, end, dx, dy, qx, qy, len2, len2c, dot, tt, t, rx, ry, length, x_wins, big,
+        ctx.save_for_backward(start, end, dx, dy, qx, qy, len2, len2c, dot, tt, t, rx, ry, length, x_share, big,
                               small, hi0, lo, hi, half, sign, sd, s, two_ab, area, raw, low_u, high_u, region_low,
                               region_high)
         ctx.vertices = verts.shape[0]
@@ -77,7 +78,7 @@ class BandCoverage(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad: Tensor):
-        (start, end, dx, dy, qx, qy, len2, len2c, dot, tt, t, rx, ry, length, x_wins, big, small, hi0, lo, hi, half,
+        (start, end, dx, dy, qx, qy, len2, len2c, dot, tt, t, rx, ry, length, x_share, big, small, hi0, lo, hi, half,
          sign, sd, s, two_ab, area, raw, low_u, high_u, region_low, region_high) = ctx.saved_tensors
         g = grad * ((raw >= 0.0) & (raw <= 1.0))
         # raw → s, half, area, hi; low: (s+half)²/area, high: 1 - (half-s)²/area, else 0.5 + s/hi
@@ -89,10 +90,11 @@ class BandCoverage(torch.autograd.Function):
         g_half = torch.where(region_low, g_u, -g_u)
         g_area = torch.where(region_low, -g_u, g_u) * u * 0.5 / area
         g_hi = -g * ~curved * s / (hi * hi)
-        # s = clamp(sd, -half, half)
-        above, below = sd > half, sd < -half
-        g_sd = g_s * ~(above | below)
-        g_half += g_s * above - g_s * below
+        # s = max(min(sd, half), -half); at sd = ±half autograd gives each side half
+        above = (sd > half).to(g.dtype) + 0.5 * (sd == half)
+        below = (sd < -half).to(g.dtype) + 0.5 * (sd == -half)
+        g_sd = g_s * (1.0 - above - below)
+        g_half += g_s * (above - below)
         # area = max(2 hi lo, eps); half = (hi + lo) / 2; hi = max(hi0, 1/√2)
         g_two_ab = g_area * (two_ab >= _EPS)
         g_hi += 2.0 * lo * g_two_ab + 0.5 * g_half
@@ -102,8 +104,8 @@ class BandCoverage(torch.autograd.Function):
         g_big, g_small = g_hi0 / length, g_lo / length
         g_length = g_sd * sign - (g_hi0 * big + g_lo * small) / (length * length)
         g_abs = g_length / length  # d length / d|r_i| = |r_i| / length
-        g_rx = (g_abs * rx.abs() + torch.where(x_wins, g_big, g_small)) * torch.sign(rx)
-        g_ry = (g_abs * ry.abs() + torch.where(x_wins, g_small, g_big)) * torch.sign(ry)
+        g_rx = (g_abs * rx.abs() + x_share * g_big + (1.0 - x_share) * g_small) * torch.sign(rx)
+        g_ry = (g_abs * ry.abs() + (1.0 - x_share) * g_big + x_share * g_small) * torch.sign(ry)
         # r = q - t d, t = clamp(dot / len2, 0, 1)
         g_t = -(g_rx * dx + g_ry * dy)
         g_tt = g_t * ((tt >= 0.0) & (tt <= 1.0))

@@ -177,11 +177,10 @@ def _box_xy(local: Tensor, stride: Tensor) -> tuple[Tensor, Tensor]:
     """``local = row * stride + col`` → ``(col, row)`` (int64). Integer division does not
     vectorise on the CPU; float32 division does, and is off by at most one row below 4 million
     rows, which one correction each way fixes."""
-    local32, stride32 = local.int(), stride.int()
-    row = torch.floor((local32.float() + 0.5) / stride32.float()).int()
-    row -= (row * stride32 > local32).int()
-    row += ((row + 1) * stride32 <= local32).int()
-    return (local32 - row * stride32).long(), row.long()
+    row = torch.floor((local.float() + 0.5) / stride.float()).long()
+    row -= (row * stride > local).long()
+    row += ((row + 1) * stride <= local).long()
+    return local - row * stride, row
 
 
 def _pixel_major(pixel: Tensor, counts: list[int], pixels: int) -> tuple[Tensor, ...]:
@@ -421,6 +420,8 @@ def shade_fragments(s: Structure, packed: PackedScene, verts: Tensor, nxt: Tenso
 
     # colour and compositing: every fill is an affine gradient (flat = one stop at t = 0)
     table, radial, n = paint_table(packed)
+    common = torch.promote_types(table.dtype, cov.dtype)  # e.g. float64 points with float32 fills
+    table, cov, px, py = (v.to(common) for v in (table, cov, px, py))
     frags = Fragments(px, py, s.counts, radial, n, s.order, s.inverse, s.pixel, s.first, s.last, height * width)
     image = ShadeComposite.apply(table, cov, frags)
     return image.t().reshape(height, width, 4)
