@@ -27,9 +27,12 @@ def test_counting_sort_orders_fragments_like_a_stable_sort():
         assert torch.equal(s.first, torch.repeat_interleave(ends - per_pixel, per_pixel))
         assert torch.equal(s.last, torch.repeat_interleave(ends - 1, per_pixel))
         # the branch a GPU takes gives the same arrays
-        sorted_branch = raster._pixel_major_by_sort(pixel, size * size)
-        for got, want in zip(sorted_branch, (s.order, s.inverse, s.pixel, s.first, s.last)):
+        by_sort = raster._order_by_sort(pixel, size * size)
+        by_counting = raster._order_by_counting(pixel, s.counts, size * size)
+        assert torch.equal(by_sort[0], s.order) and torch.equal(by_sort[1], s.inverse)
+        for got, want in zip(by_sort, by_counting):
             assert torch.equal(got, want)
+        assert torch.equal(by_sort[2], torch.bincount(pixel, minlength=size * size))
 
 
 def test_overlapping_paths_composite_back_to_front():

@@ -32,9 +32,16 @@ def band_coverage(verts: Tensor, start: Tensor, end: Tensor, centres: Tensor, in
 
 def band_coverage_reference(verts: Tensor, start: Tensor, end: Tensor, centres: Tensor, inside: Tensor) -> Tensor:
     """The same by autograd (the definition the fast version is tested against)."""
+    return box_coverage(*signed_offset(verts, start, end, centres, inside))
+
+
+def signed_offset(verts: Tensor, start: Tensor, end: Tensor, centres: Tensor, inside: Tensor
+                  ) -> tuple[Tensor, Tensor]:
+    """By autograd: each centre's signed distance to the edge ``verts[start] → verts[end]``
+    (positive inside) and its offset from the nearest point ``(B, 2)``."""
     r = segment_offset(centres, verts.index_select(0, start), verts.index_select(0, end))
     d = torch.sqrt((r * r).sum(1) + _EPS)
-    return box_coverage(torch.where(inside, d, -d), r)
+    return torch.where(inside, d, -d), r
 
 
 class BandCoverage(torch.autograd.Function):

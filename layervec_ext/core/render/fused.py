@@ -152,7 +152,7 @@ def _paint_gradient(table: Tensor, grads: Tensor, basis: Tensor, counts: list[in
     one, t = 2, 3 + k
     parts = [sums[:, 0, :2], sums[:, 1, :2], sums[:, :2, one], sums[:, 2:6, one]]  # M, m, c₀
     if k:
-        o, inv = table[HEAD_ROWS:HEAD_ROWS + k].t(), table[HEAD_ROWS + k:HEAD_ROWS + 2 * k].t()
+        o, inv, _ = (rows.t() for rows in _intervals(table, k + 1))
         g_sum, g_t = sums[:, 6:6 + k, one], sums[:, 6:6 + k, t]
         parts += [-inv * g_sum, g_t - o * g_sum,  # z_i = (t - o_i) · inv_i
                   sums[:, 2:6, 3:3 + k].transpose(1, 2).reshape(len(counts), 4 * k)]  # Δc_i: Σ d rgba · w_i

@@ -32,7 +32,7 @@ from functools import lru_cache
 
 import torch
 
-from layervec_ext.core.render.band import band_coverage
+from layervec_ext.core.render.band import band_coverage, signed_offset
 from layervec_ext.core.render.common import (
     BAND,
     DEFAULT_K,
@@ -187,28 +187,34 @@ def _pixel_major(pixel: Tensor, counts: list[int], pixels: int) -> tuple[Tensor,
     """Path-major fragments' ``pixel`` keys → ``order`` (stable sort by pixel: back to front
     within a pixel), ``inverse``, the sorted keys and, per pixel-major fragment, the index of the
     backmost and frontmost fragment of its pixel."""
-    if pixel.device.type != "cpu":  # a GPU sorts fast, and a loop over paths costs a launch per path
-        return _pixel_major_by_sort(pixel, pixels)
-    rank, per_pixel = _ranks_by_path(pixel, counts, pixels)
-    before = torch.cumsum(per_pixel, 0) - per_pixel  # fragments in earlier pixels
-    inverse = before.index_select(0, pixel) + rank
-    order = torch.empty_like(inverse)
-    order[inverse] = torch.arange(inverse.shape[0], device=pixel.device)
+    if pixel.device.type == "cpu":
+        order, inverse, per_pixel, before = _order_by_counting(pixel, counts, pixels)
+    else:  # a GPU sorts fast, and a loop over paths costs a launch per path
+        order, inverse, per_pixel, before = _order_by_sort(pixel, pixels)
     sorted_pixel = pixel.index_select(0, order)
     first = before.index_select(0, sorted_pixel)
     return order, inverse, sorted_pixel, first, first + per_pixel.index_select(0, sorted_pixel) - 1
 
 
-def _pixel_major_by_sort(pixel: Tensor, pixels: int) -> tuple[Tensor, ...]:
-    """:func:`_pixel_major` by a comparison sort."""
-    sorted_pixel, order = torch.sort(pixel.int(), stable=True)  # int32 keys sort twice as fast
-    sorted_pixel = sorted_pixel.long()  # ... but int32 indices make index_add several times slower
+def _order_by_counting(pixel: Tensor, counts: list[int], pixels: int) -> tuple[Tensor, ...]:
+    """``order``, ``inverse``, the fragments per pixel and those in earlier pixels, by a counting
+    sort (CPU)."""
+    rank, per_pixel = _ranks_by_path(pixel, counts, pixels)
+    before = torch.cumsum(per_pixel, 0) - per_pixel
+    inverse = before.index_select(0, pixel) + rank
+    order = torch.empty_like(inverse)
+    order[inverse] = torch.arange(inverse.shape[0], device=pixel.device)
+    return order, inverse, per_pixel, before
+
+
+def _order_by_sort(pixel: Tensor, pixels: int) -> tuple[Tensor, ...]:
+    """The same by a comparison sort (int32 keys sort twice as fast as int64)."""
+    order = torch.sort(pixel.int(), stable=True).indices
     inverse = torch.empty_like(order)
     inverse[order] = torch.arange(order.shape[0], device=pixel.device)
     per_pixel = torch.zeros(pixels, dtype=torch.long, device=pixel.device)
     per_pixel.index_add_(0, pixel, torch.ones_like(pixel))
-    first = (torch.cumsum(per_pixel, 0) - per_pixel).index_select(0, sorted_pixel)
-    return order, inverse, sorted_pixel, first, first + per_pixel.index_select(0, sorted_pixel) - 1
+    return order, inverse, per_pixel, torch.cumsum(per_pixel, 0) - per_pixel
 
 
 def _ranks_by_path(pixel: Tensor, counts: list[int], pixels: int) -> tuple[Tensor, Tensor]:
@@ -410,9 +416,7 @@ def shade_fragments(s: Structure, packed: PackedScene, verts: Tensor, nxt: Tenso
     if two.numel():
         e1, e2 = s.band_edge.index_select(0, two), s.band_edge2.index_select(0, two)
         c2 = bc.index_select(0, two)
-        r1 = segment_offset(c2, verts.index_select(0, e1), verts.index_select(0, nxt.index_select(0, e1)))
-        d1 = torch.sqrt((r1 * r1).sum(1) + 1e-12)
-        sd1 = torch.where(band_inside.index_select(0, two), d1, -d1)
+        sd1, r1 = signed_offset(verts, e1, nxt.index_select(0, e1), c2, band_inside.index_select(0, two))
         r2 = segment_offset(c2, verts.index_select(0, e2), verts.index_select(0, nxt.index_select(0, e2)))
         band_cov = band_cov.scatter(0, two, two_edge_coverage(sd1, r1, s.inner.index_select(0, e1), r2,
                                                               s.inner.index_select(0, e2)))
