@@ -20,7 +20,7 @@ from layervec_ext.core.vectorize.losses import pixel_loss, xing_loss
 # Learning rates at a 256-px working size (geometry scales with the canvas): points and gradient
 # geometry in pixels per step, colours and offsets in [0, 1] units, angle in radians.
 # Doubled from LIVE-like rates, with 64 instead of 120 steps a stage (balanced): at 8 paths about
-# −0.5 dB and half the time (8 paths: 5–9 s per bench image on one CPU thread, the slowest 10.3 s).
+# −0.5 dB and half the time (8 paths: 5–7 s per bench image on one CPU thread, the slowest 7.8 s).
 BASE_LR = {"points": 0.7, "geometry": 1.0, "angle": 0.02, "colors": 0.024, "offsets": 0.012}
 XING_WEIGHT = 0.002
 MIN_RADIUS = 0.5
