@@ -654,7 +654,7 @@ def demo_document(image: Path, doc: Path) -> str:
 
 
 def demo_profile(folder: Path, params: dict) -> Path:
-    """A private Inkscape profile with LayerVec in it and the dialog's values preset (DESIGN §5:
+    """A private Inkscape profile with LayerVec in it and the dialog's values preset (layervec_ext/docs/DESIGN.md §5:
     parameters can't go through the action)."""
     profile = folder / "profile"
     (profile / "extensions").mkdir(parents=True)

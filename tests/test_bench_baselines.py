@@ -6,10 +6,11 @@ import os
 
 import pytest
 
+from layervec_ext.bench import QUALITY_IMAGES
 from layervec_ext.bench.baselines import best_within, build_svg, count_nodes, load_rgb, sweep
 from layervec_ext.core.metrics import psnr, rasterize_svg
 
-IMAGES = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "bench", "images")
+IMAGES = str(QUALITY_IMAGES)
 LOCK = os.path.normpath(os.path.join(IMAGES, "icons__lock.png"))
 
 VTRACER_GRID = [{"color_precision": cp, "filter_speckle": fs, "layer_difference": 16, "mode": mode,

@@ -7,11 +7,12 @@ import os
 
 from PIL import Image
 
+from layervec_ext.bench import QUALITY_IMAGES
 from layervec_ext.bench.baselines import count_nodes, load_rgb
 from layervec_ext.bench.quality import main
 from layervec_ext.core.metrics import psnr, rasterize_svg
 
-IMAGES = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "bench", "images")
+IMAGES = str(QUALITY_IMAGES)
 
 
 def test_quality_command_end_to_end(tmp_path, capsys) -> None:

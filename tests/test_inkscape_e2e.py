@@ -1,7 +1,7 @@
 """End to end through real Inkscape: the menu item's action run headless under Xvfb, parameters
 from a private profile's preferences.xml, the extension registered by symlinks in that profile.
 
-Traps (DESIGN §5): without a display the action silently doesn't exist and Inkscape still exits 0;
+Traps (layervec_ext/docs/DESIGN.md §5): without a display the action silently doesn't exist and Inkscape still exits 0;
 any stderr output from an extension opens a modal dialog and Inkscape hangs — hence ``timeout``
 and checking the saved file, never the exit code alone.
 """

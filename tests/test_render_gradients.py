@@ -13,7 +13,7 @@ from layervec_ext.core.scene import Scene, circle_points, flat, linear, path, ra
 @pytest.fixture(autouse=True)
 def one_thread():
     """One intra-op thread: on a shared 2-core machine a second OpenMP thread waiting for a busy
-    core makes small ops many times slower (DESIGN.md §4)."""
+    core makes small ops many times slower (layervec_ext/docs/DESIGN.md §4)."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield

@@ -9,22 +9,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from layervec_ext.bench import QUALITY_IMAGES
 from layervec_ext.core.metrics import psnr
 from layervec_ext.core.vectorize import ImageError, load_image
 
-BENCH = Path("/work/shared/bench/images/noto__automobile.png")
+BENCH = QUALITY_IMAGES / "noto__automobile.png"
 HERE = Path(__file__).parent
 
 
 def source() -> Image.Image:
-    """A real picture (a bench emoji when present, else a drawn one), 64×64 RGB."""
-    if BENCH.exists():
-        return Image.open(BENCH).convert("RGB").resize((64, 64), Image.LANCZOS)
-    from PIL import ImageDraw
-
-    img = Image.new("RGB", (64, 64), "white")
-    ImageDraw.Draw(img).ellipse((8, 8, 56, 56), fill=(240, 180, 30), outline=(90, 50, 10), width=3)
-    return img
+    """A real picture (a bench emoji shipped in the repository), 64×64 RGB."""
+    return Image.open(BENCH).convert("RGB").resize((64, 64), Image.LANCZOS)
 
 
 def encode(img: Image.Image, fmt: str, **kw) -> bytes:

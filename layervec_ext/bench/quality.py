@@ -18,8 +18,9 @@ import sys
 import time
 from collections import defaultdict
 
+from layervec_ext.bench import QUALITY_IMAGES
+
 METHODS = ("ours", "vtracer", "potrace")
-DEFAULT_IMAGES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "bench", "images")
 
 
 def find_images(folder: str, families: list[str] | None, limit: int | None) -> dict[str, list[str]]:
@@ -130,7 +131,7 @@ def _ints(text: str) -> list[int]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m layervec_ext.bench quality", description=__doc__.split("\n")[0])
-    ap.add_argument("--images", default=os.path.normpath(DEFAULT_IMAGES), help="folder of FAMILY__NAME.png")
+    ap.add_argument("--images", default=str(QUALITY_IMAGES), help="folder of FAMILY__NAME.png")
     ap.add_argument("--paths", default="8,16,32,64", help="path budgets N, comma-separated")
     ap.add_argument("--families", default=None, help="families to run, comma-separated (default: all)")
     ap.add_argument("--limit", type=int, default=None, help="first K images of each family")

@@ -3,7 +3,7 @@
 Both must run before numpy and torch load, and both are about sharing a small machine:
 
 * OpenMP and BLAS threads: idle OpenMP workers spinning on a busy 2-core machine made a renderer
-  step 70× slower (DESIGN.md §4), and numpy's least squares must not fan out over cores other
+  step 70× slower (layervec_ext/docs/DESIGN.md §4), and numpy's least squares must not fan out over cores other
   processes are using.
 * glibc's allocator: by default it serves every block over a few MiB with a fresh ``mmap`` and
   unmaps it on free, so each fragment-sized tensor (tens of MiB, several per step) is

@@ -14,7 +14,7 @@ from layervec_ext.core.scene import FlatFill, LinearGradient, Path, RadialGradie
 
 Tensor = torch.Tensor
 
-# Line segments per cubic: 16 is within 0.1 dB of 32 against resvg (DESIGN.md §4).
+# Line segments per cubic: 16 is within 0.1 dB of 32 against resvg (layervec_ext/docs/DESIGN.md §4).
 DEFAULT_K = 16
 # The writer clamps |radius| to this (an SVG radial gradient of radius 0 is an error).
 MIN_RADIUS = 1e-3

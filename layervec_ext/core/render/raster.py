@@ -1,6 +1,6 @@
 """The fast renderer: differentiable work only on fragments (pixels a path touches).
 
-Two stages (DESIGN.md §4):
+Two stages (layervec_ext/docs/DESIGN.md §4):
 
 1. *Structure*, under ``no_grad``, from the flattened outlines: per path a pixel box (its bounding
    box, clipped to the canvas); inside/outside of every box pixel from non-zero winding numbers
