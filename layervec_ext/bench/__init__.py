@@ -5,3 +5,4 @@ from pathlib import Path
 # The pictures the benchmarks and tests use ship in the repository (licences in images/SOURCES.md).
 IMAGES = Path(__file__).parent / "images"
 QUALITY_IMAGES = IMAGES / "quality"
+SCALE_IMAGES = IMAGES / "scale"
