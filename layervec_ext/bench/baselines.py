@@ -119,6 +119,15 @@ def load_rgb(path: str) -> np.ndarray:
     return np.asarray(Image.alpha_composite(base, im).convert("RGB"))
 
 
+def png_bytes_of(rgb: np.ndarray) -> bytes:
+    """PNG bytes of an RGB array: what a baseline is given, so it sees the same on-white picture we score against."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="PNG")
+    return buf.getvalue()
+
+
 # ------------------------------------------------------------------------------------ vtracer
 
 
@@ -237,11 +246,7 @@ def sweep(method: str, image_path: str, grid: list[dict] | None = None, cache: b
     target = load_rgb(image_path)
     rows = []
     if method == "vtracer":
-        buf = io.BytesIO()
-        from PIL import Image
-
-        Image.fromarray(target).save(buf, format="PNG")  # the on-white image, as for every method
-        flat_png = buf.getvalue()
+        flat_png = png_bytes_of(target)  # the on-white image, as for every method
         for setting in grid:
             t0 = time.perf_counter()
             svg = vtracer_svg(flat_png, setting)
@@ -279,10 +284,6 @@ def build_svg(method: str, image_path: str, setting: dict) -> str:
     """Re-create one setting's SVG (for inspection and tests)."""
     target = load_rgb(image_path)
     if method == "vtracer":
-        from PIL import Image
-
-        buf = io.BytesIO()
-        Image.fromarray(target).save(buf, format="PNG")
-        return vtracer_svg(buf.getvalue(), setting)
+        return vtracer_svg(png_bytes_of(target), setting)
     labels, palette = quantize(target, setting["k"])
     return potrace_stacked_svg(labels, palette, setting["turdsize"], setting["alphamax"], setting["opttolerance"])

@@ -122,7 +122,8 @@ def markdown(means: list[dict], families: list[str], budgets: list[int]) -> str:
     return "\n".join(lines)
 
 
-def _ints(text: str) -> list[int]:
+def positive_ints(text: str) -> list[int]:
+    """Comma-separated positive integers (ValueError otherwise): the --paths style of option."""
     vals = [int(v) for v in text.split(",") if v.strip()]
     if not vals or min(vals) < 1:
         raise ValueError
@@ -149,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
 
     prepare_process(args.threads)  # as the CLI does (thread pools, glibc keeps freed memory): the CLI's timings
     try:
-        budgets = _ints(args.paths)
+        budgets = positive_ints(args.paths)
     except ValueError:
         print(f"error: --paths wants positive integers separated by commas, got {args.paths!r}", file=sys.stderr)
         return 2
