@@ -11,11 +11,15 @@ from PIL import Image, ImageDraw
 
 from layervec_ext.core.metrics import psnr, rasterize_svg
 from layervec_ext.core.svg.write import scene_to_svg
-from layervec_ext.core.vectorize import load_image, vectorize
+from layervec_ext.core.vectorize import Settings, load_image, vectorize
 
 # the bundled demo picture: the bench's Noto smiley, shipped in the repo (samples/LICENSES.md)
 SMILEY = Path(__file__).resolve().parent.parent / "layervec_ext" / "samples" / "smiley.png"
 INK = "{http://www.inkscape.org/namespaces/inkscape}"
+
+
+def fast(**job) -> Settings:
+    return Settings.preset("fast", **job)
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -55,7 +59,7 @@ def score(scene, image) -> float:
 
 def test_bench_emoji_psnr_floor():
     image = load_image(SMILEY)
-    scene = vectorize(image, paths=8, preset="fast", device="cpu", max_size=128)
+    scene = vectorize(image, fast(paths=8, device="cpu", max_size=128))
     assert len(scene.paths) <= 8
     assert (scene.width, scene.height) == (image.shape[1], image.shape[0])
     assert score(scene, image) >= 22.0
@@ -63,7 +67,7 @@ def test_bench_emoji_psnr_floor():
 
 def test_alpha_kept_no_invented_background():
     image = drawn(80, background=(0, 0, 0, 0))
-    scene = vectorize(image, paths=6, preset="fast", device="cpu")
+    scene = vectorize(image, fast(paths=6, device="cpu"))
     rgba = rasterize_svg(scene_to_svg(scene), 80, 80, background=None)
     alpha = image[..., 3]
     from scipy import ndimage
@@ -78,7 +82,7 @@ def test_alpha_kept_no_invented_background():
 def test_uniform_image_is_one_full_canvas_path():
     image = np.zeros((40, 60, 4), np.uint8)
     image[...] = (30, 120, 200, 255)
-    scene = vectorize(image, paths=8, preset="fast", device="cpu")
+    scene = vectorize(image, fast(paths=8, device="cpu"))
     assert 1 <= len(scene.paths) <= 2
     out = rasterize_svg(scene_to_svg(scene), 60, 40)
     assert np.abs(out.astype(int) - image[..., :3].astype(int)).max() <= 3
@@ -86,7 +90,7 @@ def test_uniform_image_is_one_full_canvas_path():
 
 def test_one_pixel_image():
     image = np.array([[[200, 10, 10, 255]]], np.uint8)
-    scene = vectorize(image, paths=4, preset="fast", device="cpu")
+    scene = vectorize(image, fast(paths=4, device="cpu"))
     assert (scene.width, scene.height) == (1, 1) and len(scene.paths) >= 1
     out = rasterize_svg(scene_to_svg(scene), 1, 1)
     assert np.abs(out[0, 0].astype(int) - [200, 10, 10]).max() <= 4
@@ -95,7 +99,7 @@ def test_one_pixel_image():
 def test_huge_image_worked_small_drawn_on_original_grid():
     image = drawn(96)
     big = np.asarray(Image.fromarray(image).resize((4000, 3000), Image.BILINEAR))
-    scene = vectorize(big, paths=6, preset="fast", device="cpu", max_size=96)
+    scene = vectorize(big, fast(paths=6, device="cpu", max_size=96))
     svg = scene_to_svg(scene)
     root = etree.fromstring(svg.encode())
     assert root.get("viewBox") == "0 0 4000 3000"
@@ -106,14 +110,14 @@ def test_huge_image_worked_small_drawn_on_original_grid():
 
 def test_same_seed_same_svg_bytes():
     image = drawn(64)
-    a = scene_to_svg(vectorize(image, paths=5, preset="fast", device="cpu", seed=3))
-    b = scene_to_svg(vectorize(image, paths=5, preset="fast", device="cpu", seed=3))
+    a = scene_to_svg(vectorize(image, fast(paths=5, device="cpu", seed=3)))
+    b = scene_to_svg(vectorize(image, fast(paths=5, device="cpu", seed=3)))
     assert a == b
 
 
 def test_hiding_top_layer_leaves_coarser_picture():
     image = load_image(SMILEY)
-    scene = vectorize(image, paths=12, preset="fast", device="cpu", max_size=128)
+    scene = vectorize(image, fast(paths=12, device="cpu", max_size=128))
     assert len(scene.layers) >= 2
     svg = scene_to_svg(scene)
     full = psnr(rasterize_svg(svg, 256, 256), on_white(image))
@@ -129,7 +133,7 @@ def test_hiding_top_layer_leaves_coarser_picture():
 
 @pytest.mark.parametrize("fill", ["radial", "linear", "flat"])
 def test_fill_kinds_are_what_was_asked(fill):
-    scene = vectorize(drawn(64), paths=4, preset="fast", device="cpu", fill=fill)
+    scene = vectorize(drawn(64), fast(paths=4, device="cpu", fill=fill))
     kinds = {p.fill.kind for p in scene.paths}
     assert kinds <= {fill, "flat"}
     for p in scene.paths:
@@ -143,7 +147,7 @@ def test_bad_arguments_are_value_errors():
     for kw in ({"paths": 0}, {"preset": "slow"}, {"fill": "conic"}, {"segments": 1}, {"layers": 0},
                {"device": "tpu"}):
         with pytest.raises(ValueError):
-            vectorize(image, **kw)
+            vectorize(image, Settings.preset(kw.pop("preset", "balanced"), **kw))
 
 
 def test_optimising_a_perfect_scene_keeps_it_perfect():
@@ -153,11 +157,11 @@ def test_optimising_a_perfect_scene_keeps_it_perfect():
 
     from layervec_ext.core.vectorize.optimize import optimize, render_scene
 
-    scene = vectorize(drawn(), paths=6, preset="fast", device="cpu")
+    scene = vectorize(drawn(), fast(paths=6, device="cpu"))
     with torch.no_grad():
         target = render_scene(scene).clone()
     before = [p.points.clone() for p in scene.paths]
-    assert optimize(scene, target, iters=20, patience=50) == 0.0
+    assert optimize(scene, target, fast(paths=6, device="cpu", patience=50), iters=20) == 0.0
     with torch.no_grad():
         assert torch.equal(render_scene(scene), target)
     assert all(torch.equal(p.points, q) for p, q in zip(scene.paths, before))

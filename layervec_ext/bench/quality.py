@@ -40,13 +40,12 @@ def run_ours(path: str, n_paths: int, preset: str, threads: int, save_dir: str |
 
     from layervec_ext.bench.baselines import load_rgb, score_svg
     from layervec_ext.core.svg.write import scene_to_svg
-    from layervec_ext.core.vectorize import load_image, vectorize
+    from layervec_ext.core.vectorize import Settings, load_image, vectorize
 
     torch.set_num_threads(max(1, threads))
     image = load_image(path)
     t0 = time.perf_counter()
-    svg = scene_to_svg(vectorize(image, paths=n_paths, preset=preset, fill="radial", segments=4, device="cpu",
-                                 seed=0))
+    svg = scene_to_svg(vectorize(image, Settings.preset(preset, paths=n_paths, device="cpu")))
     seconds = time.perf_counter() - t0
     if save_dir:
         stem = os.path.splitext(os.path.basename(path))[0]
@@ -61,12 +60,12 @@ def warm_up(threads: int) -> None:
     import numpy as np
     import torch
 
-    from layervec_ext.core.vectorize import vectorize
+    from layervec_ext.core.vectorize import Settings, vectorize
 
     torch.set_num_threads(max(1, threads))
     image = np.full((48, 48, 4), 255, dtype=np.uint8)
     image[12:36, 8:40, :3] = (200, 60, 30)
-    vectorize(image, paths=3, preset="fast", device="cpu", seed=0)
+    vectorize(image, Settings.preset("fast", paths=3, device="cpu"))
 
 
 def _row(family: str, path: str, n: int, method: str, result: dict | None, budget: int) -> dict:

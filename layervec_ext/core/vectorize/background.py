@@ -8,11 +8,6 @@ import numpy as np
 
 from layervec_ext.core.vectorize.fit import FillFit, fit_fill, fit_flat
 
-# Border pixels with alpha below this are "transparent"; a border whose colours spread less than
-# this (RMS, [0, 1] units) is one colour.
-TRANSPARENT_ALPHA = 0.5
-UNIFORM_RMS = 0.04
-
 
 def border_pixels(target: np.ndarray) -> np.ndarray:
     h, w = target.shape[:2]
@@ -21,13 +16,16 @@ def border_pixels(target: np.ndarray) -> np.ndarray:
     return np.concatenate([target[0], target[-1], target[1:-1, 0], target[1:-1, -1]])
 
 
-def decide_background(target: np.ndarray, fill_kind: str) -> FillFit | None:
-    """The background fill for premultiplied ``target (h, w, 4)``, or ``None`` for no background."""
+def decide_background(target: np.ndarray, fill_kind: str, transparent_alpha: float, uniform_rms: float,
+                      stops: int) -> FillFit | None:
+    """The background fill for premultiplied ``target (h, w, 4)``, or ``None`` for no background:
+    a border with median alpha below ``transparent_alpha`` is transparent, one whose colours spread
+    less than ``uniform_rms`` is one colour."""
     border = border_pixels(target)
-    if float(np.median(border[:, 3])) < TRANSPARENT_ALPHA:
+    if float(np.median(border[:, 3])) < transparent_alpha:
         return None
     mean = border.mean(0)
-    if float(np.sqrt(np.mean(np.sum((border - mean) ** 2, axis=1)))) < UNIFORM_RMS:
+    if float(np.sqrt(np.mean(np.sum((border - mean) ** 2, axis=1)))) < uniform_rms:
         # One colour: the fill of the border pixels, but fitted by their median (robust to a touching shape)
         fit = fit_flat(border)
         fit.params["color"] = np.clip(np.median(border, axis=0), 0.0, 1.0)
@@ -35,4 +33,4 @@ def decide_background(target: np.ndarray, fill_kind: str) -> FillFit | None:
     h, w = target.shape[:2]
     ys, xs = np.mgrid[0:h, 0:w]
     xy = np.stack([xs.ravel() + 0.5, ys.ravel() + 0.5], axis=1).astype(np.float64)
-    return fit_fill(fill_kind, xy, target.reshape(-1, target.shape[2]).astype(np.float64))
+    return fit_fill(fill_kind, xy, target.reshape(-1, target.shape[2]).astype(np.float64), stops)

@@ -7,6 +7,7 @@ import torch
 from layervec_ext.core.scene import Scene
 from layervec_ext.core.vectorize.losses import pixel_loss
 from layervec_ext.core.vectorize.optimize import project, render_scene
+from layervec_ext.core.vectorize.settings import Settings
 
 
 def _area(points: torch.Tensor) -> float:
@@ -16,12 +17,12 @@ def _area(points: torch.Tensor) -> float:
 
 
 @torch.no_grad()
-def drop_useless(scene: Scene, target: torch.Tensor, keep: set[int] = frozenset(),
-                 min_gain: float = 2e-6, flat_background: bool = False) -> list[int]:
+def drop_useless(scene: Scene, target: torch.Tensor, settings: Settings, keep: set[int] = frozenset(),
+                 flat_background: bool = False) -> list[int]:
     """Leave-one-out importance: remove paths whose removal raises the loss by less than
-    ``min_gain`` (mean squared error units ≈ ½ px of full error on a 256² image), or that are
-    degenerate. Returns the indices kept (``keep`` always stays)."""
-    project(scene)
+    ``settings.drop_below``, or that are degenerate. Returns the indices kept (``keep`` always stays)."""
+    min_gain = settings.drop_below
+    project(scene, settings.min_radius)
     base = float(pixel_loss(render_scene(scene, flat_background), target))
     kept = list(range(len(scene.paths)))
     for i in reversed(range(len(scene.paths))):

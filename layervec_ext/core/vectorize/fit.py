@@ -225,8 +225,8 @@ def fit_radial(xy: np.ndarray, colors: np.ndarray, stops: int = GRADIENT_STOPS) 
     return best if best is not None else fit_flat(colors)
 
 
-def fit_fill(kind: str, xy: np.ndarray, colors: np.ndarray) -> FillFit:
+def fit_fill(kind: str, xy: np.ndarray, colors: np.ndarray, stops: int = GRADIENT_STOPS) -> FillFit:
     """The fill of ``kind`` (radial/linear/flat) that best explains premultiplied ``colors`` at ``xy``."""
     if len(xy) < 6 or kind == "flat":
         return fit_flat(colors)
-    return fit_radial(xy, colors) if kind == "radial" else fit_linear(xy, colors)
+    return fit_radial(xy, colors, stops) if kind == "radial" else fit_linear(xy, colors, stops)

@@ -16,14 +16,8 @@ from layervec_ext.core.render.packed import PackedScene
 from layervec_ext.core.render.raster import render_packed
 from layervec_ext.core.scene import FlatFill, Scene, stop_offsets
 from layervec_ext.core.vectorize.losses import pixel_loss, xing_loss
+from layervec_ext.core.vectorize.settings import Settings
 
-# Learning rates at a 256-px working size (geometry scales with the canvas): points and gradient
-# geometry in pixels per step, colours and offsets in [0, 1] units, angle in radians.
-# Doubled from LIVE-like rates, with 64 instead of 120 steps a stage (balanced): at 8 paths about
-# −0.5 dB and half the time (8 paths: 5–7 s per bench image on one CPU thread, the slowest 7.8 s).
-BASE_LR = {"points": 0.7, "geometry": 1.0, "angle": 0.02, "colors": 0.024, "offsets": 0.012}
-XING_WEIGHT = 0.002
-MIN_RADIUS = 0.5
 # Which learning-rate group each packed fill field belongs to.
 FIELD_GROUP = {"color": "colors", "colors": "colors", "offsets": "offsets", "angle": "angle",
                "center": "geometry", "radius": "geometry", "start": "geometry", "end": "geometry"}
@@ -84,10 +78,18 @@ def _over_background(img: torch.Tensor, color: torch.Tensor, opacity: torch.Tens
 
 
 class _Problem:
-    """The scene as the optimiser sees it: packed leaves, learning-rate groups, frozen rows."""
+    """The scene as the optimiser sees it: packed leaves, learning-rate groups, frozen rows, and
+    the fixed canvas under them (the paths before ``start``, drawn once)."""
 
-    def __init__(self, scene: Scene, frozen: set[int], flat_background: bool):
-        first = 1 if flat_background else 0
+    def __init__(self, scene: Scene, frozen: set[int], flat_background: bool, start: int = 0):
+        self.under = None
+        if start > 0:
+            with torch.no_grad():
+                self.under = render_scene(Scene(scene.width, scene.height, scene.paths[:start], scene.layers),
+                                          flat_background).detach()
+            flat_background = False
+        first = start if start > 0 else 1 if flat_background else 0
+        frozen = {i for i in frozen if i >= first}
         self.scene = scene
         self.drawn = Scene(scene.width, scene.height, scene.paths[first:], scene.layers)
         self.packed = PackedScene.pack(self.drawn.detached()).requires_grad_()
@@ -105,21 +107,27 @@ class _Problem:
                 idx = torch.as_tensor(rows, device=self.packed.device)
                 self.frozen_geometry += [(t, idx) for name, t in g.tensors.items() if FIELD_GROUP[name] == "geometry"]
 
-    def param_groups(self, scale: float) -> list[dict]:
-        groups: dict[str, list[torch.Tensor]] = {k: [] for k in BASE_LR}
-        groups["points"].append(self.packed.points)
+    def grouped(self) -> dict[str, list[torch.Tensor]]:
+        """The tensors the optimiser moves, by learning-rate group."""
+        groups: dict[str, list[torch.Tensor]] = {"points": [self.packed.points]}
         for g in self.packed.groups:
             for name, t in g.tensors.items():
-                groups[FIELD_GROUP[name]].append(t)
+                groups.setdefault(FIELD_GROUP[name], []).append(t)
         if self.background is not None:
-            groups["colors"].append(self.background)
-        return [{"params": ts, "lr": BASE_LR[name] * (scale if name in ("points", "geometry") else 1.0),
-                 "name": name} for name, ts in groups.items() if ts]
+            groups.setdefault("colors", []).append(self.background)
+        return groups
+
+    def param_groups(self, rates: dict[str, float], scale: float) -> list[dict]:
+        """Adam's groups: geometry's rates scale with the canvas."""
+        return [{"params": ts, "lr": rates[name] * (scale if name in ("points", "geometry") else 1.0), "name": name}
+                for name, ts in self.grouped().items()]
 
     def render(self) -> torch.Tensor:
         img = render_packed(self.packed)
         if self.background is not None:
             img = _over_background(img, self.background, self.background_opacity)
+        if self.under is not None:
+            img = img + (1.0 - img[..., 3:4]) * self.under
         return img
 
     @torch.no_grad()
@@ -132,7 +140,7 @@ class _Problem:
 
     def leaves(self) -> list[torch.Tensor]:
         """Every tensor the optimiser moves."""
-        return [t for g in self.param_groups(1.0) for t in g["params"]]
+        return [t for ts in self.grouped().values() for t in ts]
 
     @torch.no_grad()
     def snapshot(self) -> list[torch.Tensor]:
@@ -144,8 +152,8 @@ class _Problem:
             t.copy_(v)
 
     @torch.no_grad()
-    def project_(self) -> None:
-        self.packed.project_(MIN_RADIUS)
+    def project_(self, min_radius: float) -> None:
+        self.packed.project_(min_radius)
         if self.background is not None:
             self.background.clamp_(0.0, 1.0)
 
@@ -157,7 +165,7 @@ class _Problem:
 
 
 @torch.no_grad()
-def project(scene: Scene) -> None:
+def project(scene: Scene, min_radius: float) -> None:
     """Keep the scene valid: colours in [0, 1], stops ordered in [0, 1], radii positive."""
     for path in scene.paths:
         fill = path.fill
@@ -167,44 +175,49 @@ def project(scene: Scene) -> None:
         fill.colors.clamp_(0.0, 1.0)
         fill.offsets.copy_(stop_offsets(fill.offsets))
         if hasattr(fill, "radius"):
-            fill.radius.copy_(fill.radius.abs().clamp_min(MIN_RADIUS))
+            fill.radius.copy_(fill.radius.abs().clamp_min(min_radius))
 
 
-def optimize(scene: Scene, target: torch.Tensor, *, iters: int, frozen: set[int] = frozenset(),
-             weight: torch.Tensor | None = None, patience: int = 12, tol: float = 2e-4,
-             on_step: Callable[[int, float], None] | None = None, flat_background: bool = False) -> float:
+def optimize(scene: Scene, target: torch.Tensor, settings: Settings, *, iters: int, frozen: set[int] = frozenset(),
+             weight: torch.Tensor | None = None, on_step: Callable[[int, float], None] | None = None,
+             flat_background: bool = False, start: int = 0) -> float:
     """Run up to ``iters`` Adam steps on ``scene`` in place; stop early when the loss has not
-    improved by ``tol`` (relative) for ``patience`` steps. The scene keeps the parameters of the
-    lowest loss seen; returns that loss.
+    improved by ``settings.tol`` (relative) for ``settings.patience`` steps. The scene keeps the
+    parameters of the lowest loss seen; returns that loss.
     ``frozen``: paths whose outline and gradient geometry stay put (their colours still move).
     ``flat_background``: path 0 is a full-canvas flat fill, composited analytically (see
-    :func:`render_scene`); its colour is optimised, not its outline."""
+    :func:`render_scene`); its colour is optimised, not its outline.
+    ``start``: the paths before it stay as they are and are drawn once, as the canvas the others
+    are composited over — a step then costs what the moving paths cover, not the whole scene."""
     if not scene.paths or iters <= 0:
         return float("nan")
     scale = max(scene.width, scene.height) / 256.0
-    problem = _Problem(scene, set(frozen), flat_background)
-    opt = Adam(problem.param_groups(scale))
+    if start >= len(scene.paths):
+        return float("nan")
+    problem = _Problem(scene, set(frozen), flat_background, start)
+    opt = Adam(problem.param_groups(settings.learning_rates.as_dict(), scale))
+    patience, tol, fall = settings.patience, settings.tol, 1.0 - settings.lr_decay_to
     base = [g["lr"] for g in opt.param_groups]
     # The loss of step t is that of the parameters before its update: keep those of the best one,
     # so a stage never leaves the scene worse than it found it (a fresh Adam's first steps move
     # every point by about the learning rate, which can undo converged paths).
     best, stale, last, best_state = float("inf"), 0, float("nan"), None
     for step in range(iters):
-        decay = 1.0 - 0.6 * step / max(iters - 1, 1)  # linear to 0.4×, as LIVE
+        decay = 1.0 - fall * step / max(iters - 1, 1)
         for g, lr in zip(opt.param_groups, base):
             g["lr"] = lr * decay
         opt.zero_grad()
         loss = pixel_loss(problem.render(), target, weight)
         total = loss
         if problem.packed.num_paths:
-            total = loss + XING_WEIGHT * xing_loss(problem.packed.segments())
+            total = loss + settings.xing_weight * xing_loss(problem.packed.segments())
         total.backward()
         problem.freeze_grads()
         last = float(loss.detach())
         if last < best:
             best_state = problem.snapshot()
         opt.step()
-        problem.project_()
+        problem.project_(settings.min_radius)
         if on_step is not None:
             on_step(step, last)
         if last < best * (1 - tol):

@@ -27,39 +27,19 @@ from layervec_ext.core.vectorize.fit import FillFit, contour_to_cubics, outer_co
 from layervec_ext.core.vectorize.optimize import optimize, render_scene
 from layervec_ext.core.vectorize.propose import propose
 from layervec_ext.core.vectorize.segment import build_hierarchy
+from layervec_ext.core.vectorize.settings import PRESETS, Settings
 
-PRESETS = {
-    # iterations per stage, early-stop patience, felzenszwalb scale
-    "fast": {"iters": 40, "patience": 6, "final_iters": 0},
-    "balanced": {"iters": 64, "patience": 12, "final_iters": 32},
-    "best": {"iters": 300, "patience": 25, "final_iters": 200},
-}
-FILLS = ("radial", "linear", "flat")
-DEVICES = ("auto", "cpu", "cuda")
-MIN_WORK = 32  # smallest working long side (tiny inputs are enlarged to this)
-
-# How much the pixels inside a region's holes count when scoring it (see propose.py); measured on
-# 8-path noto/fluent3d: 0.25–0.5 beat 1.0 (honest) by ~1 dB on outlined shapes (0.25 best on the smiley).
-HOLE_WEIGHT = 0.25
-# Each stage's loss weighs pixels by 1 + FOCUS × (blurred residual before the stage / its mean, capped
-# at FOCUS_CAP), so the new paths answer for what the canvas got wrong; the final pass is unweighted.
-# Measured at 8 paths on 6 images: 0.5 → +0.06 dB mean (smiley +1.7 dB), 1.0 → −0.3, 3.0 → −1.4.
-FOCUS = 0.5
-FOCUS_CAP = 4.0
-# Candidates come from this many cuts of the hierarchy per stage (K, 2K, 4K regions).
-LEVELS = 3
-
-
-def hierarchy_cuts(regions: int) -> list[int]:
-    return [regions * 2**i for i in range(LEVELS)]
-
+__all__ = ["PRESETS", "Progress", "Settings", "vectorize"]
 
 Progress = Callable[[float, str], None]
 
 
+def hierarchy_cuts(regions: int, levels: int) -> list[int]:
+    """The partitions a stage draws candidates from: ``regions``, twice as many, …"""
+    return [regions * 2**i for i in range(levels)]
+
+
 def resolve_device(device: str) -> torch.device:
-    if device not in DEVICES:
-        raise ValueError(f"unknown device {device!r}; choose one of {', '.join(DEVICES)}")
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device == "cuda" and not torch.cuda.is_available():
@@ -67,27 +47,16 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
-def _check(image: np.ndarray, paths: int, preset: str, fill: str, segments: int, max_size: int, layers) -> None:
+def _check(image: np.ndarray, settings: Settings) -> None:
     if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 4 or image.dtype != np.uint8:
         raise ValueError("image must be an (H, W, 4) uint8 RGBA array (use load_image)")
     if image.shape[0] < 1 or image.shape[1] < 1:
         raise ValueError("image has no pixels")
-    if paths < 1:
-        raise ValueError("paths must be at least 1")
-    if preset not in PRESETS:
-        raise ValueError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
-    if fill not in FILLS:
-        raise ValueError(f"unknown fill {fill!r}; choose one of {', '.join(FILLS)}")
-    if segments < 2:
-        raise ValueError("segments must be at least 2")
-    if max_size < 8:
-        raise ValueError("max-size must be at least 8")
-    if not (layers == "auto" or (isinstance(layers, int) and layers >= 1)):
-        raise ValueError("layers must be 'auto' or a positive number")
+    settings.check()
 
 
-def work_image(image: np.ndarray, max_size: int) -> np.ndarray:
-    """Premultiplied float RGBA at the working size (long side ≤ max_size, ≥ MIN_WORK)."""
+def work_image(image: np.ndarray, max_size: int, min_work: int = 32) -> np.ndarray:
+    """Premultiplied float RGBA at the working size (long side ≤ max_size, ≥ min_work)."""
     h, w = image.shape[:2]
     premul = image.astype(np.float32) / 255.0
     premul[..., :3] *= premul[..., 3:4]
@@ -96,8 +65,8 @@ def work_image(image: np.ndarray, max_size: int) -> np.ndarray:
         s = max_size / long_side
         size = (max(1, round(w * s)), max(1, round(h * s)))
         premul = cv2.resize(premul, size, interpolation=cv2.INTER_AREA)
-    elif long_side < MIN_WORK:
-        f = math.ceil(MIN_WORK / long_side)
+    elif long_side < min_work:
+        f = math.ceil(min_work / long_side)
         premul = cv2.resize(premul, (w * f, h * f), interpolation=cv2.INTER_NEAREST)
     return np.ascontiguousarray(premul.astype(np.float64))
 
@@ -146,10 +115,10 @@ def _canvas(scene: Scene, flat_background: bool) -> np.ndarray:
         return render_scene(scene, flat_background).detach().cpu().double().numpy()
 
 
-def focus_weight(canvas: np.ndarray, target: np.ndarray) -> np.ndarray:
+def focus_weight(canvas: np.ndarray, target: np.ndarray, focus: float, cap: float) -> np.ndarray:
     """Per-pixel loss weight (H, W) ≥ 1, larger where ``canvas`` misses ``target``."""
     residual = cv2.GaussianBlur(((canvas - target) ** 2).sum(-1), (0, 0), 2.0)
-    return 1.0 + FOCUS * np.minimum(residual / max(float(residual.mean()), 1e-12), FOCUS_CAP)
+    return 1.0 + focus * np.minimum(residual / max(float(residual.mean()), 1e-12), cap)
 
 
 def _layer_of(stage: int, stages: int, layers) -> int:
@@ -179,81 +148,79 @@ def _scale_scene(scene: Scene, width: int, height: int) -> Scene:
     return Scene(width, height, [scale_path(p) for p in scene.paths], list(scene.layers))
 
 
-def vectorize(image: np.ndarray, *, paths: int = 32, preset: str = "balanced", fill: str = "radial",
-              segments: int = 4, device: str = "auto", seed: int = 0, max_size: int = 512,
-              layers: int | str = "auto", progress: Progress | None = None) -> Scene:
-    """Vectorize straight RGBA ``image (H, W, 4) uint8`` into at most ``paths`` closed cubic paths.
+def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Progress | None = None) -> Scene:
+    """Vectorize straight RGBA ``image (H, W, 4) uint8`` into at most ``settings.paths`` closed
+    cubic paths (default: the balanced preset).
 
     The scene is in the input's pixel coordinates; ``scene.layers`` are detail levels (bottom =
-    coarse). Same inputs, seed and device → the same scene.
+    coarse). Same image, settings and device → the same scene.
     """
-    _check(image, paths, preset, fill, segments, max_size, layers)
-    dev = resolve_device(device)
-    cfg = PRESETS[preset]
-    torch.manual_seed(seed)
+    cfg = settings or PRESETS["balanced"]
+    _check(image, cfg)
+    dev = resolve_device(cfg.device)
+    torch.manual_seed(cfg.seed)
     report = progress or (lambda frac, stage: None)
     H, W = image.shape[:2]
-    target_np = work_image(image, max_size)
+    target_np = work_image(image, cfg.max_size, cfg.min_work)
     h, w = target_np.shape[:2]
     target = torch.as_tensor(target_np, dtype=torch.float32, device=dev)
 
     report(0.0, "segment")
-    bg = decide_background(target_np, fill)
-    budget = paths - (1 if bg is not None else 0)
-    if budget < 0:  # one path only and a background: the background is the picture
-        budget = 0
+    bg = decide_background(target_np, cfg.fill, cfg.transparent_alpha, cfg.uniform_rms, cfg.gradient_stops)
+    budget = max(0, cfg.paths - (1 if bg is not None else 0))  # one path and a background: that is the picture
     sizes = stage_sizes(budget)
     n_stages = max(len(sizes), 1)
-    layer_names = _layer_names(n_stages if layers == "auto" else min(int(layers), n_stages))
+    layer_names = _layer_names(n_stages if cfg.layers == "auto" else min(int(cfg.layers), n_stages))
     scene = Scene(w, h, [], layer_names)
     frozen: set[int] = set()
     if bg is not None:
-        rect = rectangle_cubics(0.0, 0.0, float(w), float(h), segments)
+        rect = rectangle_cubics(0.0, 0.0, float(w), float(h), cfg.segments)
         scene.add(Path(torch.as_tensor(rect, dtype=torch.float32, device=dev), _fill_tensors(bg, dev),
                        torch.tensor(1.0, device=dev), 0, None))
         frozen.add(0)
     flat_bg = bg is not None and bg.kind == "flat"
     hierarchy = build_hierarchy(target_np) if sizes else None
-    total_steps = sum(cfg["iters"] for _ in sizes) + cfg["final_iters"] or 1
+    total_steps = sum(cfg.stage_iters for _ in sizes) + cfg.final_iters or 1
     done = 0
 
     for stage, count in enumerate(sizes):
-        frac0 = done / total_steps
-        report(frac0, f"stage {stage + 1}/{len(sizes)}: placing {count} paths")
-        regions = max(count * 3, 8 * (stage + 1))
-        levels = [hierarchy.partition(r) for r in hierarchy_cuts(regions)]
+        report(done / total_steps, f"stage {stage + 1}/{len(sizes)}: placing {count} paths")
+        regions = max(count * cfg.regions_per_path, 8 * (stage + 1))
+        levels = [hierarchy.partition(r) for r in hierarchy_cuts(regions, cfg.levels)]
         canvas = _canvas(scene, flat_bg)
-        chosen = propose(target_np, canvas, levels, count, fill, hole_weight=HOLE_WEIGHT)
-        weight = torch.as_tensor(focus_weight(canvas, target_np), dtype=torch.float32, device=dev)
-        layer = _layer_of(stage, n_stages, layers)
+        chosen = propose(target_np, canvas, levels, count, cfg.fill, cfg.min_region_area, cfg.hole_weight,
+                         cfg.gradient_stops)
+        weight = torch.as_tensor(focus_weight(canvas, target_np, cfg.focus, cfg.focus_cap), dtype=torch.float32,
+                                 device=dev)
+        layer = _layer_of(stage, n_stages, cfg.layers)
+        first_new = len(scene.paths)
         for prop in chosen:
             contour = outer_contour(prop.mask)
             if contour is None:
                 continue
             contour += np.array([prop.box[1].start, prop.box[0].start], dtype=np.float64)
-            pts = contour_to_cubics(contour, segments)
+            pts = contour_to_cubics(contour, cfg.segments)
             ys, xs = np.nonzero(prop.mask)
             hint = np.stack([xs + prop.box[1].start, ys + prop.box[0].start], 1).astype(np.float64)
             scene.add(Path(torch.as_tensor(pts, dtype=torch.float32, device=dev),
-                           _fill_tensors(_as_kind(prop.fill, fill, hint), dev),
+                           _fill_tensors(_as_kind(prop.fill, cfg.fill, hint), dev),
                            torch.tensor(1.0, device=dev), layer, None))
 
         def on_step(step: int, loss: float, _base=done, _stage=stage) -> None:
             report(min(0.99, (_base + step + 1) / total_steps), f"stage {_stage + 1}/{len(sizes)}: optimising")
 
-        optimize(scene, target, iters=cfg["iters"], frozen=frozen, weight=weight, patience=cfg["patience"],
-                 on_step=on_step, flat_background=flat_bg)
-        done += cfg["iters"]
+        optimize(scene, target, cfg, iters=cfg.stage_iters, frozen=frozen, weight=weight, on_step=on_step,
+                 flat_background=flat_bg, start=first_new if cfg.freeze_earlier else 0)
+        done += cfg.stage_iters
 
     report(min(0.99, done / total_steps), "clean-up")
     if len(scene.paths) > 1:
-        kept = drop_useless(scene, target, keep=frozen, flat_background=flat_bg)
+        kept = drop_useless(scene, target, cfg, keep=frozen, flat_background=flat_bg)
         if len(kept) < len(scene.paths):
             scene.paths = [scene.paths[i] for i in kept]
             frozen = {kept.index(i) for i in frozen if i in kept}
-        if cfg["final_iters"]:
-            optimize(scene, target, iters=cfg["final_iters"], frozen=frozen, patience=cfg["patience"],
-                     flat_background=flat_bg)
+        if cfg.final_iters:
+            optimize(scene, target, cfg, iters=cfg.final_iters, frozen=frozen, flat_background=flat_bg)
     scene = scene.detached().to("cpu")
     _compact_layers(scene)
     report(1.0, "done")

@@ -16,9 +16,6 @@ import numpy as np
 from layervec_ext.core.vectorize.fit import FillFit, fit_fill
 from layervec_ext.core.vectorize.segment import region_masks
 
-# Regions smaller than this many pixels are noise at the working size.
-MIN_AREA = 6
-
 
 @dataclass
 class Proposal:
@@ -84,9 +81,10 @@ def _overlaps(a: tuple[slice, slice], b: tuple[slice, slice]) -> bool:
 
 
 def propose(target: np.ndarray, canvas: np.ndarray, partitions: list[np.ndarray], count: int, fill_kind: str,
-            min_area: int = MIN_AREA, hole_weight: float = 0.5) -> list[Proposal]:
+            min_area: int, hole_weight: float, stops: int) -> list[Proposal]:
     """Up to ``count`` regions of ``partitions`` (label maps, coarse to fine: candidates from several
-    levels of the hierarchy) to add as paths over ``canvas``, best gain first."""
+    levels of the hierarchy) to add as paths over ``canvas``, best gain first. Regions under
+    ``min_area`` pixels are skipped; ``hole_weight`` is how much the pixels of a region's holes count."""
     cands: list[_Candidate] = []
     seen: set[tuple] = set()
     for labels in partitions:
@@ -98,7 +96,7 @@ def propose(target: np.ndarray, canvas: np.ndarray, partitions: list[np.ndarray]
                 continue
             seen.add(key)
             xy = _coords(box, own)
-            fill = fit_fill(fill_kind, xy, target[box][own])
+            fill = fit_fill(fill_kind, xy, target[box][own], stops)
             cands.append(_Candidate(box, own, filled, fill, target, hole_weight))
     canvas = canvas.copy()
     gains = [c.gain(canvas) for c in cands]

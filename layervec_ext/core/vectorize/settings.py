@@ -1,0 +1,114 @@
+"""Every value that steers the vectorizer, in one frozen object, with complete presets.
+
+``vectorize(image, settings)`` reads nothing else: the stages receive the fields they need as
+arguments, so a value tuned here is the value used everywhere. The figures quoted in the field
+comments were measured with ``python -m layervec_ext.bench quality`` (256² set) unless they say
+otherwise; re-run it after changing one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+FILLS = ("radial", "linear", "flat")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+@dataclass(frozen=True)
+class LearningRates:
+    """Adam's step sizes at a 256-px working size; geometry scales with the canvas.
+
+    Points and gradient geometry move in pixels per step, colours and offsets in [0, 1] units, the
+    gradient's angle in radians. Doubled from LIVE's rates (with 64 rather than 120 steps a stage at
+    balanced: about half the time for about −0.5 dB at 8 paths)."""
+
+    points: float = 0.7
+    geometry: float = 1.0
+    angle: float = 0.02
+    colors: float = 0.024
+    offsets: float = 0.012
+
+    def as_dict(self) -> dict[str, float]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What to make (the first block: the job a user asks for) and how hard to try (the rest)."""
+
+    # -- the job ---------------------------------------------------------------------------------
+    paths: int = 32  # the most paths in the result
+    fill: str = "radial"  # one of FILLS
+    segments: int = 4  # cubic segments per path
+    device: str = "auto"  # one of DEVICES
+    seed: int = 0
+    max_size: int = 512  # the working image's long side at most (the SVG keeps the input's grid)
+    layers: int | str = "auto"  # "auto": one layer per stage; K: that many layers
+
+    # -- effort (what the presets change) --------------------------------------------------------
+    stage_iters: int = 64  # Adam steps per stage at most
+    patience: int = 12  # a stage ends after this many steps without a relative gain of ``tol``
+    tol: float = 2e-4
+    final_iters: int = 32  # steps of the last pass over every path together (0: none)
+
+    # -- stages ----------------------------------------------------------------------------------
+    # A stage moves only its own new paths, over the canvas the earlier stages left (drawn once);
+    # the final pass then moves everything. False: every stage moves every path (slower; the cost
+    # of a step grows with the whole scene instead of the new paths).
+    freeze_earlier: bool = False
+    levels: int = 3  # candidates come from this many cuts of the hierarchy per stage (K, 2K, 4K regions)
+    regions_per_path: int = 3  # the coarsest cut of a stage has this many regions per new path
+    min_region_area: int = 6  # regions smaller than this many working pixels are noise
+    # How much the pixels inside a region's holes count when scoring it: 0.25–0.5 beat 1.0 (honest)
+    # by ~1 dB on outlined shapes at 8 paths (0.25 best on the smiley).
+    hole_weight: float = 0.25
+    # Each stage's loss weighs pixels by 1 + focus × (blurred residual before the stage / its mean,
+    # capped at focus_cap), so new paths answer for what the canvas got wrong; the final pass is
+    # unweighted. At 8 paths on 6 images: 0.5 → +0.06 dB mean (smiley +1.7 dB), 1.0 → −0.3.
+    focus: float = 0.5
+    focus_cap: float = 4.0
+    gradient_stops: int = 3  # stops of a fitted gradient
+
+    # -- optimiser -------------------------------------------------------------------------------
+    learning_rates: LearningRates = field(default_factory=LearningRates)
+    lr_decay_to: float = 0.4  # linear decay of every rate over a stage, to this fraction (as LIVE)
+    xing_weight: float = 0.002  # LIVE's self-intersection penalty
+    min_radius: float = 0.5  # a radial gradient's semi-axes stay at least this many pixels
+
+    # -- clean-up and background -----------------------------------------------------------------
+    # A path whose removal raises the mean squared error by less than this is dropped (about half
+    # a pixel of full error on a 256² canvas).
+    drop_below: float = 2e-6
+    transparent_alpha: float = 0.5  # a border with median alpha below this is transparent
+    uniform_rms: float = 0.04  # a border whose colours spread less than this (RMS) is one colour
+    min_work: int = 32  # tiny inputs are enlarged (nearest) to at least this long side
+
+    @classmethod
+    def preset(cls, name: str, **job) -> Settings:
+        """The named preset with the job's fields (``paths=…``, ``fill=…``) set."""
+        if name not in PRESETS:
+            raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+        return dataclasses.replace(PRESETS[name], **job)
+
+    def check(self) -> None:
+        """A one-line ``ValueError`` for a value no run can use."""
+        if self.paths < 1:
+            raise ValueError("paths must be at least 1")
+        if self.fill not in FILLS:
+            raise ValueError(f"unknown fill {self.fill!r}; choose one of {', '.join(FILLS)}")
+        if self.device not in DEVICES:
+            raise ValueError(f"unknown device {self.device!r}; choose one of {', '.join(DEVICES)}")
+        if self.segments < 2:
+            raise ValueError("segments must be at least 2")
+        if self.max_size < 8:
+            raise ValueError("max-size must be at least 8")
+        if not (self.layers == "auto" or (isinstance(self.layers, int) and self.layers >= 1)):
+            raise ValueError("layers must be 'auto' or a positive number")
+
+
+PRESETS: dict[str, Settings] = {
+    "fast": Settings(stage_iters=40, patience=6, final_iters=0),
+    "balanced": Settings(),
+    "best": Settings(stage_iters=300, patience=25, final_iters=200),
+}
