@@ -37,6 +37,8 @@ import venv
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from layervec_ext.options import BY_NAME, PRESETS
+
 ROOT = Path(__file__).resolve().parent
 PACKAGE = ROOT / "layervec_ext"
 INX = ROOT / "layervec.inx"
@@ -881,8 +883,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     setup.add_argument("--inkscape", metavar="PATH", help="the Inkscape executable (default: found on PATH)")
     demo = parser.add_argument_group("--demo")
     demo.add_argument("--image", type=Path, default=SAMPLE, metavar="PNG", help="picture (default: the bundled smiley)")
-    demo.add_argument("--paths", type=int, default=32, help="paths in the result (default 32)")
-    demo.add_argument("--preset", choices=("fast", "balanced", "best"), help="optimisation effort")
+    demo.add_argument("--paths", type=int, default=BY_NAME["paths"].default,
+                      help="paths in the result (default %(default)s)")
+    demo.add_argument("--preset", choices=PRESETS, help="optimisation effort")
     demo.add_argument("--out", type=Path, default=ROOT / "out", metavar="DIR",
                       help="where the SVG and PNG go (default: out/ beside install.py)")
     demo.add_argument("--cli", action="store_true", help="use the command line even when Inkscape is installed")

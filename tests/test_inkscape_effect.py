@@ -284,7 +284,8 @@ def test_uninstalled_backend_says_how_to_install(tmp_path):
     pkg = tmp_path / "ext" / "layervec_ext"
     shutil.copytree(ROOT / "layervec_ext" / "inkscape", pkg / "inkscape",
                     ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(ROOT / "layervec_ext" / "__init__.py", pkg / "__init__.py")
+    for name in ("__init__.py", "options.py"):  # what the Inkscape half imports from the package
+        shutil.copy(ROOT / "layervec_ext" / name, pkg / name)
     proc = run_effect(_errors_doc(tmp_path), "--id=good", env={"LAYERVEC_PYTHON": None},
                       script=pkg / "inkscape" / "layervec_effect.py")
     _assert_aborted(proc, "LayerVec backend not installed: run python3 install.py")

@@ -15,8 +15,10 @@ import tempfile
 import numpy as np
 
 from layervec_ext.core.render import RENDERERS
+from layervec_ext.options import whole_number
 
 EXIT_USAGE = 2
+_PIXELS = whole_number(1, 16384, "pixels")
 
 
 class CommandError(Exception):
@@ -35,24 +37,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("input", metavar="IN.svg", help="SVG file to draw")
     parser.add_argument("-o", "--output", metavar="OUT.png", required=True, help="PNG file to write")
-    parser.add_argument("--width", type=_positive_int, help="output width in pixels (default: the SVG's width)")
-    parser.add_argument("--height", type=_positive_int, help="output height in pixels (default: the SVG's height)")
+    parser.add_argument("--width", type=_PIXELS, help="output width in pixels (default: the SVG's width)")
+    parser.add_argument("--height", type=_PIXELS, help="output height in pixels (default: the SVG's height)")
     parser.add_argument("--background", default="white",
                         help="white (default), none (transparent PNG) or a colour such as '#202020'")
     parser.add_argument("--renderer", choices=RENDERERS, default="torch", help="rasteriser (default: torch)")
     parser.add_argument("--ignore-strokes", action="store_true",
                         help="drop stroked outlines instead of refusing the SVG (LayerVec draws fills only)")
     return parser
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number of pixels, got {text!r}") from None
-    if not 1 <= value <= 16384:
-        raise argparse.ArgumentTypeError(f"must be between 1 and 16384, got {value}")
-    return value
 
 
 def parse_background(text: str) -> tuple[float, float, float] | None:

@@ -15,6 +15,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from layervec_ext.options import add_cli_arguments
+
 EXIT_USAGE = 2
 EXIT_INPUT = 1
 EXIT_INTERNAL = 3
@@ -29,47 +31,12 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(message)
 
 
-def _layers(text: str):
-    if text == "auto":
-        return "auto"
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected 'auto' or a positive number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
+    """The command's parser: input and output here, every option from :mod:`layervec_ext.options`."""
     p = _Parser(prog="layervec", description="Vectorize a bitmap into layered, gradient-filled Bézier paths.")
     p.add_argument("input", help="PNG, JPEG, WebP, GIF, BMP or TIFF file ('-' reads standard input)")
     p.add_argument("-o", "--output", required=True, help="SVG file to write ('-' writes standard output)")
-    p.add_argument("--paths", type=_positive, default=32, help="most paths in the result (default 32)")
-    p.add_argument("--preset", choices=("fast", "balanced", "best"), default="balanced")
-    p.add_argument("--fill", choices=("radial", "linear", "flat"), default="radial")
-    p.add_argument("--segments", type=_positive, default=4, help="cubic segments per path (default 4)")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--max-size", type=_positive, default=512,
-                   help="work at most at this many pixels on the long side (default 512)")
-    p.add_argument("--layers", type=_layers, default="auto",
-                   help="'auto' (one per detail level), or how many detail levels; 1 = no grouping")
-    p.add_argument("--threads", type=_positive, default=1,
-                   help="CPU threads (default 1: several threads on a busy machine can be far slower)")
-    p.add_argument("--quiet", action="store_true", help="no progress output")
-    p.add_argument("--progress-json", action="store_true",
-                   help='print {"progress": 0.42, "stage": "..."} lines on stderr')
+    add_cli_arguments(p)
     return p
 
 
@@ -176,12 +143,12 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(args.threads)
     from layervec_ext.core.svg.write import scene_to_svg
-    from layervec_ext.core.vectorize import Settings, vectorize
+    from layervec_ext.core.vectorize import vectorize
     report, close = _progress_reporter(args)
     try:
-        settings = Settings.preset(args.preset, paths=args.paths, fill=args.fill, segments=args.segments,
-                                   device=args.device, seed=args.seed, max_size=args.max_size, layers=args.layers)
-        scene = vectorize(image, settings, progress=report)
+        scene = vectorize(image, paths=args.paths, preset=args.preset, fill=args.fill, segments=args.segments,
+                          device=args.device, seed=args.seed, max_size=args.max_size, layers=args.layers,
+                          progress=report)
         svg = scene_to_svg(scene)
     except ValueError as exc:
         close()

@@ -14,7 +14,10 @@ import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping
+from typing import Any
+
+from layervec_ext.options import command_line
 
 NOT_INSTALLED = "LayerVec backend not installed: run python3 install.py"
 
@@ -80,8 +83,9 @@ def _error_line(stderr: str) -> str:
     return last[len("layervec: error: "):] if last.startswith("layervec: error: ") else last
 
 
-def vectorize(image_path: str, args: Sequence[str], timeout: float) -> str:
-    """Run the backend on ``image_path``; returns the SVG text or raises :class:`BackendError`."""
+def vectorize(image_path: str, settings: Mapping[str, Any], timeout: float) -> str:
+    """Run the backend on ``image_path`` with these option values (``{"paths": 32, …}``); returns the
+    SVG text or raises :class:`BackendError`."""
     python = find_python()
     pkg_parent = os.path.dirname(package_dirs()[-1])
     env = dict(os.environ)
@@ -90,7 +94,8 @@ def vectorize(image_path: str, args: Sequence[str], timeout: float) -> str:
     env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     with tempfile.TemporaryDirectory(prefix="layervec-") as tmp:
         out_svg = os.path.join(tmp, "out.svg")
-        cmd = [python, "-m", "layervec_ext", image_path, "-o", out_svg, *args, "--progress-json"]
+        args = command_line({**settings, "progress_json": True})
+        cmd = [python, "-m", "layervec_ext", image_path, "-o", out_svg, *args]
         flags = getattr(subprocess, "CREATE_NO_WINDOW", 0)
         try:
             proc = subprocess.Popen(cmd, cwd=tmp, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

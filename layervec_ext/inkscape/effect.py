@@ -16,6 +16,7 @@ import tempfile
 import inkex
 from lxml import etree
 
+from layervec_ext import options
 from layervec_ext.inkscape import backend
 from layervec_ext.inkscape.bitmap import Bitmap, BitmapError, load_href
 from layervec_ext.inkscape.placement import Placement, length, place
@@ -30,7 +31,6 @@ etree.register_namespace("inkscape", inkex.NSS["inkscape"])
 inkex.NSS.setdefault("layervec", LAYERVEC_NS)
 
 _URL_REF = re.compile(r"url\(\s*#([^)\s]+)\s*\)")
-BACKEND_OPTIONS = ("paths", "preset", "fill", "layers", "device", "seed")
 
 
 class LayerVec(inkex.EffectExtension):
@@ -38,18 +38,11 @@ class LayerVec(inkex.EffectExtension):
 
     def add_arguments(self, pars) -> None:
         pars.add_argument("--tab", default="options", help="dialog tab (ignored)")
-        pars.add_argument("--paths", type=int, default=32, help="most paths per bitmap")
-        pars.add_argument("--preset", choices=("fast", "balanced", "best"), default="balanced")
-        pars.add_argument("--fill", choices=("radial", "linear", "flat"), default="radial")
-        pars.add_argument("--layers", choices=("auto", "1", "2", "3", "4"), default="auto")
-        pars.add_argument("--original", choices=("keep", "hide", "delete"), default="hide")
-        pars.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-        pars.add_argument("--seed", type=int, default=0)
-        pars.add_argument("--replace", type=inkex.Boolean, default=True, help="replace an earlier result")
-        pars.add_argument("--timeout", type=int, default=600, help="seconds per bitmap")
+        options.add_effect_arguments(pars, boolean=inkex.Boolean)
 
     # -- stages -------------------------------------------------------------------------------
     def effect(self) -> None:
+        options.apply_limits(self.options)
         images = self.selected_images()
         bitmaps = [self.read_bitmap(img) for img in images]
         placements = [self.placement(img, bmp) for img, bmp in zip(images, bitmaps)]
@@ -106,13 +99,13 @@ class LayerVec(inkex.EffectExtension):
         folders.append(os.getcwd())
         return folders
 
-    def backend_args(self) -> list[str]:
-        opts = self.options
-        return ["--paths", str(max(1, opts.paths)), "--preset", opts.preset, "--fill", opts.fill,
-                "--layers", opts.layers, "--device", opts.device, "--seed", str(opts.seed)]
+    def backend_settings(self) -> dict:
+        """The dialog's values the backend takes too (declared in :mod:`layervec_ext.options`)."""
+        return options.forwarded(self.options)
 
     def settings_text(self) -> str:
-        return ";".join(f"{k}={getattr(self.options, k)}" for k in BACKEND_OPTIONS)
+        """``paths=32;preset=balanced;…``: recorded on the result layer."""
+        return ";".join(f"{k}={v}" for k, v in self.backend_settings().items())
 
     def run_backend(self, img, bmp: Bitmap) -> str:
         with tempfile.TemporaryDirectory(prefix="layervec-in-") as tmp:
@@ -120,7 +113,7 @@ class LayerVec(inkex.EffectExtension):
             with open(path, "wb") as fh:
                 fh.write(bmp.data)
             try:
-                return backend.vectorize(path, self.backend_args(), max(1, self.options.timeout))
+                return backend.vectorize(path, self.backend_settings(), self.options.timeout)
             except backend.BackendError as exc:
                 raise inkex.AbortExtension(f"LayerVec: {self.name_of(img)}: {exc}") from None
 

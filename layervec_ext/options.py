@@ -1,0 +1,237 @@
+"""Every user option of LayerVec, declared once. Standard library only: both halves import it.
+
+Built from :data:`OPTIONS`: the ``layervec`` command's flags (:func:`add_cli_arguments`), the
+Inkscape effect's arguments (:func:`add_effect_arguments`), what the effect forwards to the backend
+(:func:`forwarded`, :func:`command_line`), the dialog's params in ``layervec.inx`` (written by
+``python3 -m layervec_ext.inx``; a test fails when the committed file differs) and install.py's
+demo flags. A new option is one more :class:`Option` here, then ``python3 -m layervec_ext.inx``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Callable
+
+CLI = frozenset({"cli"})  # a flag of the ``layervec`` command
+DIALOG = frozenset({"dialog"})  # a param of the Inkscape dialog (and an argument of the effect)
+BOTH = CLI | DIALOG  # in both: the effect forwards the dialog's value to the backend
+KINDS = ("int", "choice", "bool")
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str  # what the dialog's drop-down shows
+
+
+def whole_number(at_least: int | None, at_most: int | None = None, unit: str = "") -> Callable[[str], int]:
+    """A command line's parser for an int: a one-line error for text or a value out of range."""
+    if at_least is None:
+        return int
+    noun = f"a whole number of {unit}" if unit else "a whole number"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {noun}, got {text!r}") from None
+        if at_most is not None and not at_least <= value <= at_most:
+            raise argparse.ArgumentTypeError(f"must be between {at_least} and {at_most}, got {value}")
+        if value < at_least:
+            raise argparse.ArgumentTypeError(f"must be at least {at_least}, got {value}")
+        return value
+
+    return parse
+
+
+def auto_or_positive(text: str) -> str | int:
+    """``--layers``: 'auto', or how many layers (the dialog offers a few of these)."""
+    if text == "auto":
+        return "auto"
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or a positive number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+@dataclass(frozen=True)
+class Option:
+    """One user option, and where it applies (``where``: CLI, DIALOG or BOTH).
+
+    ``kind``: ``int``; ``choice`` (one of ``choices``; the dialog's drop-down lists the default
+    first); ``bool`` (a dialog checkbox; on the command line a flag that turns it on).
+    ``at_least``: the least value anywhere: the command line refuses less in one line, the effect
+    raises less to it (a script may pass what the dialog can't). ``dialog_range``: the dialog's spin
+    box, which Inkscape otherwise limits to 0–10. ``parse``: the command line's parser when it accepts
+    more than ``choices`` (``--layers 7``).
+    """
+
+    name: str
+    kind: str
+    default: Any
+    help: str  # --help of the command and the effect
+    where: frozenset = BOTH
+    label: str = ""  # the dialog's gui-text
+    description: str = ""  # the dialog's tooltip (gui-description)
+    choices: tuple[Choice, ...] = ()
+    at_least: int | None = None
+    dialog_range: tuple[int, int] | None = None
+    parse: Callable[[str], Any] | None = None
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.kind not in KINDS:
+            problems.append(f"kind must be one of {', '.join(KINDS)}")
+        if not self.where or not self.where <= BOTH:
+            problems.append("where must be CLI, DIALOG or BOTH")
+        if self.kind == "choice" and self.default not in self.values:
+            problems.append(f"default {self.default!r} is not among the choices")
+        if self.kind == "bool" and self.in_cli and self.default is not False:
+            problems.append("a command-line bool is a flag that turns it on: its default must be False")
+        if self.in_dialog and not self.label:
+            problems.append("a dialog option needs a label")
+        if self.in_dialog and self.kind == "int":
+            low, high = self.dialog_range or (None, None)
+            if low is None or not low <= self.default <= high or (self.at_least is not None and low < self.at_least):
+                problems.append("a dialog int needs a dialog_range holding the default, within at_least")
+        if problems:
+            raise ValueError(f"option {self.name}: " + "; ".join(problems))
+
+    @property
+    def in_cli(self) -> bool:
+        return "cli" in self.where
+
+    @property
+    def in_dialog(self) -> bool:
+        return "dialog" in self.where
+
+    @property
+    def forwarded(self) -> bool:
+        """The effect passes the dialog's value on to the backend's command line."""
+        return self.where == BOTH
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        return tuple(c.value for c in self.choices)
+
+    @property
+    def cli_flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def effect_flag(self) -> str:
+        """Inkscape passes each dialog param as ``--NAME=VALUE``, the name exactly as in the .inx."""
+        return "--" + self.name
+
+    def dialog_choices(self) -> tuple[Choice, ...]:
+        """The choices with the default first: Inkscape's drop-down starts on its first option."""
+        return tuple(sorted(self.choices, key=lambda c: c.value != self.default))
+
+    def limit(self, value: Any) -> Any:
+        return max(self.at_least, value) if self.at_least is not None and self.kind == "int" else value
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("paths", "int", 32, "most paths in the result (default %(default)s)", at_least=1, dialog_range=(1, 1000),
+           label="Paths:", description="Most Bézier paths per bitmap. More paths: more detail, longer run."),
+    Option("preset", "choice", "balanced", "optimisation effort (default %(default)s)", label="Quality:",
+           description="Optimisation effort: Fast for a quick look, Best for the final result.",
+           choices=(Choice("fast", "Fast"), Choice("balanced", "Balanced"), Choice("best", "Best"))),
+    Option("fill", "choice", "radial", "how each path is painted (default %(default)s)", label="Fill:",
+           description="How each path is painted: a radial gradient, a linear gradient, or one flat colour.",
+           choices=(Choice("radial", "Radial gradients"), Choice("linear", "Linear gradients"),
+                    Choice("flat", "Flat colours"))),
+    Option("segments", "int", 4, "cubic segments per path (default %(default)s)", where=CLI, at_least=1),
+    Option("layers", "choice", "auto", "'auto' (one per detail level), or how many detail levels; 1 = no grouping",
+           label="Layers:", parse=auto_or_positive,
+           description="Sub-layers of the result: one per detail level (coarse at the bottom), or a fixed number; "
+           "1 puts all paths in one layer.",
+           choices=(Choice("auto", "One per detail level"), Choice("1", "1 (no grouping)"), Choice("2", "2"),
+                    Choice("3", "3"), Choice("4", "4"))),
+    Option("original", "choice", "hide", "what happens to the bitmap", where=DIALOG, label="Original bitmap:",
+           description="What happens to the bitmap once its vector layer is in place.",
+           choices=(Choice("keep", "Keep visible"), Choice("hide", "Hide"), Choice("delete", "Delete"))),
+    Option("replace", "bool", True, "replace an earlier result", where=DIALOG,
+           label="Replace an earlier LayerVec result of this bitmap",
+           description="Unchecked: the new result is added beside the earlier one."),
+    Option("device", "choice", "auto", "where the optimisation runs (default %(default)s)", label="Compute on:",
+           description="Automatic uses a CUDA GPU when the backend has one, else the CPU.",
+           choices=(Choice("auto", "Automatic"), Choice("cpu", "CPU"), Choice("cuda", "CUDA GPU"))),
+    Option("seed", "int", 0, "same seed, same device: the same SVG (default %(default)s)", dialog_range=(0, 1000000),
+           label="Random seed:", description="Same seed and settings give the same result."),
+    Option("max_size", "int", 512, "work at most at this many pixels on the long side (default %(default)s)",
+           where=CLI, at_least=1),
+    Option("threads", "int", 1, where=CLI, at_least=1,
+           help="CPU threads (default %(default)s: several threads on a busy machine can be far slower)"),
+    Option("timeout", "int", 600, "seconds per bitmap", where=DIALOG, at_least=1, dialog_range=(1, 86400),
+           label="Time limit per bitmap (s):",
+           description="Give up on a bitmap after this many seconds; the document is left unchanged."),
+    Option("quiet", "bool", False, "no progress output", where=CLI),
+    Option("progress_json", "bool", False, 'print {"progress": 0.42, "stage": "..."} lines on stderr', where=CLI),
+)
+BY_NAME: dict[str, Option] = {o.name: o for o in OPTIONS}
+if len(BY_NAME) != len(OPTIONS):
+    raise ValueError("two options share a name")
+
+# The vectorizer's choices, for it to validate against.
+PRESETS: tuple[str, ...] = BY_NAME["preset"].values
+FILLS: tuple[str, ...] = BY_NAME["fill"].values
+DEVICES: tuple[str, ...] = BY_NAME["device"].values
+
+
+def add_cli_arguments(parser: argparse.ArgumentParser, options: Iterable[Option] = OPTIONS) -> None:
+    """The ``layervec`` command's flags."""
+    for o in options:
+        if not o.in_cli:
+            continue
+        if o.kind == "bool":
+            parser.add_argument(o.cli_flag, action="store_true", help=o.help)
+        elif o.kind == "int":
+            parser.add_argument(o.cli_flag, type=whole_number(o.at_least), default=o.default, help=o.help)
+        elif o.parse is not None:
+            parser.add_argument(o.cli_flag, type=o.parse, default=o.default, help=o.help)
+        else:
+            parser.add_argument(o.cli_flag, choices=o.values, default=o.default, help=o.help)
+
+
+def add_effect_arguments(parser: argparse.ArgumentParser, boolean: Callable[[str], bool],
+                         options: Iterable[Option] = OPTIONS) -> None:
+    """The effect's arguments, one per dialog param; ``boolean`` parses Inkscape's 'true'/'false'
+    (``inkex.Boolean``, which this module cannot import)."""
+    for o in options:
+        if not o.in_dialog:
+            continue
+        kind = {"int": {"type": int}, "bool": {"type": boolean}, "choice": {"choices": o.values}}[o.kind]
+        parser.add_argument(o.effect_flag, default=o.default, help=o.help, **kind)
+
+
+def apply_limits(namespace: argparse.Namespace, options: Iterable[Option] = OPTIONS) -> None:
+    """Raise values below ``at_least`` to it, in place (the dialog can't go lower; a script can)."""
+    for o in options:
+        if hasattr(namespace, o.name):
+            setattr(namespace, o.name, o.limit(getattr(namespace, o.name)))
+
+
+def forwarded(namespace: argparse.Namespace, options: Iterable[Option] = OPTIONS) -> dict[str, Any]:
+    """The effect's values of the options the backend takes too, in declaration order."""
+    return {o.name: o.limit(getattr(namespace, o.name)) for o in options if o.forwarded}
+
+
+def command_line(settings: Mapping[str, Any], options: Iterable[Option] = OPTIONS) -> list[str]:
+    """``layervec`` flags for these values, e.g. ``{"paths": 8, "quiet": True}`` → ``--paths 8 --quiet``."""
+    by_name = {o.name: o for o in options}
+    args: list[str] = []
+    for name, value in settings.items():
+        o = by_name.get(name)
+        if o is None or not o.in_cli:
+            raise ValueError(f"{name!r} is not an option of the layervec command")
+        if o.kind != "bool":
+            args += [o.cli_flag, str(value)]
+        elif value:
+            args.append(o.cli_flag)
+    return args
