@@ -143,12 +143,12 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(args.threads)
     from layervec_ext.core.svg.write import scene_to_svg
-    from layervec_ext.core.vectorize import vectorize
+    from layervec_ext.core.vectorize import Settings, vectorize
     report, close = _progress_reporter(args)
     try:
-        scene = vectorize(image, paths=args.paths, preset=args.preset, fill=args.fill, segments=args.segments,
-                          device=args.device, seed=args.seed, max_size=args.max_size, layers=args.layers,
-                          progress=report)
+        settings = Settings.preset(args.preset, paths=args.paths, fill=args.fill, segments=args.segments,
+                                   device=args.device, seed=args.seed, max_size=args.max_size, layers=args.layers)
+        scene = vectorize(image, settings, progress=report)
         svg = scene_to_svg(scene)
     except ValueError as exc:
         close()
