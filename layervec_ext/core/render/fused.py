@@ -70,38 +70,11 @@ class ShadeComposite(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, table: Tensor, coverage: Tensor, frags: Fragments) -> Tensor:
-        n = frags.stops
-        k = n - 1
-        rows = expand_paths(table, frags.counts)
-        m00, m01, m10, m11, m0, m1 = rows[:AFFINE_ROWS]
-        # The factors each paint gradient is a per-path sum of products with: px, py, 1, w₁…w_k, t.
-        basis = table.new_empty(4 + k, rows.shape[1])
-        basis[0], basis[1], basis[2] = frags.px, frags.py, 1.0
-        px, py, t = basis[0], basis[1], basis[3 + k]
-        u0 = torch.addcmul(torch.addcmul(m0, m00, px), m01, py)
-        u1 = None
-        mixed = None
-        if bool(frags.radial.any()):
-            u1 = torch.addcmul(torch.addcmul(m1, m10, px), m11, py)
-            torch.sqrt(torch.addcmul(u0 * u0, u1, u1).add_(1e-12), out=t)
-            if not bool(frags.radial.all()):
-                mixed = expand_paths(frags.radial[None].to(table.dtype), frags.counts)[0] > 0.5
-                t.copy_(torch.where(mixed, t, u0))
-        else:
-            t.copy_(u0)
-        rgba = rows[AFFINE_ROWS:HEAD_ROWS].clone()
-        z = None
-        if k:
-            o, inv, dc = _intervals(rows, n)
-            z = (t - o).mul_(inv)  # (k, F)
-            w = torch.clamp(z, 0.0, 1.0, out=basis[3:3 + k])
-            for i in range(k):
-                rgba.addcmul_(w[i:i + 1], dc[4 * i:4 * i + 4])
-        alpha = rgba[3] * coverage
+        rows, basis, u0, u1, z, rgba, alpha, mixed = shade(table, coverage, frags)
         color, alpha, trans, weight, image = _composite(rgba[:3], alpha, frags)
         ctx.frags = frags
         ctx.save_for_backward(table, rows, basis, coverage, u0, u1 if u1 is not None else u0,
-                              z if z is not None else t, rgba, color, alpha, trans, weight)
+                              z if z is not None else basis[-1], rgba, color, alpha, trans, weight)
         ctx.has_u1, ctx.has_z, ctx.mixed = u1 is not None, z is not None, mixed
         return image
 
@@ -157,6 +130,40 @@ def _paint_gradient(table: Tensor, grads: Tensor, basis: Tensor, counts: list[in
         parts += [-inv * g_sum, g_t - o * g_sum,  # z_i = (t - o_i) · inv_i
                   sums[:, 2:6, 3:3 + k].transpose(1, 2).reshape(len(counts), 4 * k)]  # Δc_i: Σ d rgba · w_i
     return torch.cat(parts, 1).t()
+
+
+def shade(table: Tensor, coverage: Tensor, frags: Fragments) -> tuple:
+    """Each fragment's paint, path-major: ``rgba (4, F)`` straight and ``alpha = rgba[3] · coverage``,
+    with what the backward pass needs (the per-fragment table rows, the basis, ``u₀``, ``u₁``,
+    the stop coordinates ``z`` and the radial/linear mix mask)."""
+    n = frags.stops
+    k = n - 1
+    rows = expand_paths(table, frags.counts)
+    m00, m01, m10, m11, m0, m1 = rows[:AFFINE_ROWS]
+    # The factors each paint gradient is a per-path sum of products with: px, py, 1, w₁…w_k, t.
+    basis = table.new_empty(4 + k, rows.shape[1])
+    basis[0], basis[1], basis[2] = frags.px, frags.py, 1.0
+    px, py, t = basis[0], basis[1], basis[3 + k]
+    u0 = torch.addcmul(torch.addcmul(m0, m00, px), m01, py)
+    u1 = None
+    mixed = None
+    if bool(frags.radial.any()):
+        u1 = torch.addcmul(torch.addcmul(m1, m10, px), m11, py)
+        torch.sqrt(torch.addcmul(u0 * u0, u1, u1).add_(1e-12), out=t)
+        if not bool(frags.radial.all()):
+            mixed = expand_paths(frags.radial[None].to(table.dtype), frags.counts)[0] > 0.5
+            t.copy_(torch.where(mixed, t, u0))
+    else:
+        t.copy_(u0)
+    rgba = rows[AFFINE_ROWS:HEAD_ROWS].clone()
+    z = None
+    if k:
+        o, inv, dc = _intervals(rows, n)
+        z = (t - o).mul_(inv)  # (k, F)
+        w = torch.clamp(z, 0.0, 1.0, out=basis[3:3 + k])
+        for i in range(k):
+            rgba.addcmul_(w[i:i + 1], dc[4 * i:4 * i + 4])
+    return rows, basis, u0, u1, z, rgba, rgba[3] * coverage, mixed
 
 
 def _intervals(rows: Tensor, n: int) -> tuple[Tensor, Tensor, Tensor]:

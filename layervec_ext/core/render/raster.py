@@ -401,15 +401,12 @@ def paint_table(packed: PackedScene) -> tuple[Tensor, Tensor, int]:
     return torch.cat(cols, 1).t().contiguous(), radial, n
 
 
-def shade_fragments(s: Structure, packed: PackedScene, verts: Tensor, nxt: Tensor, width: int, height: int
-                    ) -> Tensor:
-    """The differentiable stage: coverage of the band fragments (autograd: they are few), then
-    colour and compositing (:class:`~layervec_ext.core.render.fused.ShadeComposite`)."""
+def fragment_coverage(s: Structure, verts: Tensor, nxt: Tensor) -> Tensor:
+    """Coverage of every fragment (path-major): 1 inside; in the band, the box area on the inner
+    side of the nearest boundary edge — of two edges where the shape is thinner than a pixel.
+    Differentiable in ``verts`` (autograd: band fragments are few)."""
     dt, dev = verts.dtype, verts.device
-    px, py = s.px, s.py
-
-    # coverage: 1 inside; in the band, the box area on the inner side of the nearest boundary edge
-    bc = torch.stack([px.index_select(0, s.band), py.index_select(0, s.band)], 1)
+    bc = torch.stack([s.px.index_select(0, s.band), s.py.index_select(0, s.band)], 1)
     band_inside = s.inside.index_select(0, s.band)
     band_cov = band_coverage(verts, s.band_edge, nxt.index_select(0, s.band_edge), bc, band_inside)
     two = torch.nonzero(s.band_edge2 >= 0).squeeze(1)  # thinner than a pixel: a second edge in reach
@@ -420,12 +417,25 @@ def shade_fragments(s: Structure, packed: PackedScene, verts: Tensor, nxt: Tenso
         r2 = segment_offset(c2, verts.index_select(0, e2), verts.index_select(0, nxt.index_select(0, e2)))
         band_cov = band_cov.scatter(0, two, two_edge_coverage(sd1, r1, s.inner.index_select(0, e1), r2,
                                                               s.inner.index_select(0, e2)))
-    cov = torch.ones(px.shape[0], device=dev, dtype=dt).scatter(0, s.band, band_cov)
+    return torch.ones(s.px.shape[0], device=dev, dtype=dt).scatter(0, s.band, band_cov)
 
-    # colour and compositing: every fill is an affine gradient (flat = one stop at t = 0)
+
+def paint_inputs(s: Structure, packed: PackedScene, cov: Tensor, width: int, height: int
+                 ) -> tuple[Tensor, Tensor, Fragments]:
+    """The paint table, the coverage and the fragments in one precision, as
+    :class:`~layervec_ext.core.render.fused.ShadeComposite` takes them (every fill is an affine
+    gradient; flat = one stop at t = 0)."""
     table, radial, n = paint_table(packed)
     common = torch.promote_types(table.dtype, cov.dtype)  # e.g. float64 points with float32 fills
-    table, cov, px, py = (v.to(common) for v in (table, cov, px, py))
+    table, cov, px, py = (v.to(common) for v in (table, cov, s.px, s.py))
     frags = Fragments(px, py, s.counts, radial, n, s.order, s.inverse, s.pixel, s.first, s.last, height * width)
+    return table, cov, frags
+
+
+def shade_fragments(s: Structure, packed: PackedScene, verts: Tensor, nxt: Tensor, width: int, height: int
+                    ) -> Tensor:
+    """The differentiable stage: coverage of the fragments, then colour and compositing
+    (:class:`~layervec_ext.core.render.fused.ShadeComposite`)."""
+    table, cov, frags = paint_inputs(s, packed, fragment_coverage(s, verts, nxt), width, height)
     image = ShadeComposite.apply(table, cov, frags)
     return image.t().reshape(height, width, 4)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import torch
 
+from layervec_ext.core.render.packed import PackedScene
+from layervec_ext.core.render.removal import removal_errors
 from layervec_ext.core.scene import Scene
-from layervec_ext.core.vectorize.losses import pixel_loss
-from layervec_ext.core.vectorize.optimize import project, render_scene
+from layervec_ext.core.vectorize.optimize import background_canvas, project
 from layervec_ext.core.vectorize.settings import Settings
 
 
@@ -16,25 +17,42 @@ def _area(points: torch.Tensor) -> float:
     return float(0.5 * torch.abs(torch.sum(x * torch.roll(y, -1) - torch.roll(x, -1) * y)))
 
 
+def _box(points: torch.Tensor) -> tuple[float, float, float, float]:
+    lo, hi = points.min(0).values, points.max(0).values
+    return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
+
+
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
 @torch.no_grad()
 def drop_useless(scene: Scene, target: torch.Tensor, settings: Settings, keep: set[int] = frozenset(),
                  flat_background: bool = False) -> list[int]:
-    """Leave-one-out importance: remove paths whose removal raises the loss by less than
-    ``settings.drop_below``, or that are degenerate. Returns the indices kept (``keep`` always stays)."""
-    min_gain = settings.drop_below
+    """Leave-one-out importance: remove paths whose removal raises the mean squared error by less
+    than ``settings.drop_below``, and degenerate ones. Returns the indices kept (``keep`` always
+    stays).
+
+    Every path's worth comes from one render (:func:`~layervec_ext.core.render.removal.removal_errors`).
+    Two useless paths may be useless because of each other (a duplicate), so a round drops only
+    paths whose boxes don't overlap another one dropped in it, and the next round re-scores."""
     project(scene, settings.min_radius)
-    base = float(pixel_loss(render_scene(scene, flat_background), target))
-    kept = list(range(len(scene.paths)))
-    for i in reversed(range(len(scene.paths))):
-        if i in keep:
-            continue
-        if _area(scene.paths[i].points) < 0.5:
-            kept.remove(i)
-            continue
-        trial = [scene.paths[j] for j in kept if j != i]
-        trial_scene = Scene(scene.width, scene.height, trial, scene.layers)
-        loss = float(pixel_loss(render_scene(trial_scene, flat_background), target))
-        if loss - base < min_gain:
-            kept.remove(i)
-            base = loss
-    return kept
+    kept = [i for i in range(len(scene.paths)) if i in keep or _area(scene.paths[i].points) >= 0.5]
+    pixels = scene.width * scene.height
+    while True:
+        drawn, under = kept, None
+        if flat_background and kept and kept[0] == 0:
+            drawn, under = kept[1:], background_canvas(scene)
+        packed = PackedScene.pack(Scene(scene.width, scene.height, [scene.paths[i] for i in drawn], scene.layers))
+        _, errors = removal_errors(packed, target, under)
+        worth = {drawn[packed.order[pos]]: float(e) / pixels for pos, e in enumerate(errors)}
+        useless = sorted((worth.get(i, 0.0), i) for i in kept
+                         if i not in keep and worth.get(i, 0.0) < settings.drop_below)
+        dropped: list[tuple[float, ...]] = []
+        for _, i in useless:
+            box = _box(scene.paths[i].points)
+            if not any(_overlap(box, other) for other in dropped):
+                dropped.append(box)
+                kept.remove(i)
+        if not dropped:
+            return kept

@@ -70,6 +70,12 @@ def render_scene(scene: Scene, flat_background: bool = False) -> torch.Tensor:
     return _over_background(img, scene.paths[0].fill.color, scene.paths[0].opacity)
 
 
+def background_canvas(scene: Scene) -> torch.Tensor:
+    """The flat full-canvas first path of ``scene`` as a premultiplied image ``(H, W, 4)``."""
+    empty = torch.zeros(scene.height, scene.width, 4, device=scene.paths[0].points.device)
+    return _over_background(empty, scene.paths[0].fill.color, scene.paths[0].opacity)
+
+
 def _over_background(img: torch.Tensor, color: torch.Tensor, opacity: torch.Tensor) -> torch.Tensor:
     """Premultiplied ``img`` over a flat straight-RGBA ``color`` drawn at ``opacity``."""
     color = color.clamp(0.0, 1.0)

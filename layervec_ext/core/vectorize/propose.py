@@ -56,24 +56,32 @@ def _coords(box: tuple[slice, slice], mask: np.ndarray) -> np.ndarray:
 
 
 class _Candidate:
-    def __init__(self, box, own, filled, fill, target, hole_weight):
+    """A region as a path would paint it: its filled mask's pixels (flat canvas indices), the
+    fitted fill's premultiplied colours there, and the weight each pixel's error counts with."""
+
+    def __init__(self, box, own, filled, fill, target, hole_weight, width: int):
         self.box, self.filled, self.fill = box, filled, fill
+        ys, xs = np.nonzero(filled)
+        self.pixels = (ys + box[0].start) * width + xs + box[1].start
         self.pred = eval_fill(fill, _coords(box, filled))  # premultiplied, on the filled mask
         self.target = target[box][filled]
         # own pixels count fully; hole pixels (covered by the outline, painted over later by the
         # regions inside) count ``hole_weight``: an outline ring drawn as a filled underlay wins
         self.weight = np.where(own[filled], 1.0, hole_weight)
 
+    def contributions(self, cur: np.ndarray, at=slice(None)) -> np.ndarray:
+        """Per pixel (of ``at``), the weighted error painting this removes from canvas values ``cur``."""
+        pred, target = self.pred[at], self.target[at]
+        new = pred + (1.0 - pred[:, 3:4]) * cur
+        return (np.sum((cur - target) ** 2, axis=1) - np.sum((new - target) ** 2, axis=1)) * self.weight[at]
+
     def gain(self, canvas: np.ndarray) -> float:
-        cur = canvas[self.box][self.filled]
-        new = self.pred + (1.0 - self.pred[:, 3:4]) * cur
-        diff = np.sum((cur - self.target) ** 2, axis=1) - np.sum((new - self.target) ** 2, axis=1)
-        return float(np.sum(diff * self.weight))
+        """Weighted error removed from ``canvas (pixels, 4)`` by painting this."""
+        return float(np.sum(self.contributions(canvas[self.pixels])))
 
     def paint(self, canvas: np.ndarray) -> None:
-        view = canvas[self.box]
-        cur = view[self.filled]
-        view[self.filled] = self.pred + (1.0 - self.pred[:, 3:4]) * cur
+        cur = canvas[self.pixels]
+        canvas[self.pixels] = self.pred + (1.0 - self.pred[:, 3:4]) * cur
 
 
 def _overlaps(a: tuple[slice, slice], b: tuple[slice, slice]) -> bool:
@@ -97,19 +105,35 @@ def propose(target: np.ndarray, canvas: np.ndarray, partitions: list[np.ndarray]
             seen.add(key)
             xy = _coords(box, own)
             fill = fit_fill(fill_kind, xy, target[box][own], stops)
-            cands.append(_Candidate(box, own, filled, fill, target, hole_weight))
-    canvas = canvas.copy()
-    gains = [c.gain(canvas) for c in cands]
+            cands.append(_Candidate(box, own, filled, fill, target, hole_weight, target.shape[1]))
+    return _greedy(cands, canvas.reshape(-1, canvas.shape[-1]).copy(), count)
+
+
+def _greedy(cands: list[_Candidate], canvas: np.ndarray, count: int) -> list[Proposal]:
+    """Greedy by gain, each pick painted onto ``canvas (pixels, 4)`` before the next is scored.
+    (Gains can rise as well as fall after a pick — a region nested in a badly painted one gains —
+    so every candidate that shares pixels with the pick is re-scored, but only on those pixels.)"""
+    gains = np.array([c.gain(canvas) for c in cands])
+    taken = np.zeros(len(cands), dtype=bool)
+    painted = np.zeros(canvas.shape[0], dtype=bool)
+    before = np.empty_like(canvas)
     chosen: list[Proposal] = []
-    while len(chosen) < count and cands:
-        k = int(np.argmax(gains))
+    while len(chosen) < count and not taken.all():
+        k = int(np.argmax(np.where(taken, -np.inf, gains)))
         if gains[k] <= 1e-6:
             break
-        best = cands.pop(k)
-        g = gains.pop(k)
+        best = cands[k]
+        taken[k] = True
+        before[best.pixels] = canvas[best.pixels]
         best.paint(canvas)
-        chosen.append(Proposal(best.box, best.filled, best.fill, g))
+        painted[best.pixels] = True
+        chosen.append(Proposal(best.box, best.filled, best.fill, float(gains[k])))
         for j, c in enumerate(cands):
-            if _overlaps(c.box, best.box):
-                gains[j] = c.gain(canvas)
+            if taken[j] or not _overlaps(c.box, best.box):
+                continue
+            shared = np.nonzero(painted[c.pixels])[0]
+            if shared.size:
+                px = c.pixels[shared]
+                gains[j] += float(np.sum(c.contributions(canvas[px], shared) - c.contributions(before[px], shared)))
+        painted[best.pixels] = False
     return chosen
