@@ -22,6 +22,8 @@ KINDS = ("int", "choice", "bool")
 
 @dataclass(frozen=True)
 class Choice:
+    """One value of a choice option, and its words in the dialog."""
+
     value: str
     label: str  # what the dialog's drop-down shows
 
@@ -133,6 +135,7 @@ class Option:
         return tuple(sorted(self.choices, key=lambda c: c.value != self.default))
 
     def limit(self, value: Any) -> Any:
+        """``value``, raised to ``at_least`` for an int."""
         return max(self.at_least, value) if self.at_least is not None and self.kind == "int" else value
 
 
