@@ -142,6 +142,59 @@ def test_existing_files_of_another_origin_are_left_alone_without_force(setup):
     assert os.path.realpath(other / "layervec.inx") == str((setup.repo / "layervec.inx").resolve())
 
 
+def test_links_into_another_checkout_are_replaced_even_when_it_is_gone(setup):
+    """A checkout cloned again elsewhere, and one moved away: Inkscape must run this one now."""
+    ext = setup.tmp / "reclone-profile" / "extensions"
+    ext.mkdir(parents=True)
+    second = copy_checkout(setup.tmp / "second-clone").resolve()
+    (ext / "layervec.inx").symlink_to(second / "layervec.inx")
+    moved = copy_checkout(setup.tmp / "moved-away").resolve()
+    (ext / "layervec_ext").symlink_to(moved / "layervec_ext", target_is_directory=True)
+    moved.rename(setup.tmp / "moved-here")
+    assert not (ext / "layervec_ext").exists(), "a dangling link"
+    proc = setup.run("--extensions-dir", str(ext))
+    assert proc.returncode == 0, proc.stdout
+    repo = setup.repo.resolve()
+    assert (f"replaced {ext / 'layervec.inx'} → {repo / 'layervec.inx'} "
+            f"(it pointed to another LayerVec checkout, {second})") in proc.stdout
+    assert f"(it pointed to {moved / 'layervec_ext'}, which is gone)" in proc.stdout
+    assert "left alone" not in proc.stdout
+    for name in ("layervec.inx", "layervec_ext"):
+        assert os.path.realpath(ext / name) == str(repo / name)
+    assert (second / "layervec.inx").is_file(), "the other checkout itself is not touched"
+
+
+def test_an_earlier_copy_of_layervec_is_replaced(setup):
+    ext = setup.tmp / "copied-profile" / "extensions"
+    ext.mkdir(parents=True)
+    shutil.copy2(ROOT / "layervec.inx", ext / "layervec.inx")
+    shutil.copytree(ROOT / "layervec_ext" / "inkscape", ext / "layervec_ext" / "inkscape")
+    proc = setup.run("--extensions-dir", str(ext))
+    assert proc.returncode == 0, proc.stdout
+    assert proc.stdout.count("(an earlier copy of LayerVec)") == 2
+    assert os.path.realpath(ext / "layervec_ext") == str((setup.repo / "layervec_ext").resolve())
+
+
+@pytest.mark.skipif(not shutil.which("false"), reason="needs false(1) as an Inkscape that fails")
+def test_demo_exit_code_says_the_demo_ran_despite_foreign_files_and_a_failing_inkscape(setup):
+    """Files that are not LayerVec's stay (a link, a folder), and an Inkscape that fails hands the
+    demo to the command line: the demo still runs, and the exit code says so."""
+    ext = setup.tmp / "foreign-profile" / "extensions"
+    (ext / "layervec_ext").mkdir(parents=True)
+    (ext / "layervec_ext" / "notes.txt").write_text("someone else's folder\n")
+    notes = setup.tmp / "notes.inx"
+    notes.write_text("<inkscape-extension><id>org.example.other</id></inkscape-extension>\n")
+    (ext / "layervec.inx").symlink_to(notes)
+    out_dir = setup.tmp / "demo-foreign"
+    demo = setup.run("--demo", "--inkscape", shutil.which("false"), "--extensions-dir", str(ext), "--paths", "4",
+                     "--preset", "fast", "--out", str(out_dir), timeout=400)
+    assert demo.returncode == 0, demo.stdout
+    assert demo.stdout.count("left alone; --force replaces it") == 2
+    assert "running the command line instead" in demo.stdout and "the command line did the demo" in demo.stdout
+    assert (out_dir / "smiley-layervec.svg").is_file() and (out_dir / "smiley-layervec.png").is_file()
+    assert os.readlink(ext / "layervec.inx") == str(notes) and (ext / "layervec_ext" / "notes.txt").is_file()
+
+
 @pytest.mark.skipif(not HAS_INKSCAPE, reason="needs Inkscape")
 def test_check_passes_when_everything_is_there(setup):
     before = snapshot(setup.repo, setup.venv, setup.profile)
@@ -173,6 +226,18 @@ def test_check_is_honest_without_backend(setup):
     assert f"backend       PROBLEM no environment at {env_dir}" in check.stdout
     assert "backend.json points at" in check.stdout, "registered for another environment"
     assert not env_dir.exists()
+
+
+def test_probe_does_not_count_the_checkout_it_lives_in(tmp_path):
+    """The probe lives inside the package, yet asking a Python without LayerVec must not find it there."""
+    from layervec_ext.install.backend import BACKEND_MODULES, probe_backend
+
+    bare = tmp_path / "bare"
+    venv.EnvBuilder(with_pip=False, symlinks=os.name != "nt").create(bare)
+    found = probe_backend(bare / ("Scripts/python.exe" if os.name == "nt" else "bin/python"))
+    assert found is not None and "package" not in found and "torch" not in found
+    assert set(found["missing"]) == set(BACKEND_MODULES)
+    assert found["missing"]["numpy"] == "ModuleNotFoundError: No module named 'numpy'"
 
 
 def result_layers(svg: Path) -> tuple[list, list]:
