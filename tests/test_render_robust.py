@@ -14,14 +14,7 @@ from layervec_ext.core.svg.write import scene_to_svg
 RENDERERS = ["torch", "reference"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One intra-op thread: on a shared 2-core machine a second OpenMP thread waiting for a busy
-    core makes small ops many times slower (layervec_ext/docs/DESIGN.md §4)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def polygon(*corners):

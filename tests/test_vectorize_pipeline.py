@@ -22,15 +22,7 @@ def fast(**job) -> Settings:
     return Settings.preset("fast", **job)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One torch thread, as the CLI runs: on a shared 2-core machine more threads are slower."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def on_white(rgba: np.ndarray) -> np.ndarray:
