@@ -171,6 +171,9 @@ OPTIONS: tuple[Option, ...] = (
            where=CLI, at_least=1),
     Option("threads", "int", 1, where=CLI, at_least=1,
            help="CPU threads (default %(default)s: several threads on a busy machine can be far slower)"),
+    Option("jobs", "int", 1, where=CLI, at_least=1,
+           help="pictures vectorized at once, each in its own worker process with --threads threads, "
+           "when there are several (default %(default)s)"),
     Option("timeout", "int", 600, "seconds per bitmap", where=DIALOG, at_least=1, dialog_range=(1, 86400),
            label="Time limit per bitmap (s):",
            description="Give up on a bitmap after this many seconds; the document is left unchanged."),

@@ -1,5 +1,10 @@
 """``layervec IN -o OUT.svg``: the vectorizer as a command (also the Inkscape extension's backend).
 
+``layervec A.png B.jpg FOLDER/ -o OUTDIR/ [--jobs N]`` vectorizes many pictures, each into
+``OUTDIR/<stem>.svg``: one line per finished picture on stderr, a failing picture reported in one
+line while the others finish, and an exit code that says whether all succeeded (see
+:func:`run_batch`). One input with ``-o FILE.svg`` (or ``-``) is the single run, unchanged.
+
 User mistakes (missing/corrupt file, bad option) give one line on stderr and a non-zero exit code,
 and never leave a partial output file: the SVG is written to a temporary file beside the target and
 renamed into place at the end. ``--progress-json`` prints ``{"progress": f, "stage": s}`` lines on
@@ -13,13 +18,16 @@ import json
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
+from typing import Any, Callable, NamedTuple
 
 from layervec_ext.options import add_cli_arguments
 
 EXIT_USAGE = 2
 EXIT_INPUT = 1
 EXIT_INTERNAL = 3
+EXIT_INTERRUPTED = 130
 
 
 class _UsageError(Exception):
@@ -34,8 +42,10 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     """The command's parser: input and output here, every option from :mod:`layervec_ext.options`."""
     p = _Parser(prog="layervec", description="Vectorize a bitmap into layered, gradient-filled Bézier paths.")
-    p.add_argument("input", help="PNG, JPEG, WebP, GIF, BMP or TIFF file ('-' reads standard input)")
-    p.add_argument("-o", "--output", required=True, help="SVG file to write ('-' writes standard output)")
+    p.add_argument("input", nargs="+", help="PNG, JPEG, WebP, GIF, BMP or TIFF files, or folders of them "
+                   "('-' reads standard input)")
+    p.add_argument("-o", "--output", required=True, help="SVG file to write ('-' writes standard output); with "
+                   "several inputs, a folder, or a name ending in '/': the folder to write NAME.svg files into")
     add_cli_arguments(p)
     return p
 
@@ -62,13 +72,13 @@ class _TerminalBar:
 
     last: _TerminalBar | None = None
 
-    def __init__(self, stream, width: int = 30):
-        self.stream, self.width, self.shown = stream, width, ""
+    def __init__(self, stream, width: int = 30, label: str = ""):
+        self.stream, self.width, self.shown, self.label = stream, width, "", label
         _TerminalBar.last = self
 
     def __call__(self, frac: float, stage: str) -> None:
         filled = int(round(frac * self.width))
-        line = f"\r[{'#' * filled}{'.' * (self.width - filled)}] {frac * 100:3.0f}% {stage[:40]:<40}"
+        line = f"\r{self.label}[{'#' * filled}{'.' * (self.width - filled)}] {frac * 100:3.0f}% {stage[:40]:<40}"
         if line != self.shown:
             self.stream.write(line)
             self.stream.flush()
@@ -133,10 +143,16 @@ def main(argv: list[str] | None = None) -> int:
     from layervec_ext.core.runtime import prepare_process
 
     prepare_process(args.threads)  # before numpy/torch load
+    if _is_batch(args.input, args.output):
+        try:
+            return run_batch(args)
+        except KeyboardInterrupt:  # while starting (imports); later ones are caught inside
+            _TerminalBar.close_last()
+            return _fail("interrupted", EXIT_INTERRUPTED)
     from layervec_ext.core.vectorize import ImageError
 
     try:  # before importing torch: a bad file is reported at once
-        image = _read_input(args.input)
+        image = _read_input(args.input[0])
     except ImageError as exc:
         return _fail(str(exc), EXIT_INPUT)
     import torch
@@ -155,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(exc).splitlines()[0] if str(exc) else "invalid option", EXIT_USAGE)
     except KeyboardInterrupt:
         close()
-        return _fail("interrupted", 130)
+        return _fail("interrupted", EXIT_INTERRUPTED)
     except Exception as exc:  # an internal failure still gets one line, not a traceback
         close()
         return _fail(f"internal error: {type(exc).__name__}: {exc}".splitlines()[0], EXIT_INTERNAL)
@@ -165,6 +181,275 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         return _fail(f"cannot write {args.output}: {exc.strerror or exc}", EXIT_INPUT)
     return 0
+
+
+# -- many pictures at once ---------------------------------------------------------------------------
+
+
+def _is_batch(inputs: list[str], output: str) -> bool:
+    """Several inputs, a folder among them, or ``-o`` naming a folder; else the single run as ever."""
+    if len(inputs) > 1 or any(i != "-" and Path(i).is_dir() for i in inputs):
+        return True
+    return output != "-" and (output.endswith(("/", os.sep)) or Path(output).is_dir())
+
+
+def picture_suffixes() -> frozenset[str]:
+    """File name endings (``.png``, ``.jpg`` …) of the formats :func:`load_image` reads, taken from
+    its ``FORMATS`` and Pillow's registry so that a folder input follows them if they change."""
+    from PIL import Image
+
+    from layervec_ext.core.vectorize.imageio import FORMATS
+
+    return frozenset(ext.lower() for ext, fmt in Image.registered_extensions().items() if fmt in FORMATS)
+
+
+class _BatchInputError(Exception):
+    """An input problem found before any work (a folder with no pictures)."""
+
+
+class _Job(NamedTuple):
+    name: str  # the input as the user sees it (a folder's pictures as FOLDER/NAME)
+    output: Path
+
+
+class _Outcome(NamedTuple):
+    """What one picture's run sends back (plain values: it crosses from a worker process)."""
+
+    svg: str | None
+    seconds: float
+    paths: int
+    error: str = ""  # one line, starting with the picture's name
+    code: int = 0
+
+
+def _expand(inputs: list[str], folder: Path) -> list[_Job]:
+    """Inputs → jobs in command-line order, a folder's pictures sorted by name (dot files and other
+    formats skipped). Raises ``_UsageError`` for a problem found before any work."""
+    if "-" in inputs:
+        raise _UsageError("'-' (standard input) must be the only input, with -o FILE.svg or -o -")
+    suffixes = picture_suffixes()
+    names: list[str] = []
+    for given in inputs:
+        path = Path(given)
+        if not path.is_dir():
+            names.append(str(path))  # a missing or unreadable file is that picture's failure, later
+            continue
+        found = sorted(p for p in path.iterdir()
+                       if p.suffix.lower() in suffixes and not p.name.startswith(".") and not p.is_dir())
+        if not found:
+            raise _BatchInputError(f"{given}: a folder with no PNG, JPEG, WebP, GIF, BMP or TIFF pictures in it")
+        names += [str(p) for p in found]
+    jobs, seen = [], {}
+    for name in names:
+        stem = Path(name).stem
+        key = stem.casefold()  # a.png and A.jpg are one file on a case-insensitive disk
+        if key in seen:
+            raise _UsageError(f"{seen[key]} and {name} would both be written to {folder / (stem + '.svg')}; "
+                              "rename one or vectorize them separately")
+        seen[key] = name
+        jobs.append(_Job(name, folder / f"{stem}.svg"))
+    return jobs
+
+
+_worker_threads = 0  # torch set up in this process with this many threads (0: not yet)
+
+
+def _ensure_torch(threads: int) -> None:
+    """The single run's set-up, once per process: ``prepare_process`` ran before, torch's threads here."""
+    global _worker_threads
+    if _worker_threads != threads:
+        import torch
+
+        torch.set_num_threads(threads)
+        _worker_threads = threads
+
+
+def _worker_init(threads: int) -> None:
+    """A worker process: the parent handles Ctrl-C (and ends the workers), so it is ignored here."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from layervec_ext.core.runtime import prepare_process
+
+    prepare_process(threads)  # before numpy/torch load
+    _ensure_torch(threads)
+
+
+def vectorize_file(name: str, settings: Any, threads: int = 1,
+                   progress: Callable[[float, str], None] | None = None) -> _Outcome:
+    """One picture to SVG text, every failure a one-line ``error`` naming it (never raised, so a
+    worker process sends it back like a result). Seconds count decoding and vectorizing, not
+    importing torch."""
+    from layervec_ext.core.vectorize import ImageError, load_image
+
+    start = time.perf_counter()
+    try:  # before importing torch: a run of bad files never pays for it
+        image = load_image(name)
+    except ImageError as exc:
+        msg = str(exc)
+        return _Outcome(None, 0.0, 0, msg if msg.startswith(name) else f"{name}: {msg}", EXIT_INPUT)
+    decoded = time.perf_counter() - start
+    _ensure_torch(threads)
+    from layervec_ext.core.svg.write import scene_to_svg
+    from layervec_ext.core.vectorize import vectorize
+
+    start = time.perf_counter()
+    try:
+        scene = vectorize(image, settings, progress=progress)
+        svg = scene_to_svg(scene)
+    except ValueError as exc:
+        return _Outcome(None, 0.0, 0, f"{name}: {exc}".splitlines()[0], EXIT_USAGE)
+    except Exception as exc:  # an internal failure of one picture; the others go on
+        return _Outcome(None, 0.0, 0, f"{name}: internal error: {type(exc).__name__}: {exc}".splitlines()[0],
+                        EXIT_INTERNAL)
+    return _Outcome(svg, decoded + time.perf_counter() - start, len(scene.paths))
+
+
+class _BatchReport:
+    """stderr of a batch: a line per finished picture (JSON lines with ``--progress-json``), a bar
+    under them on a terminal, error lines always, and the summary."""
+
+    def __init__(self, args: argparse.Namespace, total: int, folder: Path):
+        self.total, self.folder, self.done, self.failed = total, folder, 0, 0
+        self.json = args.progress_json
+        self.quiet = args.quiet and not self.json
+        self.tty = not self.quiet and not self.json and sys.stderr.isatty()
+
+    def bar(self, label: str = "") -> Callable[[float, str], None] | None:
+        """A progress bar for the picture(s) in work (a terminal only), drawn below the finished lines."""
+        if not self.tty:
+            return None
+        return _TerminalBar(sys.stderr, width=20, label=label)
+
+    def _line(self, text: str) -> None:
+        _TerminalBar.close_last()
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+
+    def finished(self, job: _Job, outcome: _Outcome) -> None:
+        self.done += 1
+        if outcome.error:
+            self.failed += 1
+            self._line(f"layervec: error: {outcome.error}")
+        elif self.json:
+            self._line(json.dumps({"progress": round(self.done / self.total, 3), "stage": f"{job.name} → {job.output}"},
+                                  ensure_ascii=False))
+        elif not self.quiet:
+            self._line(f"[{self.done}/{self.total}] {job.name} → {job.output}  {outcome.seconds:.1f} s, "
+                       f"{outcome.paths} paths")
+
+    def summary(self) -> None:
+        """The last line, with more than one picture (under ``--quiet`` only when some failed)."""
+        if self.total > 1 and (not self.quiet or self.failed):
+            failed = f", {self.failed} failed" if self.failed else ""
+            written = self.total - self.failed
+            self._line(f"layervec: {written} of {self.total} pictures written to {self.folder}{failed}")
+        _TerminalBar.close_last()
+
+
+def _run_here(jobs: list[_Job], settings: Any, threads: int, report: _BatchReport,
+              finish: Callable[[_Job, _Outcome], None]) -> None:
+    """``--jobs 1``: one picture after the other in this process (torch loads once)."""
+    for i, job in enumerate(jobs):
+        bar = report.bar(f"[{i + 1}/{len(jobs)}] {Path(job.name).name[:24]} ")
+        finish(job, vectorize_file(job.name, settings, threads, progress=bar))
+
+
+def _run_pool(jobs: list[_Job], settings: Any, threads: int, workers: int, report: _BatchReport,
+              finish: Callable[[_Job, _Outcome], None]) -> None:
+    """``--jobs N``: N spawned worker processes (no fork after torch), one picture at a time each;
+    results are written here as they come. On any exception (Ctrl-C) the workers are ended."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_worker_init, initargs=(threads,))
+    try:
+        futures = {pool.submit(vectorize_file, job.name, settings, threads): job for job in jobs}
+        bar = report.bar()
+        if bar is not None:
+            bar(0.0, f"0 of {len(jobs)} pictures, {workers} workers")
+        for future in as_completed(futures):
+            job = futures[future]
+            try:
+                outcome = future.result()
+            except Exception as exc:  # the worker process died (killed, out of memory)
+                outcome = _Outcome(None, 0.0, 0, f"{job.name}: internal error: worker process failed "
+                                   f"({type(exc).__name__}: {exc})".splitlines()[0], EXIT_INTERNAL)
+            finish(job, outcome)
+            bar = report.bar()
+            if bar is not None and report.done < len(jobs):
+                bar(report.done / len(jobs), f"{report.done} of {len(jobs)} pictures, {workers} workers")
+    except BaseException:
+        processes = list((getattr(pool, "_processes", None) or {}).values())  # shutdown() forgets them
+        for process in processes:
+            process.terminate()  # they write nothing: no partial file is left behind
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.join(5)
+        raise
+    pool.shutdown()
+
+
+def run_batch(args: argparse.Namespace) -> int:
+    """Many pictures into the folder ``args.output`` (created if missing).
+
+    Problems found before any work (``-o`` an existing file, two inputs with one stem, a folder with
+    no pictures, a bad option) are one line and nothing is written. Then each picture that fails
+    gets one ``layervec: error: NAME: …`` line and the others finish. Exit code: 0 when every
+    picture was written, else the largest code among the failures (1 unreadable input or unwritable
+    output, 2 an option the picture can't use, 3 internal error); 130 on Ctrl-C.
+    """
+    if args.output == "-":
+        return _fail("-o -: standard output takes a single picture; give a folder for several", EXIT_USAGE)
+    folder = Path(args.output)
+    if folder.exists() and not folder.is_dir():
+        return _fail(f"-o {args.output}: is an existing file; with several inputs -o must be a folder", EXIT_USAGE)
+    try:
+        jobs = _expand(args.input, folder)
+    except _UsageError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    except _BatchInputError as exc:
+        return _fail(str(exc), EXIT_INPUT)
+    except OSError as exc:
+        return _fail(f"cannot read folder {exc.filename}: {exc.strerror or exc}", EXIT_INPUT)
+    from layervec_ext.core.vectorize.settings import Settings  # torch-free: workers import torch, not this
+
+    try:
+        settings = Settings.preset(args.preset, paths=args.paths, fill=args.fill, segments=args.segments,
+                                   device=args.device, seed=args.seed, max_size=args.max_size, layers=args.layers)
+        settings.check()
+    except ValueError as exc:
+        return _fail(str(exc).splitlines()[0] if str(exc) else "invalid option", EXIT_USAGE)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return _fail(f"cannot create folder {args.output}: {exc.strerror or exc}", EXIT_INPUT)
+    report = _BatchReport(args, len(jobs), folder)
+    codes: list[int] = []
+
+    def finish(job: _Job, outcome: _Outcome) -> None:
+        if outcome.svg is not None:
+            try:
+                _write_atomic(outcome.svg, str(job.output))
+            except OSError as exc:
+                outcome = outcome._replace(error=f"{job.name}: cannot write {job.output}: {exc.strerror or exc}",
+                                           code=EXIT_INPUT)
+        codes.append(outcome.code)
+        report.finished(job, outcome)
+
+    workers = min(args.jobs, len(jobs))
+    try:
+        if workers <= 1:
+            _run_here(jobs, settings, args.threads, report, finish)
+        else:
+            _run_pool(jobs, settings, args.threads, workers, report, finish)
+    except KeyboardInterrupt:
+        _TerminalBar.close_last()
+        written = sum(1 for c in codes if c == 0)
+        return _fail(f"interrupted ({written} of {len(jobs)} pictures written)", EXIT_INTERRUPTED)
+    report.summary()
+    return max(codes, default=0)
 
 
 if __name__ == "__main__":  # pragma: no cover
