@@ -383,6 +383,25 @@ def render_packed(packed: PackedScene, k: int = DEFAULT_K) -> Tensor:
     return shade_fragments(s, packed, verts, nxt, w, h)
 
 
+def render_packed_sparse(packed: PackedScene, k: int = DEFAULT_K) -> tuple[Tensor, Tensor]:
+    """The row-major pixels ``(U,)`` the scene touches and their premultiplied RGBA ``(U, 4)``,
+    differentiable in every tensor of ``packed``: a step that only moves a few paths over a fixed
+    canvas then costs what they cover, not the canvas."""
+    h, w = packed.height, packed.width
+    if packed.num_paths == 0:
+        dev = packed.device
+        return torch.zeros(0, dtype=torch.long, device=dev), torch.zeros(0, 4, device=dev, dtype=packed.points.dtype)
+    verts, nxt, owner = flatten_all(packed, k)
+    s = build_structure(verts.detach(), nxt, owner, packed.num_paths, w, h)
+    table, cov, frags = paint_inputs(s, packed, fragment_coverage(s, verts, nxt), w, h)
+    starts = torch.ones_like(s.pixel, dtype=torch.bool)
+    starts[1:] = s.pixel[1:] != s.pixel[:-1]  # pixel-major: a pixel's fragments are contiguous
+    touched = s.pixel[starts]
+    frags.pixel = torch.cumsum(starts, 0) - 1
+    frags.pixels = int(touched.shape[0])
+    return touched, ShadeComposite.apply(table, cov, frags).t()
+
+
 def paint_table(packed: PackedScene) -> tuple[Tensor, Tensor, int]:
     """Per path one column of everything the colour of a fragment needs: ``u = M p + m`` (6 rows),
     ``c0`` (4), and per stop interval ``o_i``, ``1/span_i``, ``Δc_i`` (6 each); ``(D, P)``, so

@@ -29,7 +29,7 @@ def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
 @torch.no_grad()
 def drop_useless(scene: Scene, target: torch.Tensor, settings: Settings, keep: set[int] = frozenset(),
                  flat_background: bool = False) -> list[int]:
-    """Leave-one-out importance: remove paths whose removal raises the mean squared error by less
+    """Leave-one-out importance: remove paths whose removal raises the summed squared error by less
     than ``settings.drop_below``, and degenerate ones. Returns the indices kept (``keep`` always
     stays).
 
@@ -38,14 +38,13 @@ def drop_useless(scene: Scene, target: torch.Tensor, settings: Settings, keep: s
     paths whose boxes don't overlap another one dropped in it, and the next round re-scores."""
     project(scene, settings.min_radius)
     kept = [i for i in range(len(scene.paths)) if i in keep or _area(scene.paths[i].points) >= 0.5]
-    pixels = scene.width * scene.height
     while True:
         drawn, under = kept, None
         if flat_background and kept and kept[0] == 0:
             drawn, under = kept[1:], background_canvas(scene)
         packed = PackedScene.pack(Scene(scene.width, scene.height, [scene.paths[i] for i in drawn], scene.layers))
         _, errors = removal_errors(packed, target, under)
-        worth = {drawn[packed.order[pos]]: float(e) / pixels for pos, e in enumerate(errors)}
+        worth = {drawn[packed.order[pos]]: float(e) for pos, e in enumerate(errors)}
         useless = sorted((worth.get(i, 0.0), i) for i in kept
                          if i not in keep and worth.get(i, 0.0) < settings.drop_below)
         dropped: list[tuple[float, ...]] = []

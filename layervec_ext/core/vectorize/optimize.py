@@ -13,7 +13,7 @@ import torch
 
 from layervec_ext.core.render import render
 from layervec_ext.core.render.packed import PackedScene
-from layervec_ext.core.render.raster import render_packed
+from layervec_ext.core.render.raster import render_packed, render_packed_sparse
 from layervec_ext.core.scene import FlatFill, Scene, stop_offsets
 from layervec_ext.core.vectorize.losses import pixel_loss, xing_loss
 from layervec_ext.core.vectorize.settings import Settings
@@ -89,6 +89,7 @@ class _Problem:
 
     def __init__(self, scene: Scene, frozen: set[int], flat_background: bool, start: int = 0):
         self.under = None
+        self.under_error: torch.Tensor | None = None  # per pixel, weighted: the fixed canvas's error
         if start > 0:
             with torch.no_grad():
                 self.under = render_scene(Scene(scene.width, scene.height, scene.paths[:start], scene.layers),
@@ -127,6 +128,24 @@ class _Problem:
         """Adam's groups: geometry's rates scale with the canvas."""
         return [{"params": ts, "lr": rates[name] * (scale if name in ("points", "geometry") else 1.0), "name": name}
                 for name, ts in self.grouped().items()]
+
+    def loss(self, target: torch.Tensor, weight: torch.Tensor | None) -> torch.Tensor:
+        """:func:`pixel_loss` of the picture; over a fixed canvas only the touched pixels are
+        rendered and compared, the rest of the canvas's error added as the constant it is."""
+        if self.under is None:
+            return pixel_loss(self.render(), target, weight)
+        if self.under_error is None:
+            err = ((self.under - target) ** 2).sum(-1).reshape(-1)
+            self.under_error = err if weight is None else err * weight.reshape(-1)
+            self.under_total = self.under_error.sum()
+        touched, values = render_packed_sparse(self.packed)
+        under = self.under.reshape(-1, 4).index_select(0, touched)
+        picture = values + (1.0 - values[:, 3:4]) * under
+        err = ((picture - target.reshape(-1, 4).index_select(0, touched)) ** 2).sum(1)
+        if weight is not None:
+            err = err * weight.reshape(-1).index_select(0, touched)
+        total = err.sum() + self.under_total - self.under_error.index_select(0, touched).sum()
+        return total / (weight.sum().clamp_min(1e-9) if weight is not None else float(target[..., 0].numel()))
 
     def render(self) -> torch.Tensor:
         img = render_packed(self.packed)
@@ -186,7 +205,7 @@ def project(scene: Scene, min_radius: float) -> None:
 
 def optimize(scene: Scene, target: torch.Tensor, settings: Settings, *, iters: int, frozen: set[int] = frozenset(),
              weight: torch.Tensor | None = None, on_step: Callable[[int, float], None] | None = None,
-             flat_background: bool = False, start: int = 0) -> float:
+             flat_background: bool = False, start: int = 0, lr_scale: float = 1.0, warmup: int = 0) -> float:
     """Run up to ``iters`` Adam steps on ``scene`` in place; stop early when the loss has not
     improved by ``settings.tol`` (relative) for ``settings.patience`` steps. The scene keeps the
     parameters of the lowest loss seen; returns that loss.
@@ -194,14 +213,18 @@ def optimize(scene: Scene, target: torch.Tensor, settings: Settings, *, iters: i
     ``flat_background``: path 0 is a full-canvas flat fill, composited analytically (see
     :func:`render_scene`); its colour is optimised, not its outline.
     ``start``: the paths before it stay as they are and are drawn once, as the canvas the others
-    are composited over — a step then costs what the moving paths cover, not the whole scene."""
+    are composited over — a step then costs what the moving paths cover, not the whole scene.
+    ``lr_scale`` multiplies every learning rate; ``warmup``: the rates grow linearly over that many
+    first steps (Adam's first steps move every parameter by about its rate, whatever its gradient:
+    over converged paths that jolt costs more than the pass can win back)."""
     if not scene.paths or iters <= 0:
         return float("nan")
     scale = max(scene.width, scene.height) / 256.0
     if start >= len(scene.paths):
         return float("nan")
     problem = _Problem(scene, set(frozen), flat_background, start)
-    opt = Adam(problem.param_groups(settings.learning_rates.as_dict(), scale))
+    rates = {name: lr * lr_scale for name, lr in settings.learning_rates.as_dict().items()}
+    opt = Adam(problem.param_groups(rates, scale))
     patience, tol, fall = settings.patience, settings.tol, 1.0 - settings.lr_decay_to
     base = [g["lr"] for g in opt.param_groups]
     # The loss of step t is that of the parameters before its update: keep those of the best one,
@@ -209,11 +232,11 @@ def optimize(scene: Scene, target: torch.Tensor, settings: Settings, *, iters: i
     # every point by about the learning rate, which can undo converged paths).
     best, stale, last, best_state = float("inf"), 0, float("nan"), None
     for step in range(iters):
-        decay = 1.0 - fall * step / max(iters - 1, 1)
+        decay = (1.0 - fall * step / max(iters - 1, 1)) * min(1.0, (step + 1) / (warmup + 1))
         for g, lr in zip(opt.param_groups, base):
             g["lr"] = lr * decay
         opt.zero_grad()
-        loss = pixel_loss(problem.render(), target, weight)
+        loss = problem.loss(target, weight)
         total = loss
         if problem.packed.num_paths:
             total = loss + settings.xing_weight * xing_loss(problem.packed.segments())

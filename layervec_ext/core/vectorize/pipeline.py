@@ -183,48 +183,111 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
     total_steps = sum(cfg.stage_iters for _ in sizes) + cfg.final_iters or 1
     done = 0
 
-    for stage, count in enumerate(sizes):
-        report(done / total_steps, f"stage {stage + 1}/{len(sizes)}: placing {count} paths")
-        regions = max(count * cfg.regions_per_path, 8 * (stage + 1))
+    def add_stage(count: int, stage: int, regions: int, label: str, scale: float) -> None:
+        """Propose ``count`` paths over what the scene draws now, then optimise them."""
+        nonlocal done
+        report(done / total_steps, f"{label}: placing {count} paths")
         levels = [hierarchy.partition(r) for r in hierarchy_cuts(regions, cfg.levels)]
         canvas = _canvas(scene, flat_bg)
         chosen = propose(target_np, canvas, levels, count, cfg.fill, cfg.min_region_area, cfg.hole_weight,
-                         cfg.gradient_stops)
-        weight = torch.as_tensor(focus_weight(canvas, target_np, cfg.focus, cfg.focus_cap), dtype=torch.float32,
-                                 device=dev)
-        layer = _layer_of(stage, n_stages, cfg.layers)
+                         cfg.gradient_stops, stride=math.ceil(max(w, h) / cfg.propose_size))
         first_new = len(scene.paths)
         for prop in chosen:
-            contour = outer_contour(prop.mask)
-            if contour is None:
-                continue
-            contour += np.array([prop.box[1].start, prop.box[0].start], dtype=np.float64)
-            pts = contour_to_cubics(contour, cfg.segments)
-            ys, xs = np.nonzero(prop.mask)
-            hint = np.stack([xs + prop.box[1].start, ys + prop.box[0].start], 1).astype(np.float64)
-            scene.add(Path(torch.as_tensor(pts, dtype=torch.float32, device=dev),
-                           _fill_tensors(_as_kind(prop.fill, cfg.fill, hint), dev),
-                           torch.tensor(1.0, device=dev), layer, None))
+            _add_proposal(scene, prop, cfg, _layer_of(stage, n_stages, cfg.layers), dev)
 
-        def on_step(step: int, loss: float, _base=done, _stage=stage) -> None:
-            report(min(0.99, (_base + step + 1) / total_steps), f"stage {_stage + 1}/{len(sizes)}: optimising")
+        def on_step(step: int, loss: float, _base=done) -> None:
+            report(min(0.99, (_base + step + 1) / total_steps), f"{label}: optimising")
 
-        optimize(scene, target, cfg, iters=cfg.stage_iters, frozen=frozen, weight=weight, on_step=on_step,
-                 flat_background=flat_bg, start=first_new if cfg.freeze_earlier else 0)
+        _optimize_stage(scene, target_np, focus_weight(canvas, target_np, cfg.focus, cfg.focus_cap), cfg, scale,
+                        frozen=frozen, on_step=on_step, flat_background=flat_bg,
+                        start=first_new if _boxes_area(scene, flat_bg) > cfg.joint_area else 0)
         done += cfg.stage_iters
 
-    report(min(0.99, done / total_steps), "clean-up")
+    for stage, count in enumerate(sizes):
+        add_stage(count, stage, max(count * cfg.regions_per_path, 8 * (stage + 1)), f"stage {stage + 1}/{len(sizes)}",
+                  _stage_scale(stage, len(sizes), max(w, h), cfg.coarse_size))
+
     if len(scene.paths) > 1:
-        kept = drop_useless(scene, target, cfg, keep=frozen, flat_background=flat_bg)
-        if len(kept) < len(scene.paths):
-            scene.paths = [scene.paths[i] for i in kept]
-            frozen = {kept.index(i) for i in frozen if i in kept}
+        report(min(0.99, done / total_steps), "clean-up")
+        frozen = _drop_useless(scene, target, cfg, frozen, flat_bg)
+        # Clean-up drops paths that turned out to add nothing (hidden, or doing what another does):
+        # spend what they leave of the budget on the largest errors that remain, once.
+        missing = budget - (len(scene.paths) - len(frozen))
+        if sizes and missing > cfg.refill_above * budget and _psnr(scene, target, flat_bg) < cfg.enough_db:
+            add_stage(missing, len(sizes) - 1, (sizes[-1] + missing) * cfg.regions_per_path * 2, "detail", 1.0)
+            frozen = _drop_useless(scene, target, cfg, frozen, flat_bg)
         if cfg.final_iters:
-            optimize(scene, target, cfg, iters=cfg.final_iters, frozen=frozen, flat_background=flat_bg)
+            report(min(0.99, done / total_steps), "final pass")
+            optimize(scene, target, cfg, iters=cfg.final_iters, frozen=frozen, flat_background=flat_bg,
+                     lr_scale=cfg.final_lr, warmup=cfg.final_warmup)
     scene = scene.detached().to("cpu")
     _compact_layers(scene)
     report(1.0, "done")
     return _scale_scene(scene, W, H)
+
+
+def _add_proposal(scene: Scene, prop, cfg: Settings, layer: int, dev: torch.device) -> None:
+    """A proposed region as a path: its outer contour fitted with cubics, its fitted fill."""
+    contour = outer_contour(prop.mask)
+    if contour is None:
+        return
+    contour += np.array([prop.box[1].start, prop.box[0].start], dtype=np.float64)
+    pts = contour_to_cubics(contour, cfg.segments)
+    ys, xs = np.nonzero(prop.mask)
+    hint = np.stack([xs + prop.box[1].start, ys + prop.box[0].start], 1).astype(np.float64)
+    scene.add(Path(torch.as_tensor(pts, dtype=torch.float32, device=dev),
+                   _fill_tensors(_as_kind(prop.fill, cfg.fill, hint), dev), torch.tensor(1.0, device=dev), layer, None))
+
+
+def _drop_useless(scene: Scene, target: torch.Tensor, cfg: Settings, frozen: set[int], flat_bg: bool) -> set[int]:
+    """Clean-up in place; returns the frozen paths' new indices."""
+    kept = drop_useless(scene, target, cfg, keep=frozen, flat_background=flat_bg)
+    if len(kept) < len(scene.paths):
+        scene.paths = [scene.paths[i] for i in kept]
+    return {kept.index(i) for i in frozen if i in kept}
+
+
+def _psnr(scene: Scene, target: torch.Tensor, flat_background: bool) -> float:
+    """The picture's PSNR (dB) against the target, premultiplied RGBA."""
+    with torch.no_grad():
+        mse = float(((render_scene(scene, flat_background) - target) ** 2).mean())
+    return 10.0 * math.log10(1.0 / max(mse, 1e-12))
+
+
+def _boxes_area(scene: Scene, flat_background: bool) -> float:
+    """The paths' bounding boxes added up, in pixels (a full-canvas flat background is free)."""
+    area = 0.0
+    for p in scene.paths[1 if flat_background else 0:]:
+        size = p.points.max(0).values - p.points.min(0).values
+        area += float(size[0] * size[1])
+    return area
+
+
+def _stage_scale(stage: int, stages: int, long_side: int, coarse_size: int) -> float:
+    """The fraction of the working size a stage optimises at: each stage before the last halves
+    it, down to ``coarse_size`` — the first stages place big shapes, which a smaller picture
+    shows as well, at a quarter of the cost per halving."""
+    size = max(coarse_size, long_side >> (stages - 1 - stage))
+    return min(1.0, size / long_side)
+
+
+def _optimize_stage(scene: Scene, target: np.ndarray, weight: np.ndarray, cfg: Settings, scale: float, *,
+                    frozen: set[int], on_step, flat_background: bool, start: int) -> None:
+    """One stage's optimisation of ``scene`` in place, on a copy of everything ``scale`` times the
+    working size when ``scale < 1`` (the moved paths are scaled back)."""
+    dev = scene.device
+    h, w = target.shape[:2]
+    small = scene
+    if scale < 1.0:
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        target = cv2.resize(target, size, interpolation=cv2.INTER_AREA)
+        weight = cv2.resize(weight, size, interpolation=cv2.INTER_AREA)
+        small = _scale_scene(scene, *size)
+    optimize(small, torch.as_tensor(target, dtype=torch.float32, device=dev), cfg, iters=cfg.stage_iters,
+             frozen=frozen, weight=torch.as_tensor(weight, dtype=torch.float32, device=dev), on_step=on_step,
+             flat_background=flat_background, start=start)
+    if small is not scene:
+        scene.paths[start:] = _scale_scene(small, w, h).paths[start:]
 
 
 def _layer_names(n: int) -> list[str]:

@@ -59,15 +59,16 @@ class _Candidate:
     """A region as a path would paint it: its filled mask's pixels (flat canvas indices), the
     fitted fill's premultiplied colours there, and the weight each pixel's error counts with."""
 
-    def __init__(self, box, own, filled, fill, target, hole_weight, width: int):
+    def __init__(self, box, own, filled, fill, target, hole_weight, width: int, grid: np.ndarray):
         self.box, self.filled, self.fill = box, filled, fill
-        ys, xs = np.nonzero(filled)
+        scored = filled & grid
+        ys, xs = np.nonzero(scored)
         self.pixels = (ys + box[0].start) * width + xs + box[1].start
-        self.pred = eval_fill(fill, _coords(box, filled))  # premultiplied, on the filled mask
-        self.target = target[box][filled]
+        self.pred = eval_fill(fill, _coords(box, scored))  # premultiplied, on the filled mask
+        self.target = target[box][scored]
         # own pixels count fully; hole pixels (covered by the outline, painted over later by the
         # regions inside) count ``hole_weight``: an outline ring drawn as a filled underlay wins
-        self.weight = np.where(own[filled], 1.0, hole_weight)
+        self.weight = np.where(own[scored], 1.0, hole_weight)
 
     def contributions(self, cur: np.ndarray, at=slice(None)) -> np.ndarray:
         """Per pixel (of ``at``), the weighted error painting this removes from canvas values ``cur``."""
@@ -88,11 +89,20 @@ def _overlaps(a: tuple[slice, slice], b: tuple[slice, slice]) -> bool:
     return all(x.start < y.stop and y.start < x.stop for x, y in zip(a, b))
 
 
+def _grid(box: tuple[slice, slice], stride: int) -> np.ndarray:
+    """The pixels of ``box`` on the canvas's every-``stride``-th row and column."""
+    grid = np.zeros((box[0].stop - box[0].start, box[1].stop - box[1].start), dtype=bool)
+    grid[(-box[0].start) % stride::stride, (-box[1].start) % stride::stride] = True
+    return grid
+
+
 def propose(target: np.ndarray, canvas: np.ndarray, partitions: list[np.ndarray], count: int, fill_kind: str,
-            min_area: int, hole_weight: float, stops: int) -> list[Proposal]:
+            min_area: int, hole_weight: float, stops: int, stride: int = 1) -> list[Proposal]:
     """Up to ``count`` regions of ``partitions`` (label maps, coarse to fine: candidates from several
     levels of the hierarchy) to add as paths over ``canvas``, best gain first. Regions under
-    ``min_area`` pixels are skipped; ``hole_weight`` is how much the pixels of a region's holes count."""
+    ``min_area`` pixels are skipped; ``hole_weight`` is how much the pixels of a region's holes count.
+    Fills are fitted and gains scored on every ``stride``-th row and column only (on a big canvas
+    a sample that still holds thousands of pixels per big region; a region's mask stays whole)."""
     cands: list[_Candidate] = []
     seen: set[tuple] = set()
     for labels in partitions:
@@ -103,9 +113,12 @@ def propose(target: np.ndarray, canvas: np.ndarray, partitions: list[np.ndarray]
             if area < min_area or key in seen:  # the same region at several levels
                 continue
             seen.add(key)
-            xy = _coords(box, own)
-            fill = fit_fill(fill_kind, xy, target[box][own], stops)
-            cands.append(_Candidate(box, own, filled, fill, target, hole_weight, target.shape[1]))
+            grid = _grid(box, stride)
+            sample = own & grid
+            if not sample.any():
+                continue
+            fill = fit_fill(fill_kind, _coords(box, sample), target[box][sample], stops)
+            cands.append(_Candidate(box, own, filled, fill, target, hole_weight, target.shape[1], grid))
     return _greedy(cands, canvas.reshape(-1, canvas.shape[-1]).copy(), count)
 
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-FILLS = ("radial", "linear", "flat")
-DEVICES = ("auto", "cpu", "cuda")
+from layervec_ext.options import DEVICES, FILLS
 
 
 @dataclass(frozen=True)
@@ -51,14 +50,24 @@ class Settings:
     patience: int = 12  # a stage ends after this many steps without a relative gain of ``tol``
     tol: float = 2e-4
     final_iters: int = 32  # steps of the last pass over every path together (0: none)
+    final_lr: float = 1.0  # the last pass's learning rates, as a fraction of the stages'
+    final_warmup: int = 8  # the last pass's rates grow linearly over this many first steps
 
     # -- stages ----------------------------------------------------------------------------------
-    # A stage moves only its own new paths, over the canvas the earlier stages left (drawn once);
-    # the final pass then moves everything. False: every stage moves every path (slower; the cost
-    # of a step grows with the whole scene instead of the new paths).
-    freeze_earlier: bool = False
+    # A stage moves every path while the paths' bounding boxes add up to at most this many working
+    # pixels (what a step over the whole scene costs grows with it); past that, only its own new
+    # paths, over the canvas the earlier ones leave (drawn once), and the final pass moves them
+    # all. Moving everything is better by 1–3 dB at 8–32 paths on 256² pictures, where it is cheap.
+    joint_area: int = 600_000
+    # Each stage before the last optimises at half the size of the next, down to this long side
+    # (python -m layervec_ext.bench scale measures what it saves); at least the working size keeps
+    # every stage at full size.
+    coarse_size: int = 256
     levels: int = 3  # candidates come from this many cuts of the hierarchy per stage (K, 2K, 4K regions)
     regions_per_path: int = 3  # the coarsest cut of a stage has this many regions per new path
+    # Candidate regions are fitted and scored on every k-th row and column, k chosen so that this
+    # grid's long side is at most this (k = 1 up to it: pictures of that size are scored whole).
+    propose_size: int = 256
     min_region_area: int = 6  # regions smaller than this many working pixels are noise
     # How much the pixels inside a region's holes count when scoring it: 0.25–0.5 beat 1.0 (honest)
     # by ~1 dB on outlined shapes at 8 paths (0.25 best on the smiley).
@@ -77,9 +86,14 @@ class Settings:
     min_radius: float = 0.5  # a radial gradient's semi-axes stay at least this many pixels
 
     # -- clean-up and background -----------------------------------------------------------------
-    # A path whose removal raises the mean squared error by less than this is dropped (about half
-    # a pixel of full error on a 256² canvas).
-    drop_below: float = 2e-6
+    # A path whose removal changes the picture by less than this summed squared error (premultiplied
+    # RGBA in [0, 1], over all pixels) is dropped: about one pixel off by 0.2 in three channels.
+    # Absolute, so a bigger working image keeps the same small details.
+    drop_below: float = 0.13
+    # When clean-up leaves more than this fraction of the budget unused, one more stage spends it
+    # on the largest remaining errors — unless the picture already reaches enough_db.
+    refill_above: float = 0.1
+    enough_db: float = 45.0
     transparent_alpha: float = 0.5  # a border with median alpha below this is transparent
     uniform_rms: float = 0.04  # a border whose colours spread less than this (RMS) is one colour
     min_work: int = 32  # tiny inputs are enlarged (nearest) to at least this long side
