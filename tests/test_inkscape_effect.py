@@ -32,6 +32,8 @@ INKSCAPE_PYTHON = os.environ.get("INKSCAPE_PYTHON", "/usr/bin/python3")
 NS = {"svg": "http://www.w3.org/2000/svg", "inkscape": "http://www.inkscape.org/namespaces/inkscape",
       "xlink": "http://www.w3.org/1999/xlink", "layervec": "https://layervec.org/ns/1"}
 SOURCE = "{https://layervec.org/ns/1}source"
+# The standard-library modules of the package both halves import: options, SVG units, the size limit.
+SHARED = ("options", "svgunits", "limits")
 TINY = ["--paths=2", "--preset=fast"]
 
 
@@ -284,8 +286,8 @@ def test_uninstalled_backend_says_how_to_install(tmp_path):
     pkg = tmp_path / "ext" / "layervec_ext"
     shutil.copytree(ROOT / "layervec_ext" / "inkscape", pkg / "inkscape",
                     ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("__init__.py", "options.py"):  # what the Inkscape half imports from the package
-        shutil.copy(ROOT / "layervec_ext" / name, pkg / name)
+    for name in ("__init__", *SHARED):  # what the Inkscape half imports from the package
+        shutil.copy(ROOT / "layervec_ext" / f"{name}.py", pkg / f"{name}.py")
     proc = run_effect(_errors_doc(tmp_path), "--id=good", env={"LAYERVEC_PYTHON": None},
                       script=pkg / "inkscape" / "layervec_effect.py")
     _assert_aborted(proc, "LayerVec backend not installed: run python3 install.py")
@@ -336,7 +338,7 @@ def test_rerun_can_keep_both_results_without_id_clashes(first_run):
 # --- the .inx ----------------------------------------------------------------------------------
 def test_the_effect_imports_only_inkex_lxml_and_the_standard_library():
     """What the effect loads on top of inkex (and what inkex loads itself), in Inkscape's Python:
-    our Inkscape half, the shared options, and standard-library modules; never the backend's."""
+    our Inkscape half, the shared standard-library modules, and the standard library; never the backend's."""
     code = ("import sys, inkex; before = set(sys.modules); import layervec_ext.inkscape.effect; "
             "print(*sorted(set(sys.modules) - before))")
     env = _inkex_env()
@@ -344,7 +346,7 @@ def test_the_effect_imports_only_inkex_lxml_and_the_standard_library():
     proc = subprocess.run([INKSCAPE_PYTHON, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     ours = {m for m in proc.stdout.split() if m.split(".")[0] == "layervec_ext"}
-    assert ours == {"layervec_ext", "layervec_ext.options"} | {
+    assert ours == {"layervec_ext"} | {f"layervec_ext.{name}" for name in SHARED} | {
         f"layervec_ext.inkscape{'.' + p.stem if p.stem != '__init__' else ''}"
         for p in (ROOT / "layervec_ext" / "inkscape").glob("*.py") if p.stem != "layervec_effect"}
     others = {m.split(".")[0] for m in proc.stdout.split()} - {"layervec_ext"}

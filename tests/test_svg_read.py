@@ -250,3 +250,40 @@ def test_malformed_svg_is_a_one_line_error(svg, fragment):
     with pytest.raises(SVGError) as err:
         svg_to_scene(svg, path_name="bad.svg")
     assert fragment in str(err.value) and str(err.value).startswith("bad.svg: ")
+
+
+# ------------------------------------------------------------------------------------ units, viewBox
+
+LENGTHS = ["40", "40px", "30pt", "3pc", "10mm", "1cm", "0.5in", "+1e1mm"]
+NOT_LENGTHS = ["40Q", "40q", "10MM", "3 mm", "40PX"]  # resvg draws these as nothing, and Inkscape too
+
+
+@pytest.mark.parametrize("text", LENGTHS + NOT_LENGTHS)
+def test_lengths_are_read_as_resvg_reads_them(text):
+    """A length resvg reads has resvg's size here; one it cannot read is refused, never guessed."""
+    svg = f'<svg xmlns="http://www.w3.org/2000/svg" width="200" height="20"><rect width="{text}" height="20"/></svg>'
+    drawn = float(rasterize_svg(svg, 200, 20, background=None)[10, :, 3].sum()) / 255
+    if text in NOT_LENGTHS:
+        with pytest.raises(SVGError, match="cannot read length"):
+            svg_to_scene(svg)
+        assert drawn == 0
+    else:
+        assert float(svg_to_scene(svg).paths[0].points[:, 0].max()) == pytest.approx(drawn, abs=0.05)
+
+
+def test_document_in_millimetres_has_resvgs_size():
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="40mm" height="2cm" viewBox="0 0 40 20">'
+           '<rect width="40" height="20" fill="#246"/><circle cx="12" cy="10" r="6" fill="#fa0"/></svg>')
+    scene = svg_to_scene(svg)
+    assert (scene.width, scene.height) == (151, 76)
+    assert ours_vs_resvg(svg) >= 40.0
+
+
+@pytest.mark.parametrize("par", ["xMinYMin meet", "xMaxYMax", "xMidYMin slice", "defer xMaxYMid", "none", "",
+                                 "bogus", "xMinYMin bogus", "xFooYBar", "slice"])
+def test_preserve_aspect_ratio_like_resvg(par):
+    """Every align and meet/slice, and invalid values: those are the default, as SVG says (they were an error)."""
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="80" height="40" viewBox="0 0 10 10" '
+           f'preserveAspectRatio="{par}"><rect width="10" height="10" fill="red"/>'
+           '<rect x="1" y="2" width="3" height="5" fill="#04f"/></svg>')
+    assert ours_vs_resvg(svg) >= 40.0

@@ -21,8 +21,11 @@ def rasterize_svg(svg: str | bytes, width: int, height: int, background: str | N
         raise RuntimeError("resvg is not installed: pip install 'layervec[test]'") from exc
     from PIL import Image
 
+    from layervec_ext.svgunits import UNITS
+
     text = svg.decode("utf-8") if isinstance(svg, bytes) else svg
-    png = resvg_py.svg_to_bytes(svg_string=text, width=width, height=height)
+    # resvg-py's default dpi is 0, which makes every mm, pt or in length zero; CSS says 96 px per inch
+    png = resvg_py.svg_to_bytes(svg_string=text, width=width, height=height, dpi=UNITS["in"])
     image = Image.open(io.BytesIO(bytes(png))).convert("RGBA")
     if image.size != (width, height):
         image = image.resize((width, height))

@@ -17,8 +17,7 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-# Far beyond anything worth vectorizing; decoding more would only exhaust memory.
-MAX_PIXELS = 50_000_000
+from layervec_ext.limits import size_problem
 
 
 class BitmapError(ValueError):
@@ -181,8 +180,8 @@ def check(data: bytes, origin: str) -> Bitmap:
         raise BitmapError(f"{origin}: corrupt or truncated {fmt.upper()} data") from None
     if width < 1 or height < 1:
         raise BitmapError(f"{origin}: the bitmap has no pixels")
-    if width * height > MAX_PIXELS:
-        raise BitmapError(f"{origin}: {width}×{height} pixels is too large (limit {MAX_PIXELS // 1_000_000} MP)")
+    if (problem := size_problem(width, height)) is not None:
+        raise BitmapError(f"{origin}: {problem}")
     if fmt == "png":  # the format where a cut-off file still has an intact header
         try:
             _png_verify(data)

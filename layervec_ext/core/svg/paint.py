@@ -6,9 +6,8 @@ import re
 
 from PIL import ImageColor
 
-# CSS absolute units in user units (px) at 96 dpi.
-UNITS = {"": 1.0, "px": 1.0, "pt": 96 / 72, "pc": 16.0, "mm": 96 / 25.4, "cm": 96 / 2.54, "in": 96.0}
-_LENGTH_RE = re.compile(r"^\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*(px|pt|pc|mm|cm|in|%)?\s*$")
+from layervec_ext.svgunits import UNITS, split_length
+
 _RGB_RE = re.compile(r"^rgba?\(\s*([^)]*)\)$")
 
 
@@ -21,10 +20,10 @@ def parse_length(text: str | None, *, percent_of: float | None = None, default: 
     length: the viewport's width, height or diagonal/√2, or 1 for bounding-box units)."""
     if text is None or not str(text).strip():
         return default
-    match = _LENGTH_RE.match(str(text))
-    if match is None:
-        raise PaintError(f"cannot read length {text!r} (units: px, pt, pc, mm, cm, in, %)")
-    value, unit = float(match.group(1)), match.group(2) or ""
+    parts = split_length(str(text))
+    if parts is None:
+        raise PaintError(f"cannot read length {text!r} (units: {', '.join(u for u in UNITS if u)}, %)")
+    value, unit = parts
     if unit == "%":
         if percent_of is None:
             raise PaintError(f"a percentage is not allowed here: {text!r}")

@@ -52,6 +52,7 @@ from layervec_ext.core.svg.paint import (
     parse_style,
 )
 from layervec_ext.core.svg.pathdata import PathDataError, Subpath
+from layervec_ext.svgunits import fit
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
@@ -371,7 +372,7 @@ def svg_to_scene(svg: str | bytes, *, path_name: str = "<svg>", width: int | Non
     base_w, base_h = max(1, round(doc_w)), max(1, round(doc_h))
     out_w, out_h = _output_size(base_w, base_h, width, height)
     root_ctm = np.diag([out_w / base_w, out_h / base_h, 1.0]) @ _viewbox_matrix(
-        view_box, doc_w, doc_h, root.get("preserveAspectRatio"), path_name)
+        view_box, doc_w, doc_h, root.get("preserveAspectRatio"))
     viewport = (view_box[2], view_box[3])
     gradients = {
         el.get("id"): el for el in root.iter(f"{{{SVG_NS}}}linearGradient", f"{{{SVG_NS}}}radialGradient",
@@ -466,23 +467,11 @@ def _output_size(doc_w: float, doc_h: float, width: int | None, height: int | No
     return max(1, int(round(width))), max(1, int(round(height)))
 
 
-def _viewbox_matrix(view_box, width: float, height: float, aspect: str | None, name: str) -> np.ndarray:
-    """viewBox → ``width × height`` pixels under ``preserveAspectRatio`` (default xMidYMid meet)."""
+def _viewbox_matrix(view_box, width: float, height: float, aspect: str | None) -> np.ndarray:
+    """viewBox → ``width × height`` pixels under ``preserveAspectRatio`` (an invalid one is the
+    default ``xMidYMid meet``, as resvg and Inkscape draw it)."""
     vx, vy, vw, vh = view_box
-    sx, sy = width / vw, height / vh
-    words = (aspect or "xMidYMid meet").split()
-    align = words[0] if words else "xMidYMid"
-    if align == "defer":
-        align = words[1] if len(words) > 1 else "xMidYMid"
-    tx = ty = 0.0
-    if align != "none":
-        if len(align) != 8 or align[0] != "x" or align[4] != "Y":
-            raise SVGError(f'{name}: bad preserveAspectRatio="{aspect}"')
-        s = max(sx, sy) if "slice" in words else min(sx, sy)
-        sx = sy = s
-        frac = {"Min": 0.0, "Mid": 0.5, "Max": 1.0}
-        tx = (width - vw * s) * frac.get(align[1:4], 0.5)
-        ty = (height - vh * s) * frac.get(align[5:8], 0.5)
+    sx, sy, tx, ty = fit(vw, vh, 0.0, 0.0, width, height, aspect)
     return np.array([[sx, 0, tx - vx * sx], [0, sy, ty - vy * sy], [0, 0, 1.0]])
 
 

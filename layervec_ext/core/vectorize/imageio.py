@@ -13,9 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-# Above this many pixels Pillow's decompression-bomb guard trips; 100 MP is far beyond any bitmap
-# one would vectorize yet small enough to decode without exhausting memory.
-MAX_PIXELS = 100_000_000
+from layervec_ext.limits import MAX_PIXELS, size_problem
+
 FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")
 
 
@@ -26,7 +25,7 @@ class ImageError(ValueError):
 def _open(src: str | Path | bytes):
     from PIL import Image
 
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow refuses twice this at open; up to there, size_problem words it
     if isinstance(src, (bytes, bytearray, memoryview)):
         return Image.open(io.BytesIO(bytes(src)), formats=FORMATS), "input"
     path = Path(src)
@@ -57,28 +56,27 @@ def load_image(src: str | Path | bytes) -> np.ndarray:
     """
     from PIL import Image, UnidentifiedImageError
 
+    label = "input" if isinstance(src, (bytes, bytearray, memoryview)) else str(src)
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # what ``size_problem`` words better
             img, name = _open(src)
             with img:
-                w, h = img.size
-                if w * h > MAX_PIXELS:
-                    raise ImageError(f"{name}: {w}×{h} pixels is too large (limit {MAX_PIXELS:,})")
+                if (problem := size_problem(*img.size)) is not None:
+                    raise ImageError(f"{name}: {problem}")
                 img.seek(0)
                 img.load()
                 arr = _to_rgba(img)
     except ImageError:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageError(f"image too large: {exc}".splitlines()[0]) from None
+    except Image.DecompressionBombError:  # Pillow's own guard: more than twice its limit, refused at open
+        raise ImageError(f"{label}: more than {2 * MAX_PIXELS:,} pixels is too large "
+                         f"(limit {MAX_PIXELS // 1_000_000} MP)") from None
     except UnidentifiedImageError:
-        label = "input" if isinstance(src, (bytes, bytearray, memoryview)) else str(src)
         raise ImageError(f"{label}: not a supported image (PNG, JPEG, WebP, GIF, BMP or TIFF)") from None
     except PermissionError:
         raise ImageError(f"{src}: permission denied") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        label = "input" if isinstance(src, (bytes, bytearray, memoryview)) else str(src)
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ImageError(f"{label}: corrupt or unreadable image ({msg})") from None
     if arr.ndim != 3 or arr.shape[0] < 1 or arr.shape[1] < 1:
