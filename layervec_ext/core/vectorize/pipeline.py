@@ -148,18 +148,21 @@ def _scale_scene(scene: Scene, width: int, height: int) -> Scene:
     return Scene(width, height, [scale_path(p) for p in scene.paths], list(scene.layers))
 
 
-def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Progress | None = None) -> Scene:
+def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Progress | None = None,
+              snapshot: Callable[[Scene], None] | None = None) -> Scene:
     """Vectorize straight RGBA ``image (H, W, 4) uint8`` into at most ``settings.paths`` closed
     cubic paths (default: the balanced preset).
 
     The scene is in the input's pixel coordinates; ``scene.layers`` are detail levels (bottom =
-    coarse). Same image, settings and device → the same scene.
+    coarse). Same image, settings and device → the same scene. ``snapshot(scene)``, when given, is
+    shown the scene so far (working pixels; to read, not to keep or change) each time it changed.
     """
     cfg = settings or PRESETS["balanced"]
     _check(image, cfg)
     dev = resolve_device(cfg.device)
     torch.manual_seed(cfg.seed)
     report = progress or (lambda frac, stage: None)
+    show = snapshot or (lambda scene: None)
     H, W = image.shape[:2]
     target_np = work_image(image, cfg.max_size, cfg.min_work)
     h, w = target_np.shape[:2]
@@ -194,6 +197,7 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
         first_new = len(scene.paths)
         for prop in chosen:
             _add_proposal(scene, prop, cfg, _layer_of(stage, n_stages, cfg.layers), dev)
+        show(scene)
 
         def on_step(step: int, loss: float, _base=done) -> None:
             report(min(0.99, (_base + step + 1) / total_steps), f"{label}: optimising")
@@ -201,6 +205,7 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
         _optimize_stage(scene, target_np, focus_weight(canvas, target_np, cfg.focus, cfg.focus_cap), cfg, scale,
                         frozen=frozen, on_step=on_step, flat_background=flat_bg,
                         start=first_new if _boxes_area(scene, flat_bg) > cfg.joint_area else 0)
+        show(scene)
         done += cfg.stage_iters
 
     for stage, count in enumerate(sizes):
@@ -220,6 +225,7 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
             report(min(0.99, done / total_steps), "final pass")
             optimize(scene, target, cfg, iters=cfg.final_iters, frozen=frozen, flat_background=flat_bg,
                      lr_scale=cfg.final_lr, warmup=cfg.final_warmup)
+            show(scene)
     scene = scene.detached().to("cpu")
     _compact_layers(scene)
     report(1.0, "done")
