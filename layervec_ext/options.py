@@ -17,7 +17,8 @@ from typing import Any, Callable
 CLI = frozenset({"cli"})  # a flag of the ``layervec`` command
 DIALOG = frozenset({"dialog"})  # a param of the Inkscape dialog (and an argument of the effect)
 BOTH = CLI | DIALOG  # in both: the effect forwards the dialog's value to the backend
-KINDS = ("int", "choice", "bool")
+KINDS = ("int", "choice", "bool", "float", "text")
+DIALOG_KINDS = ("int", "choice", "bool")  # what an .inx param can be here
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,21 @@ def whole_number(at_least: int | None, at_most: int | None = None, unit: str = "
     return parse
 
 
+def number(at_least: float | None) -> Callable[[str], float]:
+    """A command line's parser for a number of seconds and the like: a one-line error otherwise."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if value != value or (at_least is not None and value < at_least):  # NaN, or too small
+            raise argparse.ArgumentTypeError(f"must be at least {at_least:g}, got {text}")
+        return value
+
+    return parse
+
+
 def auto_or_positive(text: str) -> str | int:
     """``--layers``: 'auto', or how many layers (the dialog offers a few of these)."""
     if text == "auto":
@@ -66,7 +82,8 @@ class Option:
     """One user option, and where it applies (``where``: CLI, DIALOG or BOTH).
 
     ``kind``: ``int``; ``choice`` (one of ``choices``; the dialog's drop-down lists the default
-    first); ``bool`` (a dialog checkbox; on the command line a flag that turns it on).
+    first); ``bool`` (a dialog checkbox; on the command line a flag that turns it on); ``float``
+    and ``text`` (command line only: a number, a string such as a folder).
     ``at_least``: the least value anywhere: the command line refuses less in one line, the effect
     raises less to it (a script may pass what the dialog can't). ``dialog_range``: the dialog's spin
     box, which Inkscape otherwise limits to 0–10. ``parse``: the command line's parser when it accepts
@@ -95,6 +112,8 @@ class Option:
             problems.append(f"default {self.default!r} is not among the choices")
         if self.kind == "bool" and self.in_cli and self.default is not False:
             problems.append("a command-line bool is a flag that turns it on: its default must be False")
+        if self.in_dialog and self.kind not in DIALOG_KINDS:
+            problems.append(f"a dialog option must be one of {', '.join(DIALOG_KINDS)}")
         if self.in_dialog and not self.label:
             problems.append("a dialog option needs a label")
         if self.in_dialog and self.kind == "int":
@@ -135,8 +154,8 @@ class Option:
         return tuple(sorted(self.choices, key=lambda c: c.value != self.default))
 
     def limit(self, value: Any) -> Any:
-        """``value``, raised to ``at_least`` for an int."""
-        return max(self.at_least, value) if self.at_least is not None and self.kind == "int" else value
+        """``value``, raised to ``at_least`` for a number."""
+        return max(self.at_least, value) if self.at_least is not None and self.kind in ("int", "float") else value
 
 
 OPTIONS: tuple[Option, ...] = (
@@ -178,7 +197,16 @@ OPTIONS: tuple[Option, ...] = (
            label="Time limit per bitmap (s):",
            description="Give up on a bitmap after this many seconds; the document is left unchanged."),
     Option("quiet", "bool", False, "no progress output", where=CLI),
-    Option("progress_json", "bool", False, 'print {"progress": 0.42, "stage": "..."} lines on stderr', where=CLI),
+    Option("progress_json", "bool", False, "report on stderr in JSON lines (layervec_ext/protocol.py): progress, "
+           "previews, the result or the error", where=CLI),
+    Option("preview_dir", "text", "", where=CLI,
+           help="with --progress-json: write a PNG of the result so far into this folder as the work goes on"),
+    Option("preview_every", "float", 1.0, "seconds at least between two previews (default %(default)s)",
+           where=CLI, at_least=0.0),
+    Option("window", "bool", True, "show a progress window with a live preview (when Inkscape has its window)",
+           where=DIALOG, label="Show a progress window with a live preview",
+           description="While the backend runs: the stage, the time left, the bitmap beside the vector result so "
+           "far, and Cancel. Never in batch runs (inkscape --batch-process)."),
 )
 BY_NAME: dict[str, Option] = {o.name: o for o in OPTIONS}
 if len(BY_NAME) != len(OPTIONS):
@@ -199,6 +227,10 @@ def add_cli_arguments(parser: argparse.ArgumentParser, options: Iterable[Option]
             parser.add_argument(o.cli_flag, action="store_true", help=o.help)
         elif o.kind == "int":
             parser.add_argument(o.cli_flag, type=whole_number(o.at_least), default=o.default, help=o.help)
+        elif o.kind == "float":
+            parser.add_argument(o.cli_flag, type=number(o.at_least), default=o.default, help=o.help)
+        elif o.kind == "text":
+            parser.add_argument(o.cli_flag, default=o.default, help=o.help)
         elif o.parse is not None:
             parser.add_argument(o.cli_flag, type=o.parse, default=o.default, help=o.help)
         else:

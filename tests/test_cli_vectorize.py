@@ -52,9 +52,12 @@ def test_same_seed_gives_identical_bytes_and_progress_json(picture, tmp_path):
     assert ra.returncode == 0 and rb.returncode == 0
     assert a.read_bytes() == b.read_bytes()
     lines = [json.loads(x) for x in ra.stderr.decode().splitlines()]
-    assert lines and all(set(x) == {"progress", "stage"} for x in lines)
-    fracs = [x["progress"] for x in lines]
+    progress = [x for x in lines if x["kind"] == "progress"]
+    assert progress and all(set(x) == {"kind", "fraction", "stage", "elapsed"} for x in progress)
+    fracs = [x["fraction"] for x in progress]
     assert fracs == sorted(fracs) and fracs[-1] == 1.0
+    assert lines[-1] == {"kind": "result", "path": str(a), "paths": lines[-1]["paths"],
+                         "seconds": lines[-1]["seconds"], "input": ""} and 1 <= lines[-1]["paths"] <= 5
     assert rb.stderr == b""
 
 

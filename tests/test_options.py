@@ -143,7 +143,8 @@ def test_a_new_option_is_declared_in_one_place():
     ({"kind": "int", "default": 3}, "needs a dialog_range"),
     ({"kind": "int", "default": 3, "dialog_range": (0, 9), "at_least": 1}, "within at_least"),
     ({"kind": "bool", "default": True, "where": BOTH}, "its default must be False"),
-    ({"kind": "float", "default": 1.0, "where": CLI}, "kind must be one of"),
+    ({"kind": "complex", "default": 1j, "where": CLI}, "kind must be one of"),
+    ({"kind": "float", "default": 1.0}, "a dialog option must be one of int, choice, bool"),
 ])
 def test_a_wrong_declaration_fails_at_import(kwargs, message):
     with pytest.raises(ValueError, match=message):

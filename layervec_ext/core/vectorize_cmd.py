@@ -7,14 +7,14 @@ line while the others finish, and an exit code that says whether all succeeded (
 
 User mistakes (missing/corrupt file, bad option) give one line on stderr and a non-zero exit code,
 and never leave a partial output file: the SVG is written to a temporary file beside the target and
-renamed into place at the end. ``--progress-json`` prints ``{"progress": f, "stage": s}`` lines on
-stderr for the Inkscape side; a terminal gets a progress bar unless ``--quiet``.
+renamed into place at the end. ``--progress-json`` makes stderr the JSON lines of
+:mod:`layervec_ext.protocol` (progress, previews into ``--preview-dir``, the result, the error) for the
+Inkscape side; a terminal gets a progress bar unless ``--quiet``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -22,12 +22,11 @@ import time
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
+from layervec_ext import protocol
 from layervec_ext.options import add_cli_arguments
+from layervec_ext.protocol import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE
 
-EXIT_USAGE = 2
-EXIT_INPUT = 1
-EXIT_INTERNAL = 3
-EXIT_INTERRUPTED = 130
+_json_lines = False  # --progress-json: errors too are protocol lines (set by main before anything can fail)
 
 
 class _UsageError(Exception):
@@ -50,21 +49,64 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _say(message: protocol.Message) -> None:
+    sys.stderr.write(protocol.line(message))
+    sys.stderr.flush()
+
+
+class _JsonReport:
+    """``--progress-json``: progress lines (each 1 % or a new stage), and with ``--preview-dir`` a PNG
+    of the scene so far whenever the vectorizer shows one — at most one per ``--preview-every``
+    seconds; one shown sooner is drawn at the first progress call after that."""
+
+    def __init__(self, preview_dir: str, every: float):
+        self.start = time.perf_counter()
+        self.last_frac, self.last_stage = -1.0, ""
+        self.preview_dir, self.every = preview_dir, every
+        self.shown_at, self.pending = -float("inf"), None
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def __call__(self, frac: float, stage: str) -> None:
+        frac = max(float(frac), self.last_frac)  # the bar never goes back (a refill stage starts at 1.0)
+        if frac - self.last_frac >= 0.01 or frac >= 1.0 or frac == 0.0 or stage != self.last_stage:
+            self.last_frac, self.last_stage = frac, stage
+            _say(protocol.Progress(frac, stage, self.elapsed()))
+        if self.pending is not None and self.elapsed() - self.shown_at >= self.every:
+            self._draw(self.pending)
+
+    def snapshot(self, scene) -> None:
+        """The vectorizer's scene now (working pixels): drawn now, or kept until it is time."""
+        if not self.preview_dir:
+            return
+        if self.elapsed() - self.shown_at >= self.every:
+            self._draw(scene)
+        else:
+            self.pending = scene
+
+    def _draw(self, scene) -> None:
+        from layervec_ext.core.render_cmd import draw, write_png
+
+        self.pending, self.shown_at = None, self.elapsed()
+        path = os.path.join(self.preview_dir, "preview.png")
+        try:
+            write_png(draw(scene, "torch", None), path)  # written beside and renamed: never half a PNG
+        except Exception:  # a preview is a courtesy: it never stops the run
+            self.preview_dir = ""
+            return
+        _say(protocol.Preview(os.path.abspath(path), len(scene.paths), self.elapsed()))
+
+
 def _progress_reporter(args):
-    """A ``progress(fraction, stage)`` callable and a ``close()`` for it."""
+    """A ``progress(fraction, stage)`` callable (or None), a ``snapshot(scene)`` one (or None) and a
+    ``close()`` for them."""
     if args.progress_json:
-        last = [-1.0]
-
-        def report(frac: float, stage: str) -> None:
-            if frac - last[0] >= 0.01 or frac >= 1.0 or frac == 0.0:
-                last[0] = frac
-                sys.stderr.write(json.dumps({"progress": round(float(frac), 3), "stage": stage}) + "\n")
-                sys.stderr.flush()
-
-        return report, lambda: None
+        report = _JsonReport(args.preview_dir, args.preview_every)
+        return report, report.snapshot, lambda: None
     if args.quiet or not sys.stderr.isatty():
-        return None, lambda: None
-    return _TerminalBar(sys.stderr), _TerminalBar.close_last
+        return None, None, lambda: None
+    return _TerminalBar(sys.stderr), None, _TerminalBar.close_last
 
 
 class _TerminalBar:
@@ -126,6 +168,9 @@ def _write_atomic(text: str, output: str) -> None:
 
 
 def _fail(message: str, code: int) -> int:
+    if _json_lines:
+        _say(protocol.Error(message, code))
+        return code
     sys.stderr.write(f"layervec: error: {message}\n")
     sys.stderr.flush()
     return code
@@ -134,6 +179,8 @@ def _fail(message: str, code: int) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run the command; returns the exit code (0 on success)."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    global _json_lines
+    _json_lines = "--progress-json" in argv
     try:
         args = build_parser().parse_args(argv)
     except _UsageError as exc:
@@ -160,11 +207,12 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     from layervec_ext.core.svg.write import scene_to_svg
     from layervec_ext.core.vectorize import Settings, vectorize
-    report, close = _progress_reporter(args)
+    report, snapshot, close = _progress_reporter(args)
+    started = time.perf_counter()
     try:
         settings = Settings.preset(args.preset, paths=args.paths, fill=args.fill, segments=args.segments,
                                    device=args.device, seed=args.seed, max_size=args.max_size, layers=args.layers)
-        scene = vectorize(image, settings, progress=report)
+        scene = vectorize(image, settings, progress=report, snapshot=snapshot)
         svg = scene_to_svg(scene)
     except ValueError as exc:
         close()
@@ -180,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
         _write_atomic(svg, args.output)
     except OSError as exc:
         return _fail(f"cannot write {args.output}: {exc.strerror or exc}", EXIT_INPUT)
+    if args.progress_json:
+        _say(protocol.Result(args.output, len(scene.paths), time.perf_counter() - started))
     return 0
 
 
@@ -328,19 +378,24 @@ class _BatchReport:
 
     def finished(self, job: _Job, outcome: _Outcome) -> None:
         self.done += 1
-        if outcome.error:
+        if self.json:  # one result or error line per picture, and how far the batch is
+            _TerminalBar.close_last()
+            if outcome.error:
+                self.failed += 1
+                _say(protocol.Error(outcome.error, outcome.code))
+            else:
+                _say(protocol.Result(str(job.output), outcome.paths, outcome.seconds, job.name))
+            _say(protocol.Progress(self.done / self.total, f"{self.done} of {self.total} pictures"))
+        elif outcome.error:
             self.failed += 1
             self._line(f"layervec: error: {outcome.error}")
-        elif self.json:
-            self._line(json.dumps({"progress": round(self.done / self.total, 3), "stage": f"{job.name} → {job.output}"},
-                                  ensure_ascii=False))
         elif not self.quiet:
             self._line(f"[{self.done}/{self.total}] {job.name} → {job.output}  {outcome.seconds:.1f} s, "
                        f"{outcome.paths} paths")
 
     def summary(self) -> None:
         """The last line, with more than one picture (under ``--quiet`` only when some failed)."""
-        if self.total > 1 and (not self.quiet or self.failed):
+        if self.total > 1 and not self.json and (not self.quiet or self.failed):
             failed = f", {self.failed} failed" if self.failed else ""
             written = self.total - self.failed
             self._line(f"layervec: {written} of {self.total} pictures written to {self.folder}{failed}")
