@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -31,6 +32,14 @@ def test_render_command_matches_resvg(tmp_path):
     db = psnr(image, rasterize_svg(src.read_text(), 192, 192))
     print(f"layervec render vs resvg: {db:.2f} dB")
     assert db >= 40.0
+    # a file like any other program's (0666 less the umask), not the temporary file's private 0600
+    assert out.stat().st_mode & 0o777 == 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def test_transparent_and_coloured_backgrounds(tmp_path):

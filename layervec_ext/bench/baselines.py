@@ -23,6 +23,7 @@ from itertools import product
 import numpy as np
 
 from layervec_ext.core.metrics import psnr, rasterize_svg, ssim
+from layervec_ext.files import write_atomic
 
 # ------------------------------------------------------------------------------------ node count
 
@@ -267,10 +268,7 @@ def sweep(method: str, image_path: str, grid: list[dict] | None = None, cache: b
     else:
         raise ValueError(f"unknown baseline {method!r}")
     if cache:
-        tmp = cache_file + f".{os.getpid()}.tmp"
-        with open(tmp, "w") as fh:
-            json.dump(rows, fh)
-        os.replace(tmp, cache_file)
+        write_atomic(cache_file, json.dumps(rows))
     return rows
 
 

@@ -30,6 +30,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from layervec_ext.bench import SCALE_IMAGES
+from layervec_ext.files import write_atomic
 
 ROOT = Path(__file__).resolve().parent.parent.parent  # the folder holding the layervec_ext package
 DEFAULT_PATHS = "32,64,128,256,512,1024"
@@ -432,10 +433,7 @@ def pick_pictures(folder: str, names: list[str] | None, limit: int | None) -> li
 
 
 def _write_json(path: str, meta: dict, rows: list[dict]) -> None:
-    tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "w") as fh:
-        json.dump({**meta, "rows": rows, "means": means(rows)}, fh, indent=1)
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps({**meta, "rows": rows, "means": means(rows)}, indent=1))
 
 
 def report(rows: list[dict], meta: dict, args: argparse.Namespace) -> None:

@@ -8,13 +8,14 @@ reader's; anything outside it is a one-line error (exit code 2), never a traceba
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
-import tempfile
 
 import numpy as np
 
 from layervec_ext.core.render import RENDERERS
+from layervec_ext.files import write_atomic
 from layervec_ext.options import whole_number
 
 EXIT_USAGE = 2
@@ -110,14 +111,11 @@ def write_png(pixels: np.ndarray, path: str) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise CommandError(f"{path}: folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=folder)
+    png = io.BytesIO()
+    Image.fromarray(pixels).save(png, format="PNG")
     try:
-        with os.fdopen(fd, "wb") as handle:
-            Image.fromarray(pixels).save(handle, format="PNG")
-        os.replace(tmp, path)
+        write_atomic(path, png.getvalue())
     except OSError as exc:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
         raise CommandError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 

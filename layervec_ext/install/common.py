@@ -11,6 +11,8 @@ import os
 import shutil
 from pathlib import Path
 
+from layervec_ext.files import write_atomic
+
 ROOT = Path(__file__).resolve().parents[2]  # the checkout: install.py, layervec.inx, layervec_ext/
 PACKAGE = ROOT / "layervec_ext"
 INX = ROOT / "layervec.inx"
@@ -73,7 +75,7 @@ class State:
             return
         text = json.dumps({"made": self.made}, indent=2) + "\n"
         if not self.path.is_file() or self.path.read_text(encoding="utf-8") != text:
-            self.path.write_text(text, encoding="utf-8")
+            write_atomic(self.path, text)
 
 
 def venv_python(env: Path) -> Path:
@@ -101,7 +103,7 @@ def write_if_changed(path: Path, text: str) -> bool:
     """Write only a new text, so a second run leaves mtimes alone; returns whether it wrote."""
     if path.is_file() and path.read_text(encoding="utf-8") == text:
         return False
-    path.write_text(text, encoding="utf-8")
+    write_atomic(path, text)
     return True
 
 

@@ -14,6 +14,7 @@ import os
 import shutil
 from pathlib import Path
 
+from layervec_ext.files import write_atomic
 from layervec_ext.install.common import (
     COPY_IGNORE,
     EXTENSION_ID,
@@ -135,7 +136,7 @@ def write_backend_json(path: Path, python: Path, force: bool, state: State) -> t
     ours = state.owns(path) or (old is not None and set(old) == {"python"})
     if path.exists() and not ours and not force:
         return False, f"{path} exists and is not a LayerVec backend record: left alone; --force replaces it"
-    path.write_text(text, encoding="utf-8")
+    write_atomic(path, text)
     state.record(path, "backend-json")
     was = f" (was {old['python']})" if old and old.get("python") not in (None, str(python)) else ""
     say(f"Inkscape: wrote {path}: the extension runs {python}{was}")
