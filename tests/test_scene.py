@@ -27,3 +27,16 @@ def test_scene_groups_and_copies():
     copy = s.detached()
     copy.paths[0].points += 1
     assert not torch.equal(copy.paths[0].points, s.paths[0].points)
+
+
+def test_shoelace_area_and_union_find():
+    """The one polygon area (numpy and torch alike) and the one union-find the reader and the
+    segmentation share."""
+    import numpy as np
+
+    from layervec_ext.core.geometry import signed_area, union_roots
+
+    square = [[0.0, 0.0], [2.0, 0.0], [2.0, 3.0], [0.0, 3.0]]  # counter-clockwise in math axes
+    assert float(signed_area(np.array(square))) == 6.0
+    assert float(signed_area(torch.tensor(square[::-1]))) == -6.0
+    assert union_roots(5, [(0, 1), (3, 4), (1, 4)]) == [0, 0, 2, 0, 0]  # b's set joins a's

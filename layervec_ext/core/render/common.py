@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import torch
 
+from layervec_ext.core.geometry import edge_cross
 from layervec_ext.core.scene import FlatFill, LinearGradient, Path, RadialGradient, Scene, stop_offsets
 
 Tensor = torch.Tensor
@@ -58,8 +59,7 @@ def flatten(path: Path, k: int = DEFAULT_K) -> Tensor:
 def polygon_area(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int) -> Tensor:
     """Signed shoelace area of each closed polyline: ``verts (E, 2)``, ``nxt (E,)`` the other end of
     each edge, ``owner (E,)`` the path of each edge."""
-    b = verts.index_select(0, nxt)
-    cross = verts[:, 0] * b[:, 1] - b[:, 0] * verts[:, 1]
+    cross = edge_cross(verts, verts.index_select(0, nxt))
     return 0.5 * torch.zeros(n_paths, device=verts.device, dtype=verts.dtype).index_add(0, owner, cross)
 
 

@@ -41,6 +41,7 @@ import numpy as np
 import torch
 from lxml import etree
 
+from layervec_ext.core.geometry import signed_area, union_roots
 from layervec_ext.core.scene import FlatFill, LinearGradient, Path, RadialGradient, Scene
 from layervec_ext.core.svg import pathdata
 from layervec_ext.core.svg.css import CSSUnsupported, Rule, declarations_for, parse_stylesheet
@@ -549,19 +550,10 @@ def join_subpaths(subpaths: list[np.ndarray], *, evenodd: bool) -> list[np.ndarr
     lo = np.stack([s.reshape(-1, 2).min(axis=0) for s in subpaths])
     hi = np.stack([s.reshape(-1, 2).max(axis=0) for s in subpaths])
     overlap = np.all((lo[:, None, :] <= hi[None, :, :]) & (lo[None, :, :] <= hi[:, None, :]), axis=-1)
-    parent = list(range(len(subpaths)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i, j in zip(*np.nonzero(np.triu(overlap, k=1))):
-        parent[find(int(i))] = find(int(j))
+    roots = union_roots(len(subpaths), ((j, i) for i, j in zip(*np.nonzero(np.triu(overlap, k=1)))))
     groups: dict[int, list[int]] = {}
-    for i in range(len(subpaths)):
-        groups.setdefault(find(i), []).append(i)
+    for i, root in enumerate(roots):
+        groups.setdefault(root, []).append(i)
     out = []
     for members in sorted(groups.values()):
         parts = [subpaths[i] for i in members]
@@ -594,8 +586,7 @@ def _orient_by_depth(parts: list[np.ndarray]) -> list[np.ndarray]:
     for i, part in enumerate(parts):
         probe = _polyline(part[:1], 2)[1]  # a point on the subpath's first segment
         depth = sum(1 for j, poly in enumerate(polys) if j != i and _winding(probe, poly) != 0)
-        x, y = polys[i][:, 0], polys[i][:, 1]
-        area = 0.5 * float(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))
+        area = float(signed_area(polys[i]))
         if (area > 0) != (depth % 2 == 0):
             part = part[::-1, ::-1, :].copy()
         out.append(part)

@@ -17,6 +17,8 @@ import warnings
 import numpy as np
 from scipy import ndimage
 
+from layervec_ext.core.geometry import union_roots
+
 _FEATURES = 6
 _RIDGE = 1e-6
 
@@ -41,18 +43,8 @@ class Hierarchy:
 
     def partition(self, regions: int) -> np.ndarray:
         """Label map (consecutive ids from 0) with at most ``max(regions, 1)`` regions."""
-        parent = np.arange(self.count)
-
-        def find(i: int) -> int:
-            while parent[i] != i:
-                parent[i] = parent[parent[i]]
-                i = parent[i]
-            return i
-
         todo = max(0, self.count - max(regions, 1))
-        for a, b in self.merges[:todo]:
-            parent[find(b)] = find(a)
-        roots = np.array([find(i) for i in range(self.count)])
+        roots = np.array(union_roots(self.count, self.merges[:todo]))
         _, compact = np.unique(roots, return_inverse=True)
         return compact[self.labels]
 
