@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import torch
 
+from layervec_ext.core.geometry import signed_area
 from layervec_ext.core.render.packed import PackedScene
 from layervec_ext.core.render.removal import removal_errors
 from layervec_ext.core.scene import Scene
 from layervec_ext.core.vectorize.optimize import background_canvas, project
 from layervec_ext.core.vectorize.settings import Settings
-
-
-def _area(points: torch.Tensor) -> float:
-    """Shoelace area of the control polygon: a path with ~zero area draws nothing."""
-    x, y = points[:, 0], points[:, 1]
-    return float(0.5 * torch.abs(torch.sum(x * torch.roll(y, -1) - torch.roll(x, -1) * y)))
 
 
 def _box(points: torch.Tensor) -> tuple[float, float, float, float]:
@@ -37,7 +32,8 @@ def drop_useless(scene: Scene, target: torch.Tensor, settings: Settings, keep: s
     Two useless paths may be useless because of each other (a duplicate), so a round drops only
     paths whose boxes don't overlap another one dropped in it, and the next round re-scores."""
     project(scene, settings.min_radius)
-    kept = [i for i in range(len(scene.paths)) if i in keep or _area(scene.paths[i].points) >= 0.5]
+    # a path whose control polygon has ~zero area draws nothing
+    kept = [i for i in range(len(scene.paths)) if i in keep or abs(float(signed_area(scene.paths[i].points))) >= 0.5]
     while True:
         drawn, under = kept, None
         if flat_background and kept and kept[0] == 0:

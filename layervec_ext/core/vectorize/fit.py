@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from layervec_ext.core.geometry import signed_area
+
 # Stops per gradient: three hat functions (0, ½, 1) fit a light→mid→dark ramp well and keep SVGs short.
 GRADIENT_STOPS = 3
 
@@ -42,17 +44,12 @@ def outer_contour(mask: np.ndarray) -> np.ndarray | None:
     return _offset(c, 0.5)
 
 
-def _signed_area(c: np.ndarray) -> float:
-    x, y = c[:, 0], c[:, 1]
-    return 0.5 * float(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))
-
-
 def _offset(c: np.ndarray, dist: float) -> np.ndarray:
     """Move every vertex ``dist`` px along the outward normal (from a smoothed tangent)."""
     tang = np.roll(c, -2, axis=0) - np.roll(c, 2, axis=0)
     tang /= np.maximum(np.linalg.norm(tang, axis=1, keepdims=True), 1e-9)
     normal = np.stack([tang[:, 1], -tang[:, 0]], axis=1)
-    if _signed_area(c) < 0:
+    if signed_area(c) < 0:
         normal = -normal
     return c + dist * normal
 
