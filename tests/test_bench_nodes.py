@@ -58,3 +58,14 @@ def test_potrace_output_counted() -> None:
     # alphamax 0: all corners; potrace writes each corner as two lines meeting at it, from and to
     # the sides' midpoints, so a square is 8 line segments (its z lands on the start: no extra)
     assert count_segments(d) == 8
+
+
+@pytest.mark.parametrize("d", ["M0 0 L10 0 x L10 10 Z", "M0 0 L10", "M0 0 a5 5 0 2 1 10 0"])
+def test_data_the_reader_refuses_is_not_counted(d: str) -> None:
+    """One tokenizer: the counter once skipped what it could not read ("x", an arc flag 2)."""
+    from layervec_ext.core.svg.pathdata import PathDataError, parse_path
+
+    with pytest.raises(PathDataError):
+        parse_path(d)
+    with pytest.raises(PathDataError):
+        count_segments(d)

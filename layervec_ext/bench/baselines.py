@@ -23,70 +23,27 @@ from itertools import product
 import numpy as np
 
 from layervec_ext.core.metrics import psnr, rasterize_svg, ssim
+from layervec_ext.core.svg.pathdata import commands, end_point
 from layervec_ext.files import write_atomic
 
 # ------------------------------------------------------------------------------------ node count
 
-_ARGS = {"M": 2, "L": 2, "H": 1, "V": 1, "C": 6, "S": 4, "Q": 4, "T": 2, "A": 7, "Z": 0}
-_TOKEN_RE = re.compile(r"[MmLlHhVvCcSsQqTtAaZz]|[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _PATH_D_RE = re.compile(r"<path\b[^>]*?\sd\s*=\s*(\"[^\"]*\"|'[^']*')", re.S)
-
-
-def _tokens(d: str) -> list[str]:
-    """Commands and numbers; compact arc flags ("a1 1 0 01 5 5") are split into single digits."""
-    out: list[str] = []
-    cmd = ""
-    idx = 0  # index of the argument within the current command's group
-    for tok in _TOKEN_RE.findall(d):
-        if tok.isalpha():
-            cmd, idx = tok.upper(), 0
-            out.append(tok)
-            continue
-        if cmd == "A":
-            while idx % 7 in (3, 4) and len(tok) > 1 and tok[0] in "01":  # a flag glued to what follows
-                out.append(tok[0])
-                tok, idx = tok[1:], idx + 1
-        out.append(tok)
-        idx += 1
-    return out
 
 
 def count_segments(d: str) -> int:
     """Bézier segments an editor sees in one path's data: one per drawing command's argument group
-    (C/S/Q/T/L/H/V/A, and M's implicit line-tos), plus Z's closing line where it isn't degenerate."""
-    toks = _tokens(d)
+    (C/S/Q/T/L/H/V/A, and M's implicit line-tos), plus Z's closing line where it isn't degenerate.
+    Read by the SVG reader's tokenizer (:func:`~layervec_ext.core.svg.pathdata.commands`)."""
     segs = 0
-    x = y = sx = sy = 0.0
-    i, cmd = 0, ""
-    while i < len(toks):
-        if toks[i].isalpha():
-            cmd = toks[i]
-            i += 1
-            if cmd in "Zz":
-                if math.hypot(x - sx, y - sy) > 1e-9:
-                    segs += 1
-                x, y = sx, sy
-                continue
-        elif not cmd or cmd in "Zz":
-            raise ValueError(f"path data: number without a command in {d[:40]!r}")
-        n = _ARGS[cmd.upper()]
-        args = [float(v) for v in toks[i:i + n]]
-        if len(args) < n or any(t.isalpha() for t in toks[i:i + n]):
-            raise ValueError(f"path data: {cmd} needs {n} numbers in {d[:40]!r}")
-        i += n
-        rel = cmd.islower()
-        up = cmd.upper()
-        if up == "H":
-            x = args[0] + (x if rel else 0.0)
-        elif up == "V":
-            y = args[0] + (y if rel else 0.0)
-        else:
-            x, y = args[-2] + (x if rel else 0.0), args[-1] + (y if rel else 0.0)
-        if up == "M":
-            sx, sy = x, y
-            cmd = "l" if rel else "L"  # further pairs are implicit line-tos
-        else:
+    cur = start = (0.0, 0.0)
+    for cmd, args in commands(d):
+        end = end_point(cmd, args, cur, start)
+        if cmd in "Mm":
+            start = end
+        elif cmd not in "Zz" or math.dist(cur, end) > 1e-9:
             segs += 1
+        cur = end
     return segs
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -150,17 +151,55 @@ def arc_segments(p: Point, rx: float, ry: float, phi_deg: float, large: bool, sw
 # --------------------------------------------------------------------------------------- path data
 
 
+def commands(d: str) -> Iterator[tuple[str, list[float]]]:
+    """Path data → ``(command, numbers)`` per argument group, as written (relative stays relative):
+    a repeated group repeats its command, pairs after a moveto are line-tos (``l``/``L``), arc flags
+    may be glued to what follows ("a1 1 0 01 5 5"). The one tokenizer for the reader and the node
+    count of the benchmarks. Raises :class:`PathDataError`."""
+    scan = _Scanner(d or "")
+    cmd: str | None = None
+    while not scan.done():
+        if scan.peek_command() is not None:
+            cmd = scan.command()
+        elif cmd is None:
+            raise PathDataError(f"path data must start with a moveto (M or m), got {d[:20]!r}")
+        elif cmd in "Zz":
+            raise PathDataError(f"path data: numbers after Z at {scan._where()}")
+        upper = cmd.upper()
+        if upper == "A":
+            args = [scan.number(), scan.number(), scan.number(), scan.flag(), scan.flag(), scan.number(),
+                    scan.number()]
+        else:
+            args = [scan.number() for _ in range(_ARGS[upper])]
+        yield cmd, args
+        if upper == "M":
+            cmd = "l" if cmd == "m" else "L"  # further pairs are implicit linetos
+        if upper != "Z" and not scan.at_number() and scan.peek_command() is None and not scan.done():
+            raise PathDataError(f"path data: unexpected text at {scan._where()}")
+
+
+def end_point(cmd: str, args: list[float], cur: Point, start: Point) -> Point:
+    """Where a command from :func:`commands` leaves the pen (``start``: the subpath's first point)."""
+    upper = cmd.upper()
+    if upper == "Z":
+        return start
+    ox, oy = cur if cmd.islower() else (0.0, 0.0)
+    if upper == "H":
+        return (ox + args[0], cur[1])
+    if upper == "V":
+        return (cur[0], oy + args[0])
+    return (ox + args[-2], oy + args[-1])
+
+
 def parse_path(d: str) -> list[Subpath]:
     """Path data → subpaths of cubic segments, absolute coordinates. Every subpath is closed
     (a closing line is appended when it does not end at its start) because fills close them.
     Subpaths without segments (a lone ``M``) are dropped. Raises :class:`PathDataError`."""
-    scan = _Scanner(d or "")
     subpaths: list[Subpath] = []
     current: Subpath = []
     start = cur = (0.0, 0.0)
     last_cubic_ctrl: Point | None = None
     last_quad_ctrl: Point | None = None
-    cmd: str | None = None
 
     def finish() -> None:
         if current:
@@ -169,62 +208,32 @@ def parse_path(d: str) -> list[Subpath]:
             subpaths.append(list(current))
         current.clear()
 
-    while not scan.done():
-        if scan.peek_command() is not None:
-            cmd = scan.command()
-        elif cmd is None:
-            raise PathDataError(f"path data must start with a moveto (M or m), got {d[:20]!r}")
-        elif cmd in "Zz":
-            raise PathDataError(f"path data: numbers after Z at {scan._where()}")
-        upper, rel = cmd.upper(), cmd.islower()
-        ox, oy = cur if rel else (0.0, 0.0)
+    for cmd, args in commands(d):
+        upper = cmd.upper()
+        ox, oy = cur if cmd.islower() else (0.0, 0.0)
+        end = end_point(cmd, args, cur, start)
         cubic_ctrl = quad_ctrl = None
-        if upper == "Z":
+        if upper in "ZM":
             finish()
-            cur = start
-        elif upper == "M":
-            finish()
-            cur = start = (ox + scan.number(), oy + scan.number())
-            cmd = "l" if rel else "L"  # further pairs are implicit linetos
-        elif upper in "LHVT":
-            if upper == "L":
-                end = (ox + scan.number(), oy + scan.number())
-            elif upper == "H":
-                end = (ox + scan.number(), cur[1])
-            elif upper == "V":
-                end = (cur[0], oy + scan.number())
-            else:
-                end = (ox + scan.number(), oy + scan.number())
-            if upper == "T":
-                c = _reflect(last_quad_ctrl, cur)
-                current.append(quad_segment(cur, c, end))
-                quad_ctrl = c
-            else:
-                current.append(line_segment(cur, end))
-            cur = end
+            if upper == "M":
+                start = end
+        elif upper in "LHV":
+            current.append(line_segment(cur, end))
+        elif upper == "T":
+            quad_ctrl = _reflect(last_quad_ctrl, cur)
+            current.append(quad_segment(cur, quad_ctrl, end))
         elif upper in "CS":
-            if upper == "C":
-                c1 = (ox + scan.number(), oy + scan.number())
-            else:
-                c1 = _reflect(last_cubic_ctrl, cur)
-            c2 = (ox + scan.number(), oy + scan.number())
-            end = (ox + scan.number(), oy + scan.number())
-            current.append((cur, c1, c2, end))
-            cur, cubic_ctrl = end, c2
+            c1 = (ox + args[0], oy + args[1]) if upper == "C" else _reflect(last_cubic_ctrl, cur)
+            cubic_ctrl = (ox + args[-4], oy + args[-3])
+            current.append((cur, c1, cubic_ctrl, end))
         elif upper == "Q":
-            c = (ox + scan.number(), oy + scan.number())
-            end = (ox + scan.number(), oy + scan.number())
-            current.append(quad_segment(cur, c, end))
-            cur, quad_ctrl = end, c
-        elif upper == "A":
-            rx, ry, phi = scan.number(), scan.number(), scan.number()
-            large, sweep = scan.flag(), scan.flag()
-            end = (ox + scan.number(), oy + scan.number())
+            quad_ctrl = (ox + args[0], oy + args[1])
+            current.append(quad_segment(cur, quad_ctrl, end))
+        else:  # A
+            rx, ry, phi, large, sweep = args[:5]
             current.extend(arc_segments(cur, rx, ry, phi, bool(large), bool(sweep), end))
-            cur = end
+        cur = end
         last_cubic_ctrl, last_quad_ctrl = cubic_ctrl, quad_ctrl
-        if upper != "Z" and not scan.at_number() and scan.peek_command() is None and not scan.done():
-            raise PathDataError(f"path data: unexpected text at {scan._where()}")
     finish()
     return subpaths
 
