@@ -157,3 +157,18 @@ def test_optimising_a_perfect_scene_keeps_it_perfect():
     with torch.no_grad():
         assert torch.equal(render_scene(scene), target)
     assert all(torch.equal(p.points, q) for p, q in zip(scene.paths, before))
+
+
+def test_segments_shared_by_need_give_a_complex_outline_more():
+    """Sharing a stage's node budget: an ellipse needs few cubics, a five-pointed flower many."""
+    from layervec_ext.core.vectorize.fit import contour_fit_error, share_segments
+
+    th = np.linspace(0, 2 * np.pi, 400, endpoint=False)
+    ellipse = np.stack([50 + 30 * np.cos(th), 50 + 20 * np.sin(th)], 1)
+    r = 30 + 12 * np.cos(5 * th)
+    flower = np.stack([50 + r * np.cos(th), 50 + r * np.sin(th)], 1)
+    assert contour_fit_error(flower, 8) < contour_fit_error(flower, 4) < contour_fit_error(flower, 2)
+    counts = share_segments([ellipse, flower], 16, 2, 16)
+    assert sum(counts) <= 16 and min(counts) >= 2
+    assert counts[1] > counts[0]
+    assert share_segments([ellipse, flower], 8, 4, 16) == [4, 4]  # no room: everyone gets the least

@@ -86,6 +86,58 @@ def contour_to_cubics(c: np.ndarray, segments: int) -> np.ndarray:
     Split points are equally spaced by arc length, starting at the sharpest corner so that a
     corner lands on a node; each cubic's handles are fitted by least squares to the samples.
     """
+    return _contour_fit(c, segments)[0]
+
+
+def contour_fit_error(c: np.ndarray, segments: int) -> float:
+    """About the area (px²) between the outline and its fit with ``segments`` cubics — the pixels
+    the fit would paint wrong, what one more segment would still have to explain."""
+    return _contour_fit(c, segments)[1]
+
+
+def share_segments(contours: list[np.ndarray], budget: int, least: int, most: int) -> list[int]:
+    """Cubic segments per outline, ``budget`` in all (each gets ``least`` to ``most``): every
+    next segment goes where it removes the most fit error, so a complex silhouette gets many and
+    an ellipse few."""
+    n = len(contours)
+    if n == 0:
+        return []
+    if least * n >= budget:
+        return [least] * n
+    counts = [least] * n
+    errors = [{least: contour_fit_error(c, least)} for c in contours]
+    steps = (1, 2, 4)  # a closed curve often needs segments in pairs: look a few ahead
+
+    def gain(i: int) -> tuple[float, int]:
+        best = (0.0, 1)
+        for k in steps:
+            s = counts[i] + k
+            if s > most or sum(counts) + k > budget:
+                break
+            if s not in errors[i]:
+                errors[i][s] = contour_fit_error(contours[i], s)
+            best = max(best, ((errors[i][counts[i]] - errors[i][s]) / k, k))
+        return best
+
+    gains = [gain(i) for i in range(n)]
+    while sum(counts) < budget:
+        i = max(range(n), key=lambda j: gains[j][0])
+        if gains[i][0] <= 0.0:
+            break
+        if sum(counts) + gains[i][1] > budget:  # scored when more of the budget was left
+            gains[i] = gain(i)
+            continue
+        counts[i] += gains[i][1]
+        gains[i] = gain(i)
+    left = budget - sum(counts)  # error-free outlines: spread what is left evenly, up to ``most``
+    for i in sorted(range(n), key=lambda j: counts[j]):
+        extra = max(0, min(left, most - counts[i], budget // n - counts[i]))
+        counts[i] += extra
+        left -= extra
+    return counts
+
+
+def _contour_fit(c: np.ndarray, segments: int) -> tuple[np.ndarray, float]:
     dense, _ = _resample(c, max(16 * segments, 64))
     n = len(dense)
     v1 = dense - np.roll(dense, 3, axis=0)
@@ -95,13 +147,28 @@ def contour_to_cubics(c: np.ndarray, segments: int) -> np.ndarray:
     dense = np.roll(dense, -start, axis=0)
     idx = [round(i * n / segments) for i in range(segments)] + [n]
     out = []
+    error = 0.0
     for i in range(segments):
         a, b = idx[i], idx[i + 1]
         p0 = dense[a]
         p3 = dense[b % n]
-        c1, c2 = _fit_cubic(dense[a + 1:b], p0, p3)
+        q = dense[a + 1:b]
+        c1, c2 = _fit_cubic(q, p0, p3)
         out += [p0, c1, c2]
-    return np.asarray(out)
+        error += _cubic_error(q, p0, c1, c2, p3)
+    length = float(np.sum(np.linalg.norm(np.diff(np.vstack([dense, dense[:1]]), axis=0), axis=1)))
+    return np.asarray(out), error * length / n  # per sample → per pixel of outline
+
+
+def _cubic_error(q: np.ndarray, p0, c1, c2, p3) -> float:
+    """Summed distance of samples ``q`` to the cubic at their chord-length parameters."""
+    if len(q) == 0:
+        return 0.0
+    pts = np.vstack([p0, q, p3])
+    d = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(pts, axis=0), axis=1))])
+    t = (d / max(d[-1], 1e-9))[1:-1, None]
+    curve = (1 - t) ** 3 * p0 + 3 * (1 - t) ** 2 * t * c1 + 3 * (1 - t) * t**2 * c2 + t**3 * p3
+    return float(np.sum(np.linalg.norm(curve - q, axis=1)))
 
 
 def rectangle_cubics(x0: float, y0: float, x1: float, y1: float, segments: int = 4) -> np.ndarray:

@@ -23,9 +23,9 @@ import torch
 from layervec_ext.core.scene import Path, Scene, flat, linear, radial
 from layervec_ext.core.vectorize.background import decide_background
 from layervec_ext.core.vectorize.cleanup import drop_useless
-from layervec_ext.core.vectorize.fit import FillFit, contour_to_cubics, outer_contour, rectangle_cubics
+from layervec_ext.core.vectorize.fit import FillFit, contour_to_cubics, outer_contour, rectangle_cubics, share_segments
 from layervec_ext.core.vectorize.optimize import optimize, render_scene
-from layervec_ext.core.vectorize.propose import propose
+from layervec_ext.core.vectorize.propose import Proposal, propose
 from layervec_ext.core.vectorize.segment import build_hierarchy
 from layervec_ext.core.vectorize.settings import PRESETS, Settings
 
@@ -71,11 +71,14 @@ def work_image(image: np.ndarray, max_size: int, min_work: int = 32) -> np.ndarr
     return np.ascontiguousarray(premul.astype(np.float64))
 
 
-def stage_sizes(budget: int) -> list[int]:
-    """Paths per stage, doubling from coarse to fine (few big regions first, then detail)."""
+def stage_sizes(budget: int, most: int = 4) -> list[int]:
+    """Paths per stage, doubling from coarse to fine (few big regions first, then detail): one
+    stage more per doubling of the budget past 40, up to ``most`` stages."""
     if budget <= 0:
         return []
     stages = 1 if budget <= 3 else 2 if budget <= 12 else 3 if budget <= 40 else 4
+    while stages < most and budget > 40 * 2 ** (stages - 3):
+        stages += 1
     weights = [2.0**i for i in range(stages)]
     sizes = [max(1, int(budget * w / sum(weights))) for w in weights]
     sizes[-1] += budget - sum(sizes)
@@ -171,7 +174,7 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
     report(0.0, "segment")
     bg = decide_background(target_np, cfg.fill, cfg.transparent_alpha, cfg.uniform_rms, cfg.gradient_stops)
     budget = max(0, cfg.paths - (1 if bg is not None else 0))  # one path and a background: that is the picture
-    sizes = stage_sizes(budget)
+    sizes = stage_sizes(budget, cfg.max_stages)
     n_stages = max(len(sizes), 1)
     layer_names = _layer_names(n_stages if cfg.layers == "auto" else min(int(cfg.layers), n_stages))
     scene = Scene(w, h, [], layer_names)
@@ -195,8 +198,12 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
         chosen = propose(target_np, canvas, levels, count, cfg.fill, cfg.min_region_area, cfg.hole_weight,
                          cfg.gradient_stops, stride=math.ceil(max(w, h) / cfg.propose_size))
         first_new = len(scene.paths)
-        for prop in chosen:
-            _add_proposal(scene, prop, cfg, _layer_of(stage, n_stages, cfg.layers), dev)
+        outlines = [(prop, c) for prop in chosen if (c := _outline(prop)) is not None]
+        shares = share_segments([c for _, c in outlines], len(outlines) * cfg.segments,
+                                min(cfg.least_segments, cfg.segments), max(cfg.most_segments, cfg.segments))
+        for (prop, contour), segments in zip(outlines, shares):
+            _add_path(scene, prop, contour_to_cubics(contour, segments), cfg.fill,
+                      _layer_of(stage, n_stages, cfg.layers), dev)
         show(scene)
 
         def on_step(step: int, loss: float, _base=done) -> None:
@@ -226,23 +233,26 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
             optimize(scene, target, cfg, iters=cfg.final_iters, frozen=frozen, flat_background=flat_bg,
                      lr_scale=cfg.final_lr, warmup=cfg.final_warmup)
             show(scene)
+    report(1.0, _summary(scene, target, flat_bg, cfg))
     scene = scene.detached().to("cpu")
     _compact_layers(scene)
-    report(1.0, "done")
     return _scale_scene(scene, W, H)
 
 
-def _add_proposal(scene: Scene, prop, cfg: Settings, layer: int, dev: torch.device) -> None:
-    """A proposed region as a path: its outer contour fitted with cubics, its fitted fill."""
+def _outline(prop: Proposal) -> np.ndarray | None:
+    """A proposed region's outer contour in working-image pixels."""
     contour = outer_contour(prop.mask)
-    if contour is None:
-        return
-    contour += np.array([prop.box[1].start, prop.box[0].start], dtype=np.float64)
-    pts = contour_to_cubics(contour, cfg.segments)
+    if contour is not None:
+        contour += np.array([prop.box[1].start, prop.box[0].start], dtype=np.float64)
+    return contour
+
+
+def _add_path(scene: Scene, prop: Proposal, points: np.ndarray, fill: str, layer: int, dev: torch.device) -> None:
+    """A proposed region as a path: its outline's cubics and its fitted fill."""
     ys, xs = np.nonzero(prop.mask)
     hint = np.stack([xs + prop.box[1].start, ys + prop.box[0].start], 1).astype(np.float64)
-    scene.add(Path(torch.as_tensor(pts, dtype=torch.float32, device=dev),
-                   _fill_tensors(_as_kind(prop.fill, cfg.fill, hint), dev), torch.tensor(1.0, device=dev), layer, None))
+    scene.add(Path(torch.as_tensor(points, dtype=torch.float32, device=dev),
+                   _fill_tensors(_as_kind(prop.fill, fill, hint), dev), torch.tensor(1.0, device=dev), layer, None))
 
 
 def _drop_useless(scene: Scene, target: torch.Tensor, cfg: Settings, frozen: set[int], flat_bg: bool) -> set[int]:
@@ -258,6 +268,14 @@ def _psnr(scene: Scene, target: torch.Tensor, flat_background: bool) -> float:
     with torch.no_grad():
         mse = float(((render_scene(scene, flat_background) - target) ** 2).mean())
     return 10.0 * math.log10(1.0 / max(mse, 1e-12))
+
+
+def _summary(scene: Scene, target: torch.Tensor, flat_background: bool, cfg: Settings) -> str:
+    """The last progress line: what was made, and why it is less than was asked when it is."""
+    made = len(scene.paths)
+    if made < 0.9 * cfg.paths and scene.paths and _psnr(scene, target, flat_background) >= cfg.enough_db:
+        return f"done: {made} of {cfg.paths} paths (the picture reached {cfg.enough_db:g} dB; more would add nothing)"
+    return f"done: {made} paths"
 
 
 def _boxes_area(scene: Scene, flat_background: bool) -> float:
