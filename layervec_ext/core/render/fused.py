@@ -24,6 +24,8 @@ Checked against central finite differences and against the dense reference rende
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 Tensor = torch.Tensor
@@ -50,18 +52,29 @@ def expand_paths(table: Tensor, counts: list[int]) -> Tensor:
     return out
 
 
+@dataclass
 class Fragments:
-    """What :class:`ShadeComposite` needs besides the differentiable inputs (no gradients).
+    """Who covers which pixel, in the two orders the renderer needs (no gradients): what
+    :class:`ShadeComposite` takes besides the differentiable inputs.
 
-    ``px, py (F,)``: pixel centres, path-major; ``counts``: fragments per path; ``radial (P,)``;
-    ``stops``; ``order (F,)``: the fragments pixel-major (back to front within a pixel),
-    ``inverse``: its inverse permutation; ``pixel (F,)``: pixel of each pixel-major fragment;
-    ``first``/``last``: pixel-major index of the backmost/frontmost fragment of the same pixel."""
+    ``px, py (F,)``: pixel centres, path-major (each path's fragments contiguous, in draw order);
+    ``counts``: fragments per path; ``order (F,)``: the fragments pixel-major (back to front within
+    a pixel), ``inverse``: its inverse permutation; ``pixel (F,)``: the pixel (output column) of
+    each pixel-major fragment, of ``pixels``; ``first``/``last``: pixel-major index of the
+    backmost/frontmost fragment of the same pixel. ``radial (P,)`` and ``stops`` describe the
+    paint table the fragments are shaded with (set with it)."""
 
-    def __init__(self, px, py, counts, radial, stops, order, inverse, pixel, first, last, pixels):
-        self.px, self.py, self.counts, self.radial, self.stops = px, py, counts, radial, stops
-        self.order, self.inverse, self.pixel, self.first, self.last = order, inverse, pixel, first, last
-        self.pixels = pixels
+    px: Tensor
+    py: Tensor
+    counts: list[int]
+    order: Tensor
+    inverse: Tensor
+    pixel: Tensor
+    first: Tensor
+    last: Tensor
+    pixels: int
+    radial: Tensor | None
+    stops: int
 
 
 class ShadeComposite(torch.autograd.Function):

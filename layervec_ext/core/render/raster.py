@@ -28,6 +28,7 @@ per image (to size its buffers), never per path.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import torch
@@ -100,25 +101,15 @@ def _expand(counts: Tensor) -> tuple[Tensor, Tensor]:
     return item, torch.arange(item.shape[0], device=counts.device) - first[item]
 
 
-class Structure:
-    """The non-differentiable part of one render: who covers which pixel, and how.
+@dataclass
+class Structure(Fragments):
+    """The non-differentiable part of one render: the fragments, and how each is covered."""
 
-    Fragment arrays are path-major (each path's fragments contiguous, in draw order) — the order
-    they are shaded in; ``order`` lists them pixel-major — the order they are composited in."""
-
-    counts: list[int]  # fragments of each path (draw order)
-    px: Tensor  # (F,) pixel centre x of each fragment
-    py: Tensor  # (F,) pixel centre y
     inside: Tensor  # (F,) bool: pixel centre inside (non-zero winding)
     band: Tensor  # (B,) fragment indices in the boundary band
     band_edge: Tensor  # (B,) their nearest boundary edge
     band_edge2: Tensor  # (B,) the nearest edge opposed to it within the band, or -1
     inner: Tensor  # (E, 2) inner unit normal of every edge
-    order: Tensor  # (F,) fragments sorted by pixel, stable: back to front within a pixel
-    inverse: Tensor  # (F,) the inverse permutation of ``order``
-    pixel: Tensor  # (F,) row-major pixel of each pixel-major fragment (non-decreasing)
-    first: Tensor  # (F,) pixel-major index of the backmost fragment of the same pixel
-    last: Tensor  # (F,) pixel-major index of the frontmost fragment of the same pixel
 
 
 @torch.no_grad()
@@ -160,17 +151,13 @@ def build_structure(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int, wid
     x += x0.index_select(0, path)
     y += y0.index_select(0, path)
 
-    s = Structure()
-    s.counts = per_path.tolist()
-    s.px, s.py = x.to(verts.dtype) + 0.5, y.to(verts.dtype) + 0.5
-    s.inside = inside.index_select(0, key)
-    s.band = torch.nonzero(band.index_select(0, key)).squeeze(1)
-    band_key = key.index_select(0, s.band)
-    s.band_edge = band_edge.index_select(0, band_key)
-    s.band_edge2 = second.index_select(0, band_key)
-    s.inner = inner
-    s.order, s.inverse, s.pixel, s.first, s.last = _pixel_major(y * width + x, s.counts, width * height)
-    return s
+    counts = per_path.tolist()
+    in_band = torch.nonzero(band.index_select(0, key)).squeeze(1)
+    band_key = key.index_select(0, in_band)
+    order, inverse, pixel, first, last = _pixel_major(y * width + x, counts, width * height)
+    return Structure(x.to(verts.dtype) + 0.5, y.to(verts.dtype) + 0.5, counts, order, inverse, pixel, first, last,
+                     width * height, None, 0, inside.index_select(0, key), in_band,
+                     band_edge.index_select(0, band_key), second.index_select(0, band_key), inner)
 
 
 def _box_xy(local: Tensor, stride: Tensor) -> tuple[Tensor, Tensor]:
@@ -393,12 +380,11 @@ def render_packed_sparse(packed: PackedScene, k: int = DEFAULT_K) -> tuple[Tenso
         return torch.zeros(0, dtype=torch.long, device=dev), torch.zeros(0, 4, device=dev, dtype=packed.points.dtype)
     verts, nxt, owner = flatten_all(packed, k)
     s = build_structure(verts.detach(), nxt, owner, packed.num_paths, w, h)
-    table, cov, frags = paint_inputs(s, packed, fragment_coverage(s, verts, nxt), w, h)
+    table, cov, frags = paint_inputs(s, packed, fragment_coverage(s, verts, nxt))
     starts = torch.ones_like(s.pixel, dtype=torch.bool)
     starts[1:] = s.pixel[1:] != s.pixel[:-1]  # pixel-major: a pixel's fragments are contiguous
     touched = s.pixel[starts]
-    frags.pixel = torch.cumsum(starts, 0) - 1
-    frags.pixels = int(touched.shape[0])
+    frags = replace(frags, pixel=torch.cumsum(starts, 0) - 1, pixels=int(touched.shape[0]))
     return touched, ShadeComposite.apply(table, cov, frags).t()
 
 
@@ -439,22 +425,20 @@ def fragment_coverage(s: Structure, verts: Tensor, nxt: Tensor) -> Tensor:
     return torch.ones(s.px.shape[0], device=dev, dtype=dt).scatter(0, s.band, band_cov)
 
 
-def paint_inputs(s: Structure, packed: PackedScene, cov: Tensor, width: int, height: int
-                 ) -> tuple[Tensor, Tensor, Fragments]:
+def paint_inputs(s: Structure, packed: PackedScene, cov: Tensor) -> tuple[Tensor, Tensor, Fragments]:
     """The paint table, the coverage and the fragments in one precision, as
     :class:`~layervec_ext.core.render.fused.ShadeComposite` takes them (every fill is an affine
     gradient; flat = one stop at t = 0)."""
     table, radial, n = paint_table(packed)
     common = torch.promote_types(table.dtype, cov.dtype)  # e.g. float64 points with float32 fills
     table, cov, px, py = (v.to(common) for v in (table, cov, s.px, s.py))
-    frags = Fragments(px, py, s.counts, radial, n, s.order, s.inverse, s.pixel, s.first, s.last, height * width)
-    return table, cov, frags
+    return table, cov, replace(s, px=px, py=py, radial=radial, stops=n)
 
 
 def shade_fragments(s: Structure, packed: PackedScene, verts: Tensor, nxt: Tensor, width: int, height: int
                     ) -> Tensor:
     """The differentiable stage: coverage of the fragments, then colour and compositing
     (:class:`~layervec_ext.core.render.fused.ShadeComposite`)."""
-    table, cov, frags = paint_inputs(s, packed, fragment_coverage(s, verts, nxt), width, height)
+    table, cov, frags = paint_inputs(s, packed, fragment_coverage(s, verts, nxt))
     image = ShadeComposite.apply(table, cov, frags)
     return image.t().reshape(height, width, 4)
