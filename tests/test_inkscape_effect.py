@@ -32,8 +32,9 @@ INKSCAPE_PYTHON = os.environ.get("INKSCAPE_PYTHON", "/usr/bin/python3")
 NS = {"svg": "http://www.w3.org/2000/svg", "inkscape": "http://www.inkscape.org/namespaces/inkscape",
       "xlink": "http://www.w3.org/1999/xlink", "layervec": "https://layervec.org/ns/1"}
 SOURCE = "{https://layervec.org/ns/1}source"
-# The standard-library modules of the package both halves import: options, SVG units, the size limit.
-SHARED = ("options", "svgunits", "limits")
+# The standard-library modules of the package both halves import: options, SVG units, the size limit, the
+# backend's messages.
+SHARED = ("options", "svgunits", "limits", "protocol")
 TINY = ["--paths=2", "--preset=fast"]
 
 

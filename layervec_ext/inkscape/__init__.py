@@ -2,5 +2,7 @@
 
 It never imports torch or ``layervec_ext.core``: the backend runs in its own interpreter as a
 subprocess (see :mod:`layervec_ext.inkscape.backend`). From the rest of the package it imports only
-:mod:`layervec_ext.options` (standard library only), where the options it shares with the backend are declared.
+the shared standard-library modules: :mod:`layervec_ext.options` (the options it shares with the backend),
+:mod:`layervec_ext.protocol` (the backend's messages) and the like. GTK, for the progress window, is
+imported only when a window opens (:mod:`layervec_ext.inkscape.window`).
 """

@@ -3,20 +3,26 @@
 Inkscape's Python has no torch, so the vectorizer runs in the environment install.py made. Which
 interpreter: ``$LAYERVEC_PYTHON``, else ``layervec_ext/backend.json`` (``{"python": "/abs/path"}``),
 else ``<repo>/.venv`` found through the package's real path (the install may symlink the package
-into Inkscape's extensions folder).
+into Inkscape's extensions folder). It reports in :mod:`layervec_ext.protocol` lines on stderr, read
+here (:class:`BackendRun`) and nowhere else.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import queue
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Mapping
 from typing import Any
 
+from layervec_ext import protocol
 from layervec_ext.options import command_line
 
 NOT_INSTALLED = "LayerVec backend not installed: run python3 install.py"
@@ -63,56 +69,142 @@ def find_python() -> str:
     raise BackendError(NOT_INSTALLED)
 
 
-def _error_line(stderr: str) -> str:
-    """The backend's one-line error among its JSON progress lines."""
-    lines = []
-    for line in stderr.splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        if line.startswith("{"):
-            try:
-                json.loads(line)
-                continue
-            except ValueError:
-                pass
-        lines.append(line)
-    if not lines:
-        return ""
-    last = lines[-1]
-    return last[len("layervec: error: "):] if last.startswith("layervec: error: ") else last
+class Cancelled(Exception):
+    """The artist cancelled (the window's Cancel, Escape, closing it) or Inkscape ended us."""
 
 
-def vectorize(image_path: str, settings: Mapping[str, Any], timeout: float) -> str:
-    """Run the backend on ``image_path`` with these option values (``{"paths": 32, …}``); returns the
-    SVG text or raises :class:`BackendError`."""
-    python = find_python()
-    pkg_parent = os.path.dirname(package_dirs()[-1])
-    env = dict(os.environ)
-    # Inkscape's PYTHONPATH points at its bundled modules; the backend needs only our package.
-    env["PYTHONPATH"] = pkg_parent
-    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    with tempfile.TemporaryDirectory(prefix="layervec-") as tmp:
-        out_svg = os.path.join(tmp, "out.svg")
-        args = command_line({**settings, "progress_json": True})
-        cmd = [python, "-m", "layervec_ext", image_path, "-o", out_svg, *args]
+class BackendRun:
+    """One backend process on one bitmap: started at once; its stderr read on a thread, line by line,
+    into :mod:`layervec_ext.protocol` messages, for :meth:`poll` from the main thread (the window's
+    timer) while :meth:`wait` or a window waits. :meth:`result` reads the exit code and the messages.
+
+    ``preview_dir``: the backend writes PNGs of the result so far there (``--preview-dir``).
+    """
+
+    def __init__(self, image_path: str, settings: Mapping[str, Any], preview_dir: str | None = None,
+                 preview_every: float = 1.0):
+        self.python = find_python()
+        pkg_parent = os.path.dirname(package_dirs()[-1])
+        env = dict(os.environ)
+        # Inkscape's PYTHONPATH points at its bundled modules; the backend needs only our package.
+        env["PYTHONPATH"] = pkg_parent
+        env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        self.tmp = tempfile.mkdtemp(prefix="layervec-")
+        self.out_svg = os.path.join(self.tmp, "out.svg")
+        sent = {**settings, "progress_json": True}
+        if preview_dir:
+            sent.update(preview_dir=preview_dir, preview_every=preview_every)
+        cmd = [self.python, "-m", "layervec_ext", image_path, "-o", self.out_svg, *command_line(sent)]
         flags = getattr(subprocess, "CREATE_NO_WINDOW", 0)
-        try:
-            proc = subprocess.Popen(cmd, cwd=tmp, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.PIPE, creationflags=flags, preexec_fn=_die_with_parent())
+        self.cancelled = False
+        self.messages: queue.Queue = queue.Queue()
+        self.seen: list[protocol.Message] = []
+        try:  # from this (the main) thread: the death signal follows the thread that started the child
+            self.proc = subprocess.Popen(cmd, cwd=self.tmp, env=env, stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, creationflags=flags,
+                                         preexec_fn=_die_with_parent())
         except OSError as exc:
-            raise BackendError(f"cannot start the backend {python}: {exc.strerror or exc}") from None
-        stderr = _wait(proc, timeout)
-        if proc.returncode != 0:
-            msg = _error_line(stderr)
-            if "No module named" in stderr:  # a Python without our package or its dependencies
-                raise BackendError(f"{python} cannot run the LayerVec backend ({msg}): run python3 install.py")
-            raise BackendError(f"backend failed: {msg}" if msg else f"backend failed (exit code {proc.returncode})")
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            raise BackendError(f"cannot start the backend {self.python}: {exc.strerror or exc}") from None
+        self.reader = threading.Thread(target=self._read, name="layervec-backend-stderr", daemon=True)
+        self.reader.start()
+
+    def __enter__(self) -> BackendRun:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _read(self) -> None:
+        for raw in self.proc.stderr:
+            message = protocol.decode(raw.decode("utf-8", "replace"))
+            if isinstance(message, protocol.Text) and not message.text:
+                continue
+            self.seen.append(message)
+            self.messages.put(message)
+
+    def poll(self) -> list[protocol.Message]:
+        """The messages that came since the last call."""
+        out = []
+        while True:
+            try:
+                out.append(self.messages.get_nowait())
+            except queue.Empty:
+                return out
+
+    def running(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        """End the backend now (SIGKILL: it writes nothing half-way that anyone reads)."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+    def cancel(self) -> None:
+        """The artist's Cancel: the process is gone when this returns."""
+        self.cancelled = True
+        self.kill()
+
+    def wait(self, timeout: float) -> None:
+        """Until the backend exits; :class:`BackendError` (and the process killed) past ``timeout``."""
         try:
-            with open(out_svg, encoding="utf-8") as fh:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise BackendError(timeout_message(timeout)) from None
+
+    def result(self) -> str:
+        """The SVG text, after the process exited; or :class:`Cancelled` / :class:`BackendError`
+        from the exit code and what the backend said."""
+        code = self.proc.wait()
+        self.reader.join(5)
+        if self.cancelled:
+            raise Cancelled()
+        errors = [m for m in self.seen if isinstance(m, protocol.Error)]
+        if code != protocol.EXIT_OK or errors:
+            raise BackendError(failure(code, errors, [m.text for m in self.seen if isinstance(m, protocol.Text)],
+                                       self.python))
+        try:
+            with open(self.out_svg, encoding="utf-8") as fh:
                 return fh.read()
         except OSError:
             raise BackendError("backend wrote no result") from None
+
+    def close(self) -> None:
+        """Kill the backend if it still runs; remove its folder."""
+        self.kill()
+        if self.proc.stderr is not None:
+            self.reader.join(5)
+            self.proc.stderr.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def timeout_message(timeout: float) -> str:
+    return f"the backend did not finish within {timeout:g} s (raise the time limit or use fewer paths)"
+
+
+def failure(code: int, errors: list[protocol.Error], texts: list[str], python: str) -> str:
+    """The one line for a failed run: the backend's own error when it said one, else what the exit
+    code and its last words tell (a crash before our code ran, a kill by the system)."""
+    if errors:
+        return f"backend failed: {errors[-1].message}"
+    last = texts[-1] if texts else ""
+    last = last[len("layervec: error: "):] if last.startswith("layervec: error: ") else last
+    if any("No module named" in t for t in texts):  # a Python without our package or its dependencies
+        return f"{python} cannot run the LayerVec backend ({last}): run python3 install.py"
+    if code < 0:
+        name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
+        return f"backend was stopped by signal {name}" + (" (out of memory?)" if name == "SIGKILL" else "")
+    return f"backend failed: {last}" if last else f"backend failed (exit code {code})"
+
+
+def vectorize(image_path: str, settings: Mapping[str, Any], timeout: float) -> str:
+    """Run the backend on ``image_path`` with these option values (``{"paths": 32, …}``) and no window;
+    returns the SVG text or raises :class:`BackendError` (:class:`Cancelled` when Inkscape ends us)."""
+    with BackendRun(image_path, settings) as run, cancel_on_sigterm(run):
+        run.wait(timeout)
+        return run.result()
 
 
 def _die_with_parent():
@@ -133,26 +225,22 @@ def _die_with_parent():
     return set_death_signal
 
 
-def _wait(proc: subprocess.Popen, timeout: float) -> str:
-    """Collect stderr until exit; kill on timeout or when Inkscape cancels us (SIGTERM)."""
+@contextlib.contextmanager
+def cancel_on_sigterm(run: BackendRun):
+    """While in the block, SIGTERM (Inkscape, or anyone, ending us) ends the backend too; the run then
+    counts as cancelled. (Where SIGTERM can't be caught — not the main thread — nothing changes.)"""
     previous = None
     if hasattr(signal, "SIGTERM"):
-        def _cancel(signum, frame):  # Cancel in Inkscape: don't leave the backend running
-            proc.kill()
-            sys.exit(1)
+        def _cancel(signum, frame):
+            run.cancelled = True
+            if run.proc.poll() is None:
+                run.proc.kill()
         try:
             previous = signal.signal(signal.SIGTERM, _cancel)
         except ValueError:  # not the main thread
             previous = None
     try:
-        _, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        raise BackendError(f"the backend did not finish within {timeout:g} s "
-                           "(raise the time limit or use fewer paths)") from None
+        yield run
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
-    # Progress lines arrive here only at the end; inkex has no progress bar to feed anyway.
-    return err.decode("utf-8", "replace")

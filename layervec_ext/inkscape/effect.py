@@ -2,7 +2,9 @@
 
 Order of work: find the images, read and check every bitmap, run the backend for each, and only
 then touch the document, so any failure leaves it exactly as it was (an AbortExtension also makes
-Inkscape discard the output).
+Inkscape discard the output). While the backend runs, LayerVec's progress window shows it
+(:mod:`layervec_ext.inkscape.window`) when Inkscape has its own window; a Cancel there leaves the
+document untouched and says nothing: no output at all, which Inkscape takes as "no change".
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import inkex
 from lxml import etree
 
 from layervec_ext import options
-from layervec_ext.inkscape import backend
+from layervec_ext.inkscape import backend, window
 from layervec_ext.inkscape.bitmap import Bitmap, BitmapError, load_href
 from layervec_ext.inkscape.placement import Placement, length, place
 
@@ -46,11 +48,19 @@ class LayerVec(inkex.EffectExtension):
         images = self.selected_images()
         bitmaps = [self.read_bitmap(img) for img in images]
         placements = [self.placement(img, bmp) for img, bmp in zip(images, bitmaps)]
+        todo: dict[str, tuple] = {}
+        for img, bmp in zip(images, bitmaps):  # the same bitmap pasted twice is vectorized once
+            todo.setdefault(hashlib.sha1(bmp.data).hexdigest(), (img, bmp))
+        shown = window.open_window(len(todo)) if self.options.window and window.wanted() else None
         results: dict[str, str] = {}
-        for img, bmp in zip(images, bitmaps):
-            key = hashlib.sha1(bmp.data).hexdigest()
-            if key not in results:  # the same bitmap pasted twice is vectorized once
-                results[key] = self.run_backend(img, bmp)
+        try:
+            for index, (key, (img, bmp)) in enumerate(todo.items()):
+                results[key] = self.run_backend(img, bmp, shown, index)
+        except backend.Cancelled:
+            return  # the document as it came: inkex writes nothing, Inkscape keeps it unchanged
+        finally:
+            if shown is not None:
+                shown.close()  # before any error line: the window kept GTK's stderr quiet
         parsed = [self.parse_result(img, results[hashlib.sha1(b.data).hexdigest()]) for img, b in zip(images, bitmaps)]
         for img, bmp, pl, result in zip(images, bitmaps, placements, parsed):
             self.insert_result(img, bmp, pl, result)
@@ -107,13 +117,24 @@ class LayerVec(inkex.EffectExtension):
         """``paths=32;preset=balanced;…``: recorded on the result layer."""
         return ";".join(f"{k}={v}" for k, v in self.backend_settings().items())
 
-    def run_backend(self, img, bmp: Bitmap) -> str:
+    def run_backend(self, img, bmp: Bitmap, shown: window.ProgressWindow | None = None, index: int = 0) -> str:
+        """The backend's SVG for this bitmap, followed in ``shown`` when there is a window."""
         with tempfile.TemporaryDirectory(prefix="layervec-in-") as tmp:
             path = os.path.join(tmp, "bitmap" + bmp.suffix)
             with open(path, "wb") as fh:
                 fh.write(bmp.data)
             try:
-                return backend.vectorize(path, self.backend_settings(), self.options.timeout)
+                if shown is None:
+                    return backend.vectorize(path, self.backend_settings(), self.options.timeout)
+                previews = os.path.join(tmp, "previews")
+                os.mkdir(previews)
+                with backend.BackendRun(path, self.backend_settings(), previews) as run, \
+                        backend.cancel_on_sigterm(run):
+                    try:
+                        shown.follow(run, self.name_of(img), index, path, self.options.timeout)
+                    except TimeoutError:
+                        raise backend.BackendError(backend.timeout_message(self.options.timeout)) from None
+                    return run.result()
             except backend.BackendError as exc:
                 raise inkex.AbortExtension(f"LayerVec: {self.name_of(img)}: {exc}") from None
 
