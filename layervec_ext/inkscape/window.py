@@ -243,8 +243,7 @@ class ProgressWindow:
                 self.bar.set_text(f"{self.fraction * 100:.0f} %")
             elif isinstance(message, protocol.Preview):
                 if self._show_picture(self.preview, message.path):
-                    self.preview_caption.set_text(f"Vector result so far: {message.paths} paths "
-                                                  f"(at {clock(message.elapsed)})")
+                    self.preview_caption.set_text(f"Vector result so far: {message.paths} paths")
         self._tick_clock()
         if not run.running():
             self.Gtk.main_quit()
