@@ -27,6 +27,9 @@ from typing import Union
 import torch
 
 Tensor = torch.Tensor
+# A radial gradient's semi-axes are at least this (px): SVG renderers refuse a radius of 0, and
+# below it the gradient is visually a point. Renderers and the writer clamp alike.
+MIN_RADIUS = 1e-3
 
 
 def _t(value, device=None) -> Tensor:

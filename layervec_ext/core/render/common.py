@@ -11,14 +11,12 @@ from __future__ import annotations
 import torch
 
 from layervec_ext.core.geometry import edge_cross
-from layervec_ext.core.scene import FlatFill, LinearGradient, Path, RadialGradient, Scene, stop_offsets
+from layervec_ext.core.scene import MIN_RADIUS, Path, Scene, stop_offsets
 
 Tensor = torch.Tensor
 
 # Line segments per cubic: 16 is within 0.1 dB of 32 against resvg (layervec_ext/docs/DESIGN.md §4).
 DEFAULT_K = 16
-# The writer clamps |radius| to this (an SVG radial gradient of radius 0 is an error).
-MIN_RADIUS = 1e-3
 # Below this squared length a linear gradient is degenerate: SVG paints its last stop.
 _DEGENERATE2 = 1e-12
 # Paths of smaller area (px²) are skipped: signed-distance anti-aliasing would draw a collapsed path
@@ -63,45 +61,73 @@ def polygon_area(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int) -> Ten
     return 0.5 * torch.zeros(n_paths, device=verts.device, dtype=verts.dtype).index_add(0, owner, cross)
 
 
-def paint_params(path: Path) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
-    """The fill as one affine gradient: ``u = A (p - origin)``; ``t = ‖u‖`` when ``radial`` else
-    ``u_x + bias``; then stops ``offsets (N,)``, straight ``colors (N, 4)``.
+Paint = tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]
 
-    Returns ``(A (2,2), origin (2,), radial (), bias (), offsets (N,), colors (N,4))``; the colours
-    already carry the path opacity in their alpha.
+
+def fill_paint(kind: str, fields: dict[str, Tensor]) -> Paint:
+    """Fills of one ``kind`` as affine gradients: the one mapping from a fill to the colour it puts
+    at a point, that every renderer (and the vectorizer's proposal) goes through.
+
+    ``fields``: the fill's tensors by name (``FlatFill``/``LinearGradient``/``RadialGradient``
+    fields), each with a first axis of ``n`` fills. Then ``u = A (p - origin)``; ``t = ‖u‖`` when
+    ``radial`` else ``u_x + bias``; then stops. Returns ``A (n, 2, 2)``, ``origin (n, 2)``,
+    ``radial (n,)``, ``bias (n,)``, ``offsets (n, N)``, straight ``colors (n, N, 4)``, as given
+    (not clamped; no opacity: :func:`with_opacity`). A flat fill is one stop at ``t = 0``.
     """
-    fill = path.fill
-    opacity = path.opacity.clamp(0.0, 1.0)
-    dev, dt = path.points.device, path.points.dtype
-    zero2 = torch.zeros(2, device=dev, dtype=dt)
-    if isinstance(fill, FlatFill):
-        a = torch.zeros(2, 2, device=dev, dtype=dt)
-        origin, radial, bias = zero2, torch.tensor(False, device=dev), torch.zeros((), device=dev, dtype=dt)
-        offsets = torch.zeros(1, device=dev, dtype=dt)
-        colors = fill.color.reshape(1, 4)
-    elif isinstance(fill, LinearGradient):
-        d = fill.end - fill.start
-        len2 = (d * d).sum()
+    ref = next(iter(fields.values()))
+    n = ref.shape[0]
+    dev, dt = ref.device, ref.dtype
+    zeros = torch.zeros(n, device=dev, dtype=dt)
+    if kind == "flat":
+        a = torch.zeros(n, 2, 2, device=dev, dtype=dt)
+        origin, bias = torch.zeros(n, 2, device=dev, dtype=dt), zeros
+        radial = torch.zeros(n, dtype=torch.bool, device=dev)
+        return a, origin, radial, bias, torch.zeros(n, 1, device=dev, dtype=dt), fields["color"].reshape(n, 1, 4)
+    if kind == "linear":
+        start = fields["start"]
+        d = fields["end"] - start
+        len2 = (d * d).sum(-1, keepdim=True)
         degenerate = len2 < _DEGENERATE2
-        row = d / len2.clamp_min(_DEGENERATE2)
-        row = torch.where(degenerate, torch.zeros_like(row), row)
-        a = torch.stack([row, zero2])
-        origin, radial = fill.start, torch.tensor(False, device=dev)
-        bias = torch.where(degenerate, torch.full((), _PAST_END, device=dev, dtype=dt),
-                           torch.zeros((), device=dev, dtype=dt))
-        offsets, colors = stop_offsets(fill.offsets), fill.colors
-    elif isinstance(fill, RadialGradient):
-        r = fill.radius.abs().clamp_min(MIN_RADIUS)
-        c, s = torch.cos(fill.angle), torch.sin(fill.angle)
-        rot = torch.stack([torch.stack([c, s]), torch.stack([-s, c])])  # R(-angle)
-        a = rot / r[:, None]
-        origin, radial, bias = fill.center, torch.tensor(True, device=dev), torch.zeros((), device=dev, dtype=dt)
-        offsets, colors = stop_offsets(fill.offsets), fill.colors
-    else:  # pragma: no cover - the scene model has only these three
-        raise TypeError(f"unknown fill {type(fill).__name__}")
+        row = torch.where(degenerate, torch.zeros_like(d), d / len2.clamp_min(_DEGENERATE2))
+        a = torch.stack([row, torch.zeros_like(row)], dim=1)
+        bias = torch.where(degenerate.squeeze(-1), torch.full_like(zeros, _PAST_END), zeros)
+        radial = torch.zeros(n, dtype=torch.bool, device=dev)
+        return a, start, radial, bias, stop_offsets(fields["offsets"]), fields["colors"]
+    if kind != "radial":  # pragma: no cover - the scene model has only these three
+        raise TypeError(f"unknown fill kind {kind!r}")
+    r = radial_radius(fields["radius"])
+    c, s = torch.cos(fields["angle"]), torch.sin(fields["angle"])
+    rot = torch.stack([torch.stack([c, s], -1), torch.stack([-s, c], -1)], dim=1)  # R(-angle)
+    a = rot / r[:, :, None]
+    radial = torch.ones(n, dtype=torch.bool, device=dev)
+    return a, fields["center"], radial, zeros, stop_offsets(fields["offsets"]), fields["colors"]
+
+
+def radial_radius(radius: Tensor) -> Tensor:
+    """The semi-axes a radial gradient is drawn with: ``|radius|``, at least ``MIN_RADIUS``."""
+    return radius.abs().clamp_min(MIN_RADIUS)
+
+
+def with_opacity(colors: Tensor, opacity: Tensor) -> Tensor:
+    """Straight stop colours ``(..., 4)`` clamped to [0, 1] as the writer clamps them, the path's
+    opacity (clamped by the caller, broadcast against ``colors[..., 3:4]``) folded into alpha."""
     colors = colors.clamp(0.0, 1.0)
-    colors = torch.cat([colors[:, :3], colors[:, 3:4] * opacity], dim=1)
-    return a, origin, radial, bias, offsets, colors
+    return torch.cat([colors[..., :3], colors[..., 3:4] * opacity], dim=-1)
+
+
+def paint_params(path: Path) -> Paint:
+    """One path's fill as :func:`fill_paint` gives it (without the first axis), the colours
+    already carrying the path opacity in their alpha."""
+    fill = path.fill
+    a, origin, radial, bias, offsets, colors = (
+        v[0] for v in fill_paint(fill.kind, {k: t[None] for k, t in fill.tensors().items()}))
+    return a, origin, radial, bias, offsets, with_opacity(colors, path.opacity.clamp(0.0, 1.0))
+
+
+def paint_at(p: Tensor, paint: Paint) -> Tensor:
+    """Straight RGBA ``(..., 4)`` of one fill's ``paint`` (:func:`paint_params`) at points ``p (..., 2)``."""
+    a, origin, radial, bias, offsets, colors = paint
+    return shade(gradient_t(p, a, origin, radial, bias), offsets, colors)
 
 
 def gradient_t(p: Tensor, a: Tensor, origin: Tensor, radial: Tensor, bias: Tensor) -> Tensor:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from layervec_ext.core.render.common import MIN_RADIUS, draw_order
+from layervec_ext.core.render.common import draw_order, radial_radius, with_opacity
 from layervec_ext.core.scene import FlatFill, LinearGradient, Path, Scene, stop_offsets
 
 Tensor = torch.Tensor
@@ -35,20 +35,15 @@ def _paint(pydiffvg, path: Path):
     """The diffvg fill of one path, path opacity folded into the stops' alpha."""
     fill = path.fill
     opacity = path.opacity.clamp(0.0, 1.0)
-
-    def with_opacity(colors: Tensor) -> Tensor:
-        colors = colors.clamp(0.0, 1.0)
-        return torch.cat([colors[..., :3], colors[..., 3:4] * opacity], dim=-1)
-
     if isinstance(fill, FlatFill):
-        return with_opacity(fill.color)
-    offsets, colors = stop_offsets(fill.offsets), with_opacity(fill.colors)
+        return with_opacity(fill.color, opacity)
+    offsets, colors = stop_offsets(fill.offsets), with_opacity(fill.colors, opacity)
     if isinstance(fill, LinearGradient):
         return pydiffvg.LinearGradient(begin=fill.start, end=fill.end, offsets=offsets, stop_colors=colors)
     if abs(float(fill.angle)) > 1e-6:
         raise ValueError("diffvg draws only axis-aligned radial gradients; this scene has a rotated one "
                          "(use renderer='torch')")
-    return pydiffvg.RadialGradient(center=fill.center, radius=fill.radius.abs().clamp_min(MIN_RADIUS),
+    return pydiffvg.RadialGradient(center=fill.center, radius=radial_radius(fill.radius),
                                    offsets=offsets, stop_colors=colors)
 
 

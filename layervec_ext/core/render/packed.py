@@ -23,7 +23,7 @@ from functools import lru_cache
 
 import torch
 
-from layervec_ext.core.render.common import _DEGENERATE2, _PAST_END, MIN_RADIUS, draw_indices
+from layervec_ext.core.render.common import MIN_RADIUS, Paint, draw_indices, fill_paint, with_opacity
 from layervec_ext.core.scene import Scene, stop_offsets
 
 Tensor = torch.Tensor
@@ -116,7 +116,7 @@ class PackedScene:
 
     # -------------------------------------------------------------------------------- paint
 
-    def paint(self) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
+    def paint(self) -> Paint:
         """Every fill as one affine gradient, in draw order: ``t = ‖A (p - origin)‖`` when
         ``radial`` else ``(A (p - origin))_x + bias``, then stops. Returns ``A (P, 2, 2)``,
         ``origin (P, 2)``, ``radial (P,)``, ``bias (P,)``, ``offsets (P, N)``, straight
@@ -125,7 +125,7 @@ class PackedScene:
         nmax = max(g.stops for g in self.groups)
         parts, members = [], []
         for g in self.groups:
-            a, origin, radial, bias, offsets, colors = _group_paint(g)
+            a, origin, radial, bias, offsets, colors = fill_paint(g.kind, g.tensors)
             if g.stops < nmax:
                 offsets = torch.cat([offsets, offsets[:, -1:].expand(-1, nmax - g.stops)], dim=1)
                 colors = torch.cat([colors, colors[:, -1:].expand(-1, nmax - g.stops, -1)], dim=1)
@@ -139,9 +139,7 @@ class PackedScene:
             inverse = inverse.to(self.device)
             out = tuple(torch.cat(f).index_select(0, inverse) for f in zip(*parts))
         a, origin, radial, bias, offsets, colors = out
-        colors = colors.clamp(0.0, 1.0)
-        alpha = colors[..., 3:4] * self.opacity.clamp(0.0, 1.0)[:, None, None]
-        return a, origin, radial, bias, offsets, torch.cat([colors[..., :3], alpha], dim=-1)
+        return a, origin, radial, bias, offsets, with_opacity(colors, self.opacity.clamp(0.0, 1.0)[:, None, None])
 
     # -------------------------------------------------------------------------------- back to a scene
 
@@ -176,36 +174,6 @@ class PackedScene:
             if g.kind == "radial":
                 t["radius"].copy_(t["radius"].abs().clamp_min(min_radius))
         self.opacity.clamp_(0.0, 1.0)
-
-
-def _group_paint(g: FillGroup) -> tuple[Tensor, ...]:
-    """``PackedScene.paint``'s fields for one group (opacity not yet applied)."""
-    t = g.tensors
-    n = len(g.members)
-    ref = next(iter(t.values()))
-    dev, dt = ref.device, ref.dtype
-    zeros = torch.zeros(n, device=dev, dtype=dt)
-    if g.kind == "flat":
-        a = torch.zeros(n, 2, 2, device=dev, dtype=dt)
-        origin, bias = torch.zeros(n, 2, device=dev, dtype=dt), zeros
-        radial = torch.zeros(n, dtype=torch.bool, device=dev)
-        return a, origin, radial, bias, torch.zeros(n, 1, device=dev, dtype=dt), t["color"].reshape(n, 1, 4)
-    if g.kind == "linear":
-        start = t["start"]
-        d = t["end"] - start
-        len2 = (d * d).sum(-1, keepdim=True)
-        degenerate = len2 < _DEGENERATE2
-        row = torch.where(degenerate, torch.zeros_like(d), d / len2.clamp_min(_DEGENERATE2))
-        a = torch.stack([row, torch.zeros_like(row)], dim=1)
-        bias = torch.where(degenerate.squeeze(-1), torch.full_like(zeros, _PAST_END), zeros)
-        radial = torch.zeros(n, dtype=torch.bool, device=dev)
-        return a, start, radial, bias, stop_offsets(t["offsets"]), t["colors"]
-    r = t["radius"].abs().clamp_min(MIN_RADIUS)
-    c, s = torch.cos(t["angle"]), torch.sin(t["angle"])
-    rot = torch.stack([torch.stack([c, s], -1), torch.stack([-s, c], -1)], dim=1)  # R(-angle)
-    a = rot / r[:, :, None]
-    radial = torch.ones(n, dtype=torch.bool, device=dev)
-    return a, t["center"], radial, zeros, stop_offsets(t["offsets"]), t["colors"]
 
 
 @lru_cache(maxsize=64)

@@ -20,13 +20,12 @@ from layervec_ext.core.render.common import (
     box_coverage,
     draw_order,
     flatten,
-    gradient_t,
     inner_normals,
+    paint_at,
     paint_params,
     polygon_area,
     segment_distance2,
     segment_offset,
-    shade,
     two_edge_coverage,
     winding_at,
 )
@@ -100,8 +99,7 @@ def render_scene(scene: Scene, k: int = DEFAULT_K) -> Tensor:
         if abs(float(area)) < MIN_AREA:
             continue  # collapsed: SVG draws nothing
         cov = coverage(p, poly, torch.sign(area))
-        a, origin, radial, bias, offsets, colors = paint_params(path)
-        rgba = shade(gradient_t(p, a, origin, radial, bias), offsets, colors)
+        rgba = paint_at(p, paint_params(path))
         alpha = rgba[:, 3] * cov
         src = torch.cat([rgba[:, :3] * alpha[:, None], alpha[:, None]], dim=1)
         image = src + (1.0 - alpha[:, None]) * image

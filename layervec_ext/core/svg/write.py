@@ -12,12 +12,10 @@ from xml.sax.saxutils import quoteattr
 
 import torch
 
-from layervec_ext.core.scene import FlatFill, LinearGradient, Path, RadialGradient, Scene, stop_offsets
+from layervec_ext.core.scene import MIN_RADIUS, FlatFill, LinearGradient, Path, RadialGradient, Scene, stop_offsets
 
 SVG_NS = "http://www.w3.org/2000/svg"
 INKSCAPE_NS = "http://www.inkscape.org/namespaces/inkscape"
-# A radial gradient of zero radius is an error in SVG renderers; below this it is visually a point.
-MIN_RADIUS = 1e-3
 
 
 def fmt(value: float, digits: int = 3) -> str:
