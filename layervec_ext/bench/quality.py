@@ -51,7 +51,10 @@ def run_ours(path: str, n_paths: int, preset: str, threads: int, save_dir: str |
         stem = os.path.splitext(os.path.basename(path))[0]
         with open(os.path.join(save_dir, f"{stem}.ours{n_paths}.svg"), "w") as fh:
             fh.write(svg)
-    return {"seconds": seconds, **score_svg(svg, load_rgb(path))}
+    from layervec_ext.bench import editability
+
+    target = load_rgb(path)
+    return {"seconds": seconds, **score_svg(svg, target), "edit": editability.report(svg, target)}
 
 
 def warm_up(threads: int) -> None:
@@ -73,6 +76,8 @@ def _row(family: str, path: str, n: int, method: str, result: dict | None, budge
            "method": method, "fits": result is not None}
     if result is not None:
         row.update({k: result[k] for k in ("psnr", "ssim", "paths", "nodes", "seconds")})
+        if "edit" in result:
+            row["edit"] = result["edit"]
         if "setting" in result:
             row["setting"] = result["setting"]
     return row
@@ -197,6 +202,10 @@ def report(rows: list[dict], families: list[str], budgets: list[int], preset: st
     print(f"cells: PSNR dB / SSIM / paths / nodes / seconds, means over images; baselines: best setting per "
           f"image with nodes ≤ ours; preset {preset}, {threads} thread(s)")
     print(markdown(means, families, budgets))
+    from layervec_ext.bench import editability
+
+    print("\neditability of ours (bench/editability.py):")
+    print(editability.markdown([r for r in rows if r["method"] == "ours"], ("family", "paths_budget")))
     if json_path:
         with open(json_path, "w") as fh:
             json.dump({"preset": preset, "threads": threads, "budgets": budgets, "rows": rows, "means": means},

@@ -129,8 +129,10 @@ def run_ours(path: str, target, n_paths: int, size: int, timeout: float, device:
         return {**_blank(row), "seconds": res["seconds"], "peak_mb": res["peak_mb"]}
     with open(out_svg, encoding="utf-8") as fh:
         svg = fh.read()
+    from layervec_ext.bench import editability
+
     row.update({"ok": True, "error": None, "seconds": res["seconds"], "cpu_seconds": res["cpu_seconds"],
-                "peak_mb": res["peak_mb"], **score_svg(svg, target)})
+                "peak_mb": res["peak_mb"], **score_svg(svg, target), "edit": editability.report(svg, target)})
     return row
 
 
@@ -444,6 +446,10 @@ def report(rows: list[dict], meta: dict, args: argparse.Namespace) -> None:
     print(rows_table(rows))
     print()
     print(means_table(rows))
+    from layervec_ext.bench import editability
+
+    print("\neditability of ours (bench/editability.py):")
+    print(editability.markdown([r for r in rows if r["method"] == "ours" and r.get("ok")], ("size", "paths_asked")))
     if args.json:
         _write_json(args.json, meta, rows)
     if args.plot or args.plot_png:
