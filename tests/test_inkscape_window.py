@@ -306,3 +306,12 @@ def test_the_effects_direct_run_tests_pass_on_inkex_1_4(inkex_14):
                           timeout=1200, cwd=ROOT)
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert " passed" in proc.stdout and "skipped" not in proc.stdout, proc.stdout[-500:]
+
+
+def test_ci_and_the_readme_install_what_these_tests_need():
+    """The packages above, in the README's apt line and in .ci/run's (a fresh machine gets them)."""
+    needed = {"xvfb", "xdotool", "dbus", "python3-gi", "gir1.2-gtk-3.0", "inkscape"}
+    readme = next(line for line in (ROOT / "README.md").read_text().splitlines() if "apt-get install" in line)
+    ci = (ROOT / ".ci" / "run").read_text().split("apt-get install", 1)[1].split(">/dev/null", 1)[0]
+    assert needed <= set(readme.split()), needed - set(readme.split())
+    assert needed <= set(ci.replace("\\", " ").split()), needed - set(ci.split())

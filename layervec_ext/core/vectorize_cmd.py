@@ -350,6 +350,7 @@ class _BatchReport:
 
     def __init__(self, args: argparse.Namespace, total: int, folder: Path):
         self.total, self.folder, self.done, self.failed = total, folder, 0, 0
+        self.start = time.perf_counter()
         self.json = args.progress_json
         self.quiet = args.quiet and not self.json
         self.tty = not self.quiet and not self.json and sys.stderr.isatty()
@@ -374,7 +375,8 @@ class _BatchReport:
                 _say(protocol.Error(outcome.error, outcome.code))
             else:
                 _say(protocol.Result(str(job.output), outcome.paths, outcome.seconds, job.name))
-            _say(protocol.Progress(self.done / self.total, f"{self.done} of {self.total} pictures"))
+            _say(protocol.Progress(self.done / self.total, f"{self.done} of {self.total} pictures",
+                                   time.perf_counter() - self.start))
         elif outcome.error:
             self.failed += 1
             self._line(f"layervec: error: {outcome.error}")
