@@ -4,6 +4,8 @@ gradient fitted to the whole image (the coarsest possible picture of a photo).""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from layervec_ext.core.vectorize.fit import FillFit, fit_fill, fit_flat
@@ -27,9 +29,7 @@ def decide_background(target: np.ndarray, fill_kind: str, transparent_alpha: flo
     mean = border.mean(0)
     if float(np.sqrt(np.mean(np.sum((border - mean) ** 2, axis=1)))) < uniform_rms:
         # One colour: the fill of the border pixels, but fitted by their median (robust to a touching shape)
-        fit = fit_flat(border)
-        fit.params["color"] = np.clip(np.median(border, axis=0), 0.0, 1.0)
-        return fit
+        return replace(fit_flat(border), color=np.clip(np.median(border, axis=0), 0.0, 1.0))
     h, w = target.shape[:2]
     ys, xs = np.mgrid[0:h, 0:w]
     xy = np.stack([xs.ravel() + 0.5, ys.ravel() + 0.5], axis=1).astype(np.float64)

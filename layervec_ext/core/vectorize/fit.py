@@ -1,31 +1,106 @@
 """Initialising a path from a region: its outline as S cubics, its fill by least squares.
 
 Everything here is numpy/OpenCV on the working image (pixel centres at ``i + 0.5``); the result is
-plain arrays that :mod:`pipeline` turns into scene tensors. Starting each path from its region
+a typed fit per fill kind (:class:`FlatFit`, :class:`LinearFit`, :class:`RadialFit`) of plain
+arrays, which becomes a scene fill with ``to_fill``. Starting each path from its region
 (rather than LIVE's 5-px circle) is what lets the optimiser converge in tens of steps.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from typing import ClassVar, Union
 
 import cv2
 import numpy as np
+import torch
 
 from layervec_ext.core.geometry import signed_area
+from layervec_ext.core.scene import Fill, FlatFill, LinearGradient, RadialGradient
 
 # Stops per gradient: three hat functions (0, ½, 1) fit a light→mid→dark ramp well and keep SVGs short.
 GRADIENT_STOPS = 3
 
 
-@dataclass
-class FillFit:
-    """A fitted fill in working-image pixels: ``kind`` is flat/linear/radial; ``params`` what
-    the scene constructor needs; ``sse`` the squared error on the pixels it was fitted to."""
+class _Fit:
+    """What every fitted fill has: the scene fill's fields (same names), and ``sse``, the squared
+    error on the pixels it was fitted to."""
 
-    kind: str
-    params: dict
+    kind: ClassVar[str]
+    scene_fill: ClassVar[type]
+
+    def fields(self) -> dict[str, np.ndarray | float]:
+        """The fill's values by the scene fill's field names (``sse`` left out)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "sse"}
+
+    def to_fill(self, device: torch.device | str | None = None) -> Fill:
+        """The scene fill (float32 tensors on ``device``) the optimiser starts from."""
+        return self.scene_fill(**{k: torch.as_tensor(v, dtype=torch.float32, device=device)
+                                  for k, v in self.fields().items()})
+
+    def as_kind(self, kind: str, xy: np.ndarray) -> FillFit:
+        """This fill as one of ``kind`` where the optimiser needs that kind; only a flat fill
+        changes (see :meth:`FlatFit.as_kind`)."""
+        return self
+
+
+@dataclass(frozen=True, eq=False)
+class FlatFit(_Fit):
+    """One straight-RGBA colour ``(4,)``."""
+
+    color: np.ndarray
     sse: float
+
+    kind: ClassVar[str] = "flat"
+    scene_fill: ClassVar[type] = FlatFill
+
+    def as_kind(self, kind: str, xy: np.ndarray) -> FillFit:
+        """The same colour as a gradient of ``kind`` (two equal stops) over the box of the pixels
+        ``xy (n, 2)``, so that an optimiser of gradients can shade it; flat stays flat."""
+        if kind == "flat":
+            return self
+        colors = np.stack([self.color, self.color])
+        lo, hi = xy.min(0), xy.max(0)
+        centre = (lo + hi) / 2
+        offsets = np.array([0.0, 1.0])
+        if kind == "radial":
+            return RadialFit(centre, np.maximum((hi - lo) / 2, 1.0), 0.0, offsets, colors, self.sse)
+        return LinearFit(np.array([lo[0], centre[1]]), np.array([max(hi[0], lo[0] + 1), centre[1]]), offsets,
+                         colors, self.sse)
+
+
+@dataclass(frozen=True, eq=False)
+class LinearFit(_Fit):
+    """Stops ``offsets (N,)``, straight ``colors (N, 4)`` along ``start → end`` (``(2,)`` each)."""
+
+    start: np.ndarray
+    end: np.ndarray
+    offsets: np.ndarray
+    colors: np.ndarray
+    sse: float
+
+    kind: ClassVar[str] = "linear"
+    scene_fill: ClassVar[type] = LinearGradient
+
+
+@dataclass(frozen=True, eq=False)
+class RadialFit(_Fit):
+    """Elliptical stops around ``center (2,)``: semi-axes ``radius (2,)`` turned by ``angle``
+    radians (as :class:`~layervec_ext.core.scene.RadialGradient`)."""
+
+    center: np.ndarray
+    radius: np.ndarray
+    angle: float
+    offsets: np.ndarray
+    colors: np.ndarray
+    sse: float
+
+    kind: ClassVar[str] = "radial"
+    scene_fill: ClassVar[type] = RadialGradient
+
+
+FillFit = Union[FlatFit, LinearFit, RadialFit]
 
 
 # --------------------------------------------------------------------------- outlines
@@ -218,13 +293,13 @@ def _straight(premul: np.ndarray) -> np.ndarray:
     return np.clip(np.concatenate([rgb, a], axis=1), 0.0, 1.0)
 
 
-def fit_flat(colors: np.ndarray) -> FillFit:
+def fit_flat(colors: np.ndarray) -> FlatFit:
     mean = colors.mean(0)
     sse = float(np.sum((colors - mean) ** 2))
-    return FillFit("flat", {"color": _straight(mean[None])[0]}, sse)
+    return FlatFit(_straight(mean[None])[0], sse)
 
 
-def fit_linear(xy: np.ndarray, colors: np.ndarray, stops: int = GRADIENT_STOPS) -> FillFit:
+def fit_linear(xy: np.ndarray, colors: np.ndarray, stops: int = GRADIENT_STOPS) -> LinearFit | FlatFit:
     """Direction from the colour's least-squares slope over the region, stops along it."""
     centre = xy.mean(0)
     d = xy - centre
@@ -239,10 +314,7 @@ def fit_linear(xy: np.ndarray, colors: np.ndarray, stops: int = GRADIENT_STOPS) 
         return fit_flat(colors)
     t = (s - lo) / (hi - lo)
     sol, sse = _fit_stops(t, colors, stops)
-    return FillFit("linear", {
-        "start": centre + lo * direction, "end": centre + hi * direction,
-        "offsets": np.linspace(0, 1, stops), "colors": _straight(sol),
-    }, sse)
+    return LinearFit(centre + lo * direction, centre + hi * direction, np.linspace(0, 1, stops), _straight(sol), sse)
 
 
 def _radial_t(xy: np.ndarray, centre: np.ndarray, axes: np.ndarray, radii: np.ndarray) -> np.ndarray:
@@ -250,7 +322,7 @@ def _radial_t(xy: np.ndarray, centre: np.ndarray, axes: np.ndarray, radii: np.nd
     return np.sqrt(np.sum((u / radii) ** 2, axis=1))
 
 
-def fit_radial(xy: np.ndarray, colors: np.ndarray, stops: int = GRADIENT_STOPS) -> FillFit:
+def fit_radial(xy: np.ndarray, colors: np.ndarray, stops: int = GRADIENT_STOPS) -> RadialFit | FlatFit:
     """Ellipse shape from the region's second moments; centre chosen among the centroid and the
     stationary point of a quadratic fit of luminance (where a highlight or shadow sits); stops by
     least squares. Radii are scaled so the farthest region pixel sits at t = 1."""
@@ -273,7 +345,7 @@ def fit_radial(xy: np.ndarray, colors: np.ndarray, stops: int = GRADIENT_STOPS) 
         # the brightest and darkest pixels are natural centres for highlights/shadows
         candidates.append(xy[int(np.argmax(lum))])
         candidates.append(xy[int(np.argmin(lum))])
-    best: FillFit | None = None
+    best: RadialFit | None = None
     for centre in candidates:
         t = _radial_t(xy, centre, evecs, shape)
         scale = float(t.max())
@@ -282,10 +354,8 @@ def fit_radial(xy: np.ndarray, colors: np.ndarray, stops: int = GRADIENT_STOPS) 
         sol, sse = _fit_stops(t / scale, colors, stops)
         if best is None or sse < best.sse:
             angle = float(np.arctan2(evecs[1, 0], evecs[0, 0]))
-            best = FillFit("radial", {
-                "center": np.asarray(centre, dtype=np.float64), "radius": shape * scale, "angle": angle,
-                "offsets": np.linspace(0, 1, stops), "colors": _straight(sol),
-            }, sse)
+            best = RadialFit(np.asarray(centre, dtype=np.float64), shape * scale, angle, np.linspace(0, 1, stops),
+                             _straight(sol), sse)
     return best if best is not None else fit_flat(colors)
 
 

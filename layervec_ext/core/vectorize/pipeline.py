@@ -20,10 +20,10 @@ import cv2
 import numpy as np
 import torch
 
-from layervec_ext.core.scene import Path, Scene, flat, linear, radial
+from layervec_ext.core.scene import Path, Scene
 from layervec_ext.core.vectorize.background import decide_background
 from layervec_ext.core.vectorize.cleanup import drop_useless
-from layervec_ext.core.vectorize.fit import FillFit, contour_to_cubics, outer_contour, rectangle_cubics, share_segments
+from layervec_ext.core.vectorize.fit import contour_to_cubics, outer_contour, rectangle_cubics, share_segments
 from layervec_ext.core.vectorize.optimize import optimize, render_scene
 from layervec_ext.core.vectorize.propose import Proposal, propose
 from layervec_ext.core.vectorize.segment import build_hierarchy
@@ -83,32 +83,6 @@ def stage_sizes(budget: int, most: int = 4) -> list[int]:
     sizes = [max(1, int(budget * w / sum(weights))) for w in weights]
     sizes[-1] += budget - sum(sizes)
     return sizes
-
-
-def _fill_tensors(fit: FillFit, device):
-    p = fit.params
-    if fit.kind == "flat":
-        return flat(p["color"], device=device)
-    if fit.kind == "linear":
-        return linear(p["start"], p["end"], p["offsets"], p["colors"], device=device)
-    return radial(p["center"], p["radius"], p["offsets"], p["colors"], angle=p["angle"], device=device)
-
-
-def _as_kind(fit: FillFit, kind: str, xy_hint: np.ndarray) -> FillFit:
-    """A flat fit expressed as the requested gradient kind (equal stops), so the optimiser can shade it."""
-    if fit.kind == kind or kind == "flat" or fit.kind != "flat":
-        return fit
-    c = np.asarray(fit.params["color"])
-    colors = np.stack([c, c])
-    lo, hi = xy_hint.min(0), xy_hint.max(0)
-    centre = (lo + hi) / 2
-    if kind == "radial":
-        params = {"center": centre, "radius": np.maximum((hi - lo) / 2, 1.0), "angle": 0.0,
-                  "offsets": np.array([0.0, 1.0]), "colors": colors}
-    else:
-        params = {"start": np.array([lo[0], centre[1]]), "end": np.array([max(hi[0], lo[0] + 1), centre[1]]),
-                  "offsets": np.array([0.0, 1.0]), "colors": colors}
-    return FillFit(kind, params, fit.sse)
 
 
 def _canvas(scene: Scene, flat_background: bool) -> np.ndarray:
@@ -181,7 +155,7 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
     frozen: set[int] = set()
     if bg is not None:
         rect = rectangle_cubics(0.0, 0.0, float(w), float(h), cfg.segments)
-        scene.add(Path(torch.as_tensor(rect, dtype=torch.float32, device=dev), _fill_tensors(bg, dev),
+        scene.add(Path(torch.as_tensor(rect, dtype=torch.float32, device=dev), bg.to_fill(dev),
                        torch.tensor(1.0, device=dev), 0, None))
         frozen.add(0)
     flat_bg = bg is not None and bg.kind == "flat"
@@ -252,7 +226,7 @@ def _add_path(scene: Scene, prop: Proposal, points: np.ndarray, fill: str, layer
     ys, xs = np.nonzero(prop.mask)
     hint = np.stack([xs + prop.box[1].start, ys + prop.box[0].start], 1).astype(np.float64)
     scene.add(Path(torch.as_tensor(points, dtype=torch.float32, device=dev),
-                   _fill_tensors(_as_kind(prop.fill, fill, hint), dev), torch.tensor(1.0, device=dev), layer, None))
+                   prop.fill.as_kind(fill, hint).to_fill(dev), torch.tensor(1.0, device=dev), layer, None))
 
 
 def _drop_useless(scene: Scene, target: torch.Tensor, cfg: Settings, frozen: set[int], flat_bg: bool) -> set[int]:

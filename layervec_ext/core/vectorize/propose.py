@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from layervec_ext.core.vectorize.fit import FillFit, fit_fill
+from layervec_ext.core.vectorize.fit import FillFit, FlatFit, LinearFit, fit_fill
 from layervec_ext.core.vectorize.segment import region_masks
 
 
@@ -34,20 +34,19 @@ def _stops_eval(t: np.ndarray, offsets: np.ndarray, colors: np.ndarray) -> np.nd
 
 def eval_fill(fill: FillFit, xy: np.ndarray) -> np.ndarray:
     """Premultiplied RGBA ``(n, 4)`` of ``fill`` at pixel centres ``xy``."""
-    p = fill.params
-    if fill.kind == "flat":
-        c = np.array(p["color"], dtype=np.float64)
+    if isinstance(fill, FlatFit):
+        c = np.array(fill.color, dtype=np.float64)
         c = np.concatenate([c[:3] * c[3], c[3:]])
         return np.broadcast_to(c, (len(xy), 4)).copy()
-    if fill.kind == "linear":
-        d = np.asarray(p["end"]) - np.asarray(p["start"])
-        t = (xy - np.asarray(p["start"])) @ d / max(float(d @ d), 1e-12)
+    if isinstance(fill, LinearFit):
+        d = np.asarray(fill.end) - np.asarray(fill.start)
+        t = (xy - np.asarray(fill.start)) @ d / max(float(d @ d), 1e-12)
     else:
-        ca, sa = np.cos(p["angle"]), np.sin(p["angle"])
-        u = xy - np.asarray(p["center"])
+        ca, sa = np.cos(fill.angle), np.sin(fill.angle)
+        u = xy - np.asarray(fill.center)
         local = np.stack([u[:, 0] * ca + u[:, 1] * sa, -u[:, 0] * sa + u[:, 1] * ca], axis=1)
-        t = np.sqrt(np.sum((local / np.maximum(np.abs(p["radius"]), 1e-3)) ** 2, axis=1))
-    return _stops_eval(t, np.asarray(p["offsets"]), np.asarray(p["colors"]))
+        t = np.sqrt(np.sum((local / np.maximum(np.abs(fill.radius), 1e-3)) ** 2, axis=1))
+    return _stops_eval(t, np.asarray(fill.offsets), np.asarray(fill.colors))
 
 
 def _coords(box: tuple[slice, slice], mask: np.ndarray) -> np.ndarray:
