@@ -12,8 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
-from layervec_ext.core.vectorize.fit import FillFit, FlatFit, LinearFit, fit_fill
+from layervec_ext.core.render.common import fill_paint, paint_at
+from layervec_ext.core.vectorize.fit import FillFit, fit_fill
 from layervec_ext.core.vectorize.segment import region_masks
 
 
@@ -25,28 +27,14 @@ class Proposal:
     gain: float
 
 
-def _stops_eval(t: np.ndarray, offsets: np.ndarray, colors: np.ndarray) -> np.ndarray:
-    t = np.clip(t, 0.0, 1.0)
-    out = np.stack([np.interp(t, offsets, colors[:, c]) for c in range(4)], axis=1)
-    out[:, :3] *= out[:, 3:4]
-    return out
-
-
+@torch.no_grad()
 def eval_fill(fill: FillFit, xy: np.ndarray) -> np.ndarray:
-    """Premultiplied RGBA ``(n, 4)`` of ``fill`` at pixel centres ``xy``."""
-    if isinstance(fill, FlatFit):
-        c = np.array(fill.color, dtype=np.float64)
-        c = np.concatenate([c[:3] * c[3], c[3:]])
-        return np.broadcast_to(c, (len(xy), 4)).copy()
-    if isinstance(fill, LinearFit):
-        d = np.asarray(fill.end) - np.asarray(fill.start)
-        t = (xy - np.asarray(fill.start)) @ d / max(float(d @ d), 1e-12)
-    else:
-        ca, sa = np.cos(fill.angle), np.sin(fill.angle)
-        u = xy - np.asarray(fill.center)
-        local = np.stack([u[:, 0] * ca + u[:, 1] * sa, -u[:, 0] * sa + u[:, 1] * ca], axis=1)
-        t = np.sqrt(np.sum((local / np.maximum(np.abs(fill.radius), 1e-3)) ** 2, axis=1))
-    return _stops_eval(t, np.asarray(fill.offsets), np.asarray(fill.colors))
+    """Premultiplied RGBA ``(n, 4)`` of ``fill`` at pixel centres ``xy``: the renderer's colour of
+    the fill it becomes (:func:`~layervec_ext.core.render.common.fill_paint`), in float64."""
+    fields = {k: torch.as_tensor(np.asarray(v, dtype=np.float64))[None] for k, v in fill.fields().items()}
+    *affine, colors = (v[0] for v in fill_paint(fill.kind, fields))
+    rgba = paint_at(torch.as_tensor(xy, dtype=torch.float64), (*affine, colors.clamp(0.0, 1.0)))
+    return torch.cat([rgba[:, :3] * rgba[:, 3:], rgba[:, 3:]], 1).numpy()
 
 
 def _coords(box: tuple[slice, slice], mask: np.ndarray) -> np.ndarray:
