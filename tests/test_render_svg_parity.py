@@ -7,6 +7,7 @@ import torch
 from layervec_ext.bench.render import random_scene
 from layervec_ext.core.metrics import psnr, rasterize_svg
 from layervec_ext.core.render import composite, render
+from layervec_ext.core.scene import Scene, flat
 from layervec_ext.core.svg.write import scene_to_svg
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -52,3 +53,28 @@ def test_contract_shape_dtype_premultiplied():
     # premultiplied: colour never exceeds alpha
     assert bool((image[..., :3] <= image[..., 3:4] + 1e-5).all())
     assert float(image.min()) >= 0.0 and float(image.max()) <= 1.0 + 1e-5
+
+
+def _with_background(color=(0.9, 0.3, 0.1, 0.6)):
+    scene = random_scene(8, 96, seed=11, fills="mixed")
+    scene.background = flat(color)
+    return scene
+
+
+@pytest.mark.parametrize("renderer", ["torch", "reference"])
+def test_background_is_drawn_under_every_path_as_resvg_draws_the_svg(renderer):
+    """A scene's background is drawn by each renderer as the full-canvas rectangle the writer writes
+    (the first path of the bottom layer), and with no paths at all."""
+    scene = _with_background()
+    assert parity_db(scene, renderer) >= 40.0
+    as_path = Scene(scene.width, scene.height, scene.drawn_paths(), scene.layers)
+    assert scene_to_svg(as_path) == scene_to_svg(scene)
+    torch.testing.assert_close(render(scene, renderer=renderer), render(as_path, renderer=renderer), atol=2e-6, rtol=0)
+    empty = Scene(40, 30, [], background=flat((0.2, 0.5, 0.7, 1.0)))
+    assert parity_db(empty, renderer) >= 50.0
+
+
+def test_diffvg_draws_the_background_alike():
+    pytest.importorskip("pydiffvg")
+    scene = _with_background()
+    assert parity_db(scene, "diffvg") >= 35.0

@@ -40,3 +40,16 @@ def test_shoelace_area_and_union_find():
     assert float(signed_area(np.array(square))) == 6.0
     assert float(signed_area(torch.tensor(square[::-1]))) == -6.0
     assert union_roots(5, [(0, 1), (3, 4), (1, 4)]) == [0, 0, 2, 0, 0]  # b's set joins a's
+
+
+def test_background_is_part_of_the_scene_not_a_path():
+    s = Scene(30, 20, [path(circle_points(10, 10, 5), flat([1, 0, 0, 1]))], background=flat([0, 0, 1, 1]))
+    assert s.num_paths == 2 and s.num_segments == 8  # an editor sees the background's rectangle
+    rect = s.background_path()
+    assert rect.fill is s.background and rect.layer == 0 and s.drawn_paths()[1:] == s.paths
+    assert rect.points.min(0).values.tolist() == [0, 0] and rect.points.max(0).values.tolist() == [30, 20]
+    assert "background.color" in dict(s.named_tensors())
+    assert any(t is s.background.color for t in s.param_groups()["colors"])
+    copy = s.detached()
+    assert torch.equal(copy.background.color, s.background.color) and copy.background.color is not s.background.color
+    assert Scene(1, 1).background_path() is None

@@ -75,7 +75,7 @@ def test_uniform_image_is_one_full_canvas_path():
     image = np.zeros((40, 60, 4), np.uint8)
     image[...] = (30, 120, 200, 255)
     scene = vectorize(image, fast(paths=8, device="cpu"))
-    assert 1 <= len(scene.paths) <= 2
+    assert scene.background is not None and scene.num_paths <= 2  # the background: a full-canvas path in the SVG
     out = rasterize_svg(scene_to_svg(scene), 60, 40)
     assert np.abs(out.astype(int) - image[..., :3].astype(int)).max() <= 3
 
@@ -83,7 +83,7 @@ def test_uniform_image_is_one_full_canvas_path():
 def test_one_pixel_image():
     image = np.array([[[200, 10, 10, 255]]], np.uint8)
     scene = vectorize(image, fast(paths=4, device="cpu"))
-    assert (scene.width, scene.height) == (1, 1) and len(scene.paths) >= 1
+    assert (scene.width, scene.height) == (1, 1) and scene.num_paths >= 1
     out = rasterize_svg(scene_to_svg(scene), 1, 1)
     assert np.abs(out[0, 0].astype(int) - [200, 10, 10]).max() <= 4
 
@@ -147,7 +147,8 @@ def test_optimising_a_perfect_scene_keeps_it_perfect():
     learning rate, and without that guard a late stage could leave a converged picture worse."""
     import torch
 
-    from layervec_ext.core.vectorize.optimize import optimize, render_scene
+    from layervec_ext.core.render import render as render_scene
+    from layervec_ext.core.vectorize.optimize import optimize
 
     scene = vectorize(drawn(), fast(paths=6, device="cpu"))
     with torch.no_grad():

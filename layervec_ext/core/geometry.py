@@ -1,5 +1,5 @@
-"""Two small algorithms several stages need, one copy each: the shoelace area of a polygon and
-union-find over index pairs."""
+"""Small algorithms several stages need, one copy each: the shoelace area of a polygon, union-find
+over index pairs, and a rectangle as cubics."""
 
 from __future__ import annotations
 
@@ -36,3 +36,19 @@ def union_roots(count: int, pairs: Iterable[tuple[int, int]]) -> list[int]:
     for a, b in pairs:
         parent[find(int(b))] = find(int(a))
     return [find(i) for i in range(count)]
+
+
+def rectangle_cubics(x0: float, y0: float, x1: float, y1: float, segments: int = 4) -> np.ndarray:
+    """An axis-aligned rectangle as straight cubics (controls at thirds), ``segments`` ≥ 4 split on its sides."""
+    corners = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float64)
+    per_side = [segments // 4 + (1 if i < segments % 4 else 0) for i in range(4)]
+    per_side = [max(1, k) for k in per_side]
+    out = []
+    for i in range(4):
+        a, b = corners[i], corners[(i + 1) % 4]
+        k = per_side[i]
+        for j in range(k):
+            p0 = a + (b - a) * j / k
+            p3 = a + (b - a) * (j + 1) / k
+            out += [p0, p0 + (p3 - p0) / 3, p0 + 2 * (p3 - p0) / 3]
+    return np.asarray(out)

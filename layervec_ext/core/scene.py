@@ -16,6 +16,10 @@ Conventions shared by the renderer, the SVG reader/writer and the vectorizer:
 * Fill rule is non-zero.
 * ``Path.layer`` indexes ``Scene.layers`` (names); lower layers are drawn first and hold the
   coarse shapes, so hiding the upper layers leaves a clean, coarser picture.
+* ``Scene.background``, when set, is one flat colour over the whole canvas under every path
+  (what a uniform border becomes). Renderers composite it analytically (a full-canvas path would
+  be every pixel's fragment); the writer writes it as a full-canvas rectangle, the first path of
+  the bottom layer (:meth:`Scene.background_path`).
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from dataclasses import dataclass, field
 from typing import Union
 
 import torch
+
+from layervec_ext.core.geometry import rectangle_cubics
 
 Tensor = torch.Tensor
 # A radial gradient's semi-axes are at least this (px): SVG renderers refuse a radius of 0, and
@@ -135,21 +141,44 @@ class Path:
 
 @dataclass
 class Scene:
-    """A canvas of ``width × height`` pixels and its paths, drawn back to front."""
+    """A canvas of ``width × height`` pixels and its paths, drawn back to front over the
+    ``background`` colour (none: transparent)."""
 
     width: int
     height: int
     paths: list[Path] = field(default_factory=list)
     layers: list[str] = field(default_factory=lambda: ["Layer 1"])
+    background: FlatFill | None = None
 
     @property
     def device(self) -> torch.device:
-        return self.paths[0].points.device if self.paths else torch.device("cpu")
+        if self.paths:
+            return self.paths[0].points.device
+        return self.background.color.device if self.background is not None else torch.device("cpu")
+
+    def background_path(self) -> Path | None:
+        """The background as the path an SVG shows: a full-canvas rectangle of 4 cubics in the
+        bottom layer (``None`` without a background)."""
+        if self.background is None:
+            return None
+        dev = self.background.color.device
+        return Path(_t(rectangle_cubics(0.0, 0.0, float(self.width), float(self.height)), dev), self.background,
+                    _t(1.0, dev), 0, None)
+
+    def drawn_paths(self) -> list[Path]:
+        """What an SVG of the scene holds: the background's rectangle (when set), then the paths."""
+        bg = self.background_path()
+        return self.paths if bg is None else [bg, *self.paths]
+
+    @property
+    def num_paths(self) -> int:
+        """Paths an editor sees: the background's rectangle counts."""
+        return len(self.paths) + (self.background is not None)
 
     @property
     def num_segments(self) -> int:
         """Bézier segments in the whole scene: the "nodes" an editor sees."""
-        return sum(p.num_segments for p in self.paths)
+        return sum(p.num_segments for p in self.drawn_paths())
 
     def add(self, path: Path) -> Path:
         self.paths.append(path)
@@ -160,6 +189,8 @@ class Scene:
         for i, path in enumerate(self.paths):
             for name, tensor in path.tensors().items():
                 yield f"paths.{i}.{name}", tensor
+        if self.background is not None:
+            yield "background.color", self.background.color
 
     def param_groups(self) -> dict[str, list[Tensor]]:
         """Tensors grouped by kind: ``points``, ``colors``, ``offsets``, ``geometry``, ``opacity``."""
@@ -171,6 +202,8 @@ class Scene:
             groups["opacity"].append(path.opacity)
             for name, tensor in path.fill.tensors().items():
                 groups[PARAM_GROUP[name]].append(tensor)
+        if self.background is not None:
+            groups["colors"].append(self.background.color)
         return groups
 
     def requires_grad_(self, flag: bool = True) -> Scene:
@@ -192,6 +225,7 @@ class Scene:
                 for p in self.paths
             ],
             list(self.layers),
+            None if self.background is None else fill_copy(self.background),
         )
 
     def detached(self) -> Scene:

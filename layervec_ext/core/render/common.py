@@ -115,6 +115,17 @@ def with_opacity(colors: Tensor, opacity: Tensor) -> Tensor:
     return torch.cat([colors[..., :3], colors[..., 3:4] * opacity], dim=-1)
 
 
+def over_background(image: Tensor, color: Tensor | None) -> Tensor:
+    """Premultiplied ``image (..., 4)`` over a scene's flat background (straight RGBA ``(4,)``,
+    clamped like the writer clamps it; ``None``: nothing under the image). Every renderer draws the
+    background this way, analytically: as a path it would be every pixel's fragment."""
+    if color is None:
+        return image
+    color = color.clamp(0.0, 1.0)
+    alpha = color[3:]
+    return image + (1.0 - image[..., 3:4]) * torch.cat([color[:3] * alpha, alpha])
+
+
 def paint_params(path: Path) -> Paint:
     """One path's fill as :func:`fill_paint` gives it (without the first axis), the colours
     already carrying the path opacity in their alpha."""

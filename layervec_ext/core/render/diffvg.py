@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from layervec_ext.core.render.common import draw_order, radial_radius, with_opacity
+from layervec_ext.core.render.common import draw_order, over_background, radial_radius, with_opacity
 from layervec_ext.core.scene import FlatFill, LinearGradient, Path, Scene, stop_offsets
 
 Tensor = torch.Tensor
@@ -61,10 +61,11 @@ def render_scene(scene: Scene, samples: int = SAMPLES) -> Tensor:
             points=path.points, is_closed=True, stroke_width=torch.tensor(0.0)))
         groups.append(pydiffvg.ShapeGroup(shape_ids=torch.tensor([index]), fill_color=_paint(pydiffvg, path),
                                           use_even_odd_rule=False))
+    background = None if scene.background is None else scene.background.color
     if not shapes:
-        return torch.zeros(scene.height, scene.width, 4, device=device)
+        return over_background(torch.zeros(scene.height, scene.width, 4, device=device), background)
     args = pydiffvg.RenderFunction.serialize_scene(scene.width, scene.height, shapes, groups)
     image = pydiffvg.RenderFunction.apply(scene.width, scene.height, samples, samples, 0, None, *args)
     image = image.to(device=device, dtype=torch.float32)
     # diffvg returns straight (non-premultiplied) colour
-    return torch.cat([image[..., :3] * image[..., 3:4], image[..., 3:4]], dim=-1)
+    return over_background(torch.cat([image[..., :3] * image[..., 3:4], image[..., 3:4]], dim=-1), background)

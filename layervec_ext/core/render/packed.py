@@ -8,7 +8,8 @@ ops whatever the number of paths:
 * ``points (N, 2)``: every path's points in draw order (bottom layer first, scene order within a
   layer), path ``i`` owning ``3 * counts[i]`` rows;
 * ``opacity (P,)``;
-* fills in groups of one kind and stop count, each field stacked (``FillGroup``).
+* fills in groups of one kind and stop count, each field stacked (``FillGroup``);
+* ``background``: the scene's flat background colour ``(4,)``, or ``None``.
 
 ``PackedScene.pack(scene)`` is differentiable (``cat``/``stack`` of the scene's tensors), so
 ``render(scene)`` keeps gradients for per-path tensors; an optimiser instead packs once, makes the
@@ -54,6 +55,7 @@ class PackedScene:
     opacity: Tensor  # (P,)
     groups: list[FillGroup]
     order: list[int] = field(default_factory=list)  # scene index of each draw position
+    background: Tensor | None = None  # (4,) straight RGBA under every path
 
     @classmethod
     def pack(cls, scene: Scene) -> PackedScene:
@@ -61,9 +63,10 @@ class PackedScene:
         order = [i for i in draw_indices(scene) if scene.paths[i].num_segments > 0]
         paths = [scene.paths[i] for i in order]
         dev = scene.device
+        background = None if scene.background is None else scene.background.color
         if not paths:
             return cls(scene.width, scene.height, torch.zeros(0, 2, device=dev), (), torch.zeros(0, device=dev), [],
-                       [])
+                       [], background)
         keyed: dict[tuple[str, int], list[int]] = {}
         for pos, p in enumerate(paths):
             stops = 1 if p.fill.kind == "flat" else int(p.fill.offsets.shape[0])
@@ -74,7 +77,7 @@ class PackedScene:
                   for (kind, stops), members in keyed.items()]
         return cls(scene.width, scene.height, torch.cat([p.points for p in paths]),
                    tuple(p.num_segments for p in paths), torch.stack([p.opacity.reshape(()) for p in paths]),
-                   groups, order)
+                   groups, order, background)
 
     # -------------------------------------------------------------------------------- access
 
@@ -92,6 +95,8 @@ class PackedScene:
         for gi, g in enumerate(self.groups):
             for name, t in g.tensors.items():
                 yield f"groups.{gi}.{name}", t
+        if self.background is not None:
+            yield "background", self.background
 
     def requires_grad_(self, flag: bool = True) -> PackedScene:
         for _, t in self.named_tensors():
@@ -159,6 +164,8 @@ class PackedScene:
                 fill = scene.paths[self.order[pos]].fill
                 for name, t in g.tensors.items():
                     getattr(fill, name).copy_(t[k])
+        if self.background is not None:
+            scene.background.color.copy_(self.background)
 
     @torch.no_grad()
     def project_(self, min_radius: float = MIN_RADIUS) -> None:
@@ -174,6 +181,8 @@ class PackedScene:
             if g.kind == "radial":
                 t["radius"].copy_(t["radius"].abs().clamp_min(min_radius))
         self.opacity.clamp_(0.0, 1.0)
+        if self.background is not None:
+            self.background.clamp_(0.0, 1.0)
 
 
 @lru_cache(maxsize=64)

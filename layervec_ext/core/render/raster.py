@@ -41,6 +41,7 @@ from layervec_ext.core.render.common import (
     OPPOSED,
     bernstein,
     inner_normals,
+    over_background,
     polygon_area,
     segment_distance2,
     segment_offset,
@@ -361,19 +362,24 @@ def render_scene(scene: Scene, k: int = DEFAULT_K) -> Tensor:
 
 
 def render_packed(packed: PackedScene, k: int = DEFAULT_K) -> Tensor:
-    """Premultiplied RGBA ``(H, W, 4)``, differentiable in every tensor of ``packed``."""
+    """Premultiplied RGBA ``(H, W, 4)`` over the background, differentiable in every tensor of ``packed``."""
     h, w = packed.height, packed.width
     if packed.num_paths == 0:
-        return torch.zeros(h, w, 4, device=packed.device, dtype=packed.points.dtype)
-    verts, nxt, owner = flatten_all(packed, k)
-    s = build_structure(verts.detach(), nxt, owner, packed.num_paths, w, h)
-    return shade_fragments(s, packed, verts, nxt, w, h)
+        image = torch.zeros(h, w, 4, device=packed.device, dtype=packed.points.dtype)
+    else:
+        verts, nxt, owner = flatten_all(packed, k)
+        s = build_structure(verts.detach(), nxt, owner, packed.num_paths, w, h)
+        image = shade_fragments(s, packed, verts, nxt, w, h)
+    return over_background(image, packed.background)
 
 
 def render_packed_sparse(packed: PackedScene, k: int = DEFAULT_K) -> tuple[Tensor, Tensor]:
     """The row-major pixels ``(U,)`` the scene touches and their premultiplied RGBA ``(U, 4)``,
     differentiable in every tensor of ``packed``: a step that only moves a few paths over a fixed
-    canvas then costs what they cover, not the canvas."""
+    canvas then costs what they cover, not the canvas. The paths only: a background would touch
+    every pixel (draw it into the fixed canvas instead)."""
+    if packed.background is not None:
+        raise ValueError("render_packed_sparse draws no background: put it in the canvas under the paths")
     h, w = packed.height, packed.width
     if packed.num_paths == 0:
         dev = packed.device

@@ -21,6 +21,7 @@ from layervec_ext.core.render.common import (
     draw_order,
     flatten,
     inner_normals,
+    over_background,
     paint_at,
     paint_params,
     polygon_area,
@@ -103,4 +104,4 @@ def render_scene(scene: Scene, k: int = DEFAULT_K) -> Tensor:
         alpha = rgba[:, 3] * cov
         src = torch.cat([rgba[:, :3] * alpha[:, None], alpha[:, None]], dim=1)
         image = src + (1.0 - alpha[:, None]) * image
-    return image.reshape(h, w, 4)
+    return over_background(image.reshape(h, w, 4), None if scene.background is None else scene.background.color)

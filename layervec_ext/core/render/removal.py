@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import torch
 
-from layervec_ext.core.render.common import DEFAULT_K
+from layervec_ext.core.render.common import DEFAULT_K, over_background
 from layervec_ext.core.render.fused import _composite, shade
 from layervec_ext.core.render.packed import PackedScene
 from layervec_ext.core.render.raster import build_structure, flatten_all, fragment_coverage, paint_inputs
@@ -24,12 +24,13 @@ Tensor = torch.Tensor
 def removal_errors(packed: PackedScene, target: Tensor, under: Tensor | None = None, k: int = DEFAULT_K
                    ) -> tuple[Tensor, Tensor]:
     """Premultiplied RGBA image ``(H, W, 4)`` of ``packed`` over ``under`` (premultiplied, or
-    nothing), and per drawn path (draw order, ``(P,)``) how much the summed squared error against
-    ``target (H, W, 4)`` grows when that path alone is left out (negative: the picture is better
-    without it)."""
+    nothing) over the packed scene's background, and per drawn path (draw order, ``(P,)``) how
+    much the summed squared error against ``target (H, W, 4)`` grows when that path alone is left
+    out (negative: the picture is better without it)."""
     h, w = packed.height, packed.width
     dev = packed.points.device
     base = under.reshape(-1, 4).t() if under is not None else torch.zeros(4, h * w, device=dev)
+    base = over_background(base.t(), packed.background).t()  # the scene's background under everything
     if packed.num_paths == 0:
         return base.t().reshape(h, w, 4), torch.zeros(0, device=dev)
     verts, nxt, owner = flatten_all(packed, k)

@@ -84,10 +84,11 @@ def paint_attributes(path: Path, gid: str) -> str:
 
 def scene_to_svg(scene: Scene, *, id_prefix: str = "lv") -> str:
     """The whole document as text. Ids are ``{id_prefix}layerK``, ``{id_prefix}pathN``,
-    ``{id_prefix}gradN`` (N = the path's index in the scene)."""
+    ``{id_prefix}gradN`` (N = the path's index in ``scene.drawn_paths()``: the background's
+    rectangle, when the scene has one, is path 0, first in the bottom layer)."""
     defs: list[str] = []
     layers: dict[int, list[str]] = {}
-    for index, path in enumerate(scene.paths):
+    for index, path in enumerate(scene.drawn_paths()):
         gid = f"{id_prefix}grad{index}"
         if not isinstance(path.fill, FlatFill):
             defs.append(gradient_element(path.fill, gid))

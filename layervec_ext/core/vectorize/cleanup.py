@@ -8,7 +8,7 @@ from layervec_ext.core.geometry import signed_area
 from layervec_ext.core.render.packed import PackedScene
 from layervec_ext.core.render.removal import removal_errors
 from layervec_ext.core.scene import Scene
-from layervec_ext.core.vectorize.optimize import background_canvas, project
+from layervec_ext.core.vectorize.optimize import project
 from layervec_ext.core.vectorize.settings import Settings
 
 
@@ -22,11 +22,10 @@ def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
 
 
 @torch.no_grad()
-def drop_useless(scene: Scene, target: torch.Tensor, settings: Settings, keep: set[int] = frozenset(),
-                 flat_background: bool = False) -> list[int]:
+def drop_useless(scene: Scene, target: torch.Tensor, settings: Settings, keep: set[int] = frozenset()) -> list[int]:
     """Leave-one-out importance: remove paths whose removal raises the summed squared error by less
     than ``settings.drop_below``, and degenerate ones. Returns the indices kept (``keep`` always
-    stays).
+    stays). The scene's background is not a path: it stays.
 
     Every path's worth comes from one render (:func:`~layervec_ext.core.render.removal.removal_errors`).
     Two useless paths may be useless because of each other (a duplicate), so a round drops only
@@ -35,12 +34,10 @@ def drop_useless(scene: Scene, target: torch.Tensor, settings: Settings, keep: s
     # a path whose control polygon has ~zero area draws nothing
     kept = [i for i in range(len(scene.paths)) if i in keep or abs(float(signed_area(scene.paths[i].points))) >= 0.5]
     while True:
-        drawn, under = kept, None
-        if flat_background and kept and kept[0] == 0:
-            drawn, under = kept[1:], background_canvas(scene)
-        packed = PackedScene.pack(Scene(scene.width, scene.height, [scene.paths[i] for i in drawn], scene.layers))
-        _, errors = removal_errors(packed, target, under)
-        worth = {drawn[packed.order[pos]]: float(e) for pos, e in enumerate(errors)}
+        packed = PackedScene.pack(Scene(scene.width, scene.height, [scene.paths[i] for i in kept], scene.layers,
+                                        scene.background))
+        _, errors = removal_errors(packed, target)
+        worth = {kept[packed.order[pos]]: float(e) for pos, e in enumerate(errors)}
         useless = sorted((worth.get(i, 0.0), i) for i in kept
                          if i not in keep and worth.get(i, 0.0) < settings.drop_below)
         dropped: list[tuple[float, ...]] = []

@@ -246,22 +246,6 @@ def _cubic_error(q: np.ndarray, p0, c1, c2, p3) -> float:
     return float(np.sum(np.linalg.norm(curve - q, axis=1)))
 
 
-def rectangle_cubics(x0: float, y0: float, x1: float, y1: float, segments: int = 4) -> np.ndarray:
-    """An axis-aligned rectangle as straight cubics (controls at thirds), ``segments`` ≥ 4 split on its sides."""
-    corners = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float64)
-    per_side = [segments // 4 + (1 if i < segments % 4 else 0) for i in range(4)]
-    per_side = [max(1, k) for k in per_side]
-    out = []
-    for i in range(4):
-        a, b = corners[i], corners[(i + 1) % 4]
-        k = per_side[i]
-        for j in range(k):
-            p0 = a + (b - a) * j / k
-            p3 = a + (b - a) * (j + 1) / k
-            out += [p0, p0 + (p3 - p0) / 3, p0 + 2 * (p3 - p0) / 3]
-    return np.asarray(out)
-
-
 # --------------------------------------------------------------------------- fills
 
 def _hat_basis(t: np.ndarray, stops: int) -> np.ndarray:

@@ -60,51 +60,25 @@ class Adam:
             torch._foreach_addcdiv_(params, g["m"], denom, value=-g["lr"] / c1)
 
 
-def render_scene(scene: Scene, flat_background: bool = False) -> torch.Tensor:
-    """``render(scene)``; with ``flat_background`` the first path is a full-canvas flat fill and is
-    composited analytically instead of rasterised (it would be every pixel's fragment: ~40 % of a
-    step at 8 paths)."""
-    if not flat_background:
-        return render(scene)
-    img = render(Scene(scene.width, scene.height, scene.paths[1:], scene.layers))
-    return _over_background(img, scene.paths[0].fill.color, scene.paths[0].opacity)
-
-
-def background_canvas(scene: Scene) -> torch.Tensor:
-    """The flat full-canvas first path of ``scene`` as a premultiplied image ``(H, W, 4)``."""
-    empty = torch.zeros(scene.height, scene.width, 4, device=scene.paths[0].points.device)
-    return _over_background(empty, scene.paths[0].fill.color, scene.paths[0].opacity)
-
-
-def _over_background(img: torch.Tensor, color: torch.Tensor, opacity: torch.Tensor) -> torch.Tensor:
-    """Premultiplied ``img`` over a flat straight-RGBA ``color`` drawn at ``opacity``."""
-    color = color.clamp(0.0, 1.0)
-    alpha = color[3:] * opacity.clamp(0.0, 1.0)
-    return img + (1.0 - img[..., 3:4]) * torch.cat([color[:3] * alpha, alpha])
-
-
 class _Problem:
     """The scene as the optimiser sees it: packed leaves, learning-rate groups, frozen rows, and
     the fixed canvas under them (the paths before ``start``, drawn once)."""
 
-    def __init__(self, scene: Scene, frozen: set[int], flat_background: bool, start: int = 0):
+    def __init__(self, scene: Scene, frozen: set[int], start: int = 0):
         self.under = None
         self.under_error: torch.Tensor | None = None  # per pixel, weighted: the fixed canvas's error
+        background = scene.background
         if start > 0:
             with torch.no_grad():
-                self.under = render_scene(Scene(scene.width, scene.height, scene.paths[:start], scene.layers),
-                                          flat_background).detach()
-            flat_background = False
-        first = start if start > 0 else 1 if flat_background else 0
+                self.under = render(Scene(scene.width, scene.height, scene.paths[:start], scene.layers,
+                                          scene.background)).detach()
+            background = None  # it is in the fixed canvas
+        first = start
         frozen = {i for i in frozen if i >= first}
         self.scene = scene
-        self.drawn = Scene(scene.width, scene.height, scene.paths[first:], scene.layers)
+        self.drawn = Scene(scene.width, scene.height, scene.paths[first:], scene.layers, background)
         self.packed = PackedScene.pack(self.drawn.detached()).requires_grad_()
         self.packed.opacity.requires_grad_(False)  # opacity is not optimised
-        self.background = None
-        if flat_background:
-            self.background = scene.paths[0].fill.color.detach().clone().requires_grad_()
-            self.background_opacity = scene.paths[0].opacity.detach()
         positions = [pos for pos, i in enumerate(self.packed.order) if i + first in frozen]
         self.frozen_points = self.packed.point_rows(positions)
         self.frozen_geometry = []
@@ -120,8 +94,8 @@ class _Problem:
         for g in self.packed.groups:
             for name, t in g.tensors.items():
                 groups.setdefault(FIELD_GROUP[name], []).append(t)
-        if self.background is not None:
-            groups.setdefault("colors", []).append(self.background)
+        if self.packed.background is not None:  # its colour is optimised (it has no outline)
+            groups.setdefault("colors", []).append(self.packed.background)
         return groups
 
     def param_groups(self, rates: dict[str, float], scale: float) -> list[dict]:
@@ -149,8 +123,6 @@ class _Problem:
 
     def render(self) -> torch.Tensor:
         img = render_packed(self.packed)
-        if self.background is not None:
-            img = _over_background(img, self.background, self.background_opacity)
         if self.under is not None:
             img = img + (1.0 - img[..., 3:4]) * self.under
         return img
@@ -179,19 +151,17 @@ class _Problem:
     @torch.no_grad()
     def project_(self, min_radius: float) -> None:
         self.packed.project_(min_radius)
-        if self.background is not None:
-            self.background.clamp_(0.0, 1.0)
 
     @torch.no_grad()
     def write_back(self) -> None:
         self.packed.write_back(self.drawn)
-        if self.background is not None:
-            self.scene.paths[0].fill.color.copy_(self.background)
 
 
 @torch.no_grad()
 def project(scene: Scene, min_radius: float) -> None:
     """Keep the scene valid: colours in [0, 1], stops ordered in [0, 1], radii positive."""
+    if scene.background is not None:
+        scene.background.color.clamp_(0.0, 1.0)
     for path in scene.paths:
         fill = path.fill
         if isinstance(fill, FlatFill):
@@ -205,13 +175,13 @@ def project(scene: Scene, min_radius: float) -> None:
 
 def optimize(scene: Scene, target: torch.Tensor, settings: Settings, *, iters: int, frozen: set[int] = frozenset(),
              weight: torch.Tensor | None = None, on_step: Callable[[int, float], None] | None = None,
-             flat_background: bool = False, start: int = 0, lr_scale: float = 1.0, warmup: int = 0) -> float:
+             start: int = 0, lr_scale: float = 1.0, warmup: int = 0) -> float:
     """Run up to ``iters`` Adam steps on ``scene`` in place; stop early when the loss has not
     improved by ``settings.tol`` (relative) for ``settings.patience`` steps. The scene keeps the
     parameters of the lowest loss seen; returns that loss.
     ``frozen``: paths whose outline and gradient geometry stay put (their colours still move).
-    ``flat_background``: path 0 is a full-canvas flat fill, composited analytically (see
-    :func:`render_scene`); its colour is optimised, not its outline.
+    The scene's background colour is optimised with the paths (unless ``start`` puts it in the
+    fixed canvas).
     ``start``: the paths before it stay as they are and are drawn once, as the canvas the others
     are composited over — a step then costs what the moving paths cover, not the whole scene.
     ``lr_scale`` multiplies every learning rate; ``warmup``: the rates grow linearly over that many
@@ -222,7 +192,7 @@ def optimize(scene: Scene, target: torch.Tensor, settings: Settings, *, iters: i
     scale = max(scene.width, scene.height) / 256.0
     if start >= len(scene.paths):
         return float("nan")
-    problem = _Problem(scene, set(frozen), flat_background, start)
+    problem = _Problem(scene, set(frozen), start)
     rates = {name: lr * lr_scale for name, lr in settings.learning_rates.as_dict().items()}
     opt = Adam(problem.param_groups(rates, scale))
     patience, tol, fall = settings.patience, settings.tol, 1.0 - settings.lr_decay_to

@@ -3,7 +3,8 @@
 1. Work image: premultiplied RGBA floats, resized so the long side is ≤ ``max_size`` (area
    filter) — tiny images are enlarged (nearest) so contours have room; coordinates are scaled
    back to the input's pixel grid at the end.
-2. Background decision (:mod:`background`): nothing, or a full-canvas path in the bottom layer.
+2. Background decision (:mod:`background`): nothing, the scene's flat ``background`` colour, or
+   (a gradient) a full-canvas path in the bottom layer.
 3. Gradient-aware hierarchy (:mod:`segment`), cut finer at each stage.
 4. Each stage adds several paths where the residual is largest (:mod:`propose`): contour → S
    cubics, fill fitted by least squares (:mod:`fit`); then Adam over all paths (:mod:`optimize`)
@@ -20,11 +21,13 @@ import cv2
 import numpy as np
 import torch
 
+from layervec_ext.core.geometry import rectangle_cubics
+from layervec_ext.core.render import render
 from layervec_ext.core.scene import Path, Scene
 from layervec_ext.core.vectorize.background import decide_background
 from layervec_ext.core.vectorize.cleanup import drop_useless
-from layervec_ext.core.vectorize.fit import contour_to_cubics, outer_contour, rectangle_cubics, share_segments
-from layervec_ext.core.vectorize.optimize import optimize, render_scene
+from layervec_ext.core.vectorize.fit import contour_to_cubics, outer_contour, share_segments
+from layervec_ext.core.vectorize.optimize import optimize
 from layervec_ext.core.vectorize.propose import Proposal, propose
 from layervec_ext.core.vectorize.segment import build_hierarchy
 from layervec_ext.core.vectorize.settings import PRESETS, Settings
@@ -85,11 +88,11 @@ def stage_sizes(budget: int, most: int = 4) -> list[int]:
     return sizes
 
 
-def _canvas(scene: Scene, flat_background: bool) -> np.ndarray:
-    if not scene.paths:
+def _canvas(scene: Scene) -> np.ndarray:
+    if not scene.paths and scene.background is None:
         return np.zeros((scene.height, scene.width, 4))
     with torch.no_grad():
-        return render_scene(scene, flat_background).detach().cpu().double().numpy()
+        return render(scene).detach().cpu().double().numpy()
 
 
 def focus_weight(canvas: np.ndarray, target: np.ndarray, focus: float, cap: float) -> np.ndarray:
@@ -122,7 +125,7 @@ def _scale_scene(scene: Scene, width: int, height: int) -> Scene:
             fill = f
         return Path(p.points * v, fill, p.opacity, p.layer, p.id)
 
-    return Scene(width, height, [scale_path(p) for p in scene.paths], list(scene.layers))
+    return Scene(width, height, [scale_path(p) for p in scene.paths], list(scene.layers), scene.background)
 
 
 def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Progress | None = None,
@@ -153,12 +156,13 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
     layer_names = _layer_names(n_stages if cfg.layers == "auto" else min(int(cfg.layers), n_stages))
     scene = Scene(w, h, [], layer_names)
     frozen: set[int] = set()
-    if bg is not None:
+    if bg is not None and bg.kind == "flat":
+        scene.background = bg.to_fill(dev)
+    elif bg is not None:  # a gradient (a photo's): a frozen full-canvas path in the bottom layer
         rect = rectangle_cubics(0.0, 0.0, float(w), float(h), cfg.segments)
         scene.add(Path(torch.as_tensor(rect, dtype=torch.float32, device=dev), bg.to_fill(dev),
                        torch.tensor(1.0, device=dev), 0, None))
         frozen.add(0)
-    flat_bg = bg is not None and bg.kind == "flat"
     hierarchy = build_hierarchy(target_np) if sizes else None
     total_steps = sum(cfg.stage_iters for _ in sizes) + cfg.final_iters or 1
     done = 0
@@ -168,7 +172,7 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
         nonlocal done
         report(done / total_steps, f"{label}: placing {count} paths")
         levels = [hierarchy.partition(r) for r in hierarchy_cuts(regions, cfg.levels)]
-        canvas = _canvas(scene, flat_bg)
+        canvas = _canvas(scene)
         chosen = propose(target_np, canvas, levels, count, cfg.fill, cfg.min_region_area, cfg.hole_weight,
                          cfg.gradient_stops, stride=math.ceil(max(w, h) / cfg.propose_size))
         first_new = len(scene.paths)
@@ -184,8 +188,7 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
             report(min(0.99, (_base + step + 1) / total_steps), f"{label}: optimising")
 
         _optimize_stage(scene, target_np, focus_weight(canvas, target_np, cfg.focus, cfg.focus_cap), cfg, scale,
-                        frozen=frozen, on_step=on_step, flat_background=flat_bg,
-                        start=first_new if _boxes_area(scene, flat_bg) > cfg.joint_area else 0)
+                        frozen=frozen, on_step=on_step, start=first_new if _boxes_area(scene) > cfg.joint_area else 0)
         show(scene)
         done += cfg.stage_iters
 
@@ -193,21 +196,21 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
         add_stage(count, stage, max(count * cfg.regions_per_path, 8 * (stage + 1)), f"stage {stage + 1}/{len(sizes)}",
                   _stage_scale(stage, len(sizes), max(w, h), cfg.coarse_size))
 
-    if len(scene.paths) > 1:
+    if scene.num_paths > 1:
         report(min(0.99, done / total_steps), "clean-up")
-        frozen = _drop_useless(scene, target, cfg, frozen, flat_bg)
+        frozen = _drop_useless(scene, target, cfg, frozen)
         # Clean-up drops paths that turned out to add nothing (hidden, or doing what another does):
         # spend what they leave of the budget on the largest errors that remain, once.
         missing = budget - (len(scene.paths) - len(frozen))
-        if sizes and missing > cfg.refill_above * budget and _psnr(scene, target, flat_bg) < cfg.enough_db:
+        if sizes and missing > cfg.refill_above * budget and _psnr(scene, target) < cfg.enough_db:
             add_stage(missing, len(sizes) - 1, (sizes[-1] + missing) * cfg.regions_per_path * 2, "detail", 1.0)
-            frozen = _drop_useless(scene, target, cfg, frozen, flat_bg)
+            frozen = _drop_useless(scene, target, cfg, frozen)
         if cfg.final_iters:
             report(min(0.99, done / total_steps), "final pass")
-            optimize(scene, target, cfg, iters=cfg.final_iters, frozen=frozen, flat_background=flat_bg,
-                     lr_scale=cfg.final_lr, warmup=cfg.final_warmup)
+            optimize(scene, target, cfg, iters=cfg.final_iters, frozen=frozen, lr_scale=cfg.final_lr,
+                     warmup=cfg.final_warmup)
             show(scene)
-    report(1.0, _summary(scene, target, flat_bg, cfg))
+    report(1.0, _summary(scene, target, cfg))
     scene = scene.detached().to("cpu")
     _compact_layers(scene)
     return _scale_scene(scene, W, H)
@@ -229,33 +232,33 @@ def _add_path(scene: Scene, prop: Proposal, points: np.ndarray, fill: str, layer
                    prop.fill.as_kind(fill, hint).to_fill(dev), torch.tensor(1.0, device=dev), layer, None))
 
 
-def _drop_useless(scene: Scene, target: torch.Tensor, cfg: Settings, frozen: set[int], flat_bg: bool) -> set[int]:
+def _drop_useless(scene: Scene, target: torch.Tensor, cfg: Settings, frozen: set[int]) -> set[int]:
     """Clean-up in place; returns the frozen paths' new indices."""
-    kept = drop_useless(scene, target, cfg, keep=frozen, flat_background=flat_bg)
+    kept = drop_useless(scene, target, cfg, keep=frozen)
     if len(kept) < len(scene.paths):
         scene.paths = [scene.paths[i] for i in kept]
     return {kept.index(i) for i in frozen if i in kept}
 
 
-def _psnr(scene: Scene, target: torch.Tensor, flat_background: bool) -> float:
+def _psnr(scene: Scene, target: torch.Tensor) -> float:
     """The picture's PSNR (dB) against the target, premultiplied RGBA."""
     with torch.no_grad():
-        mse = float(((render_scene(scene, flat_background) - target) ** 2).mean())
+        mse = float(((render(scene) - target) ** 2).mean())
     return 10.0 * math.log10(1.0 / max(mse, 1e-12))
 
 
-def _summary(scene: Scene, target: torch.Tensor, flat_background: bool, cfg: Settings) -> str:
+def _summary(scene: Scene, target: torch.Tensor, cfg: Settings) -> str:
     """The last progress line: what was made, and why it is less than was asked when it is."""
-    made = len(scene.paths)
-    if made < 0.9 * cfg.paths and scene.paths and _psnr(scene, target, flat_background) >= cfg.enough_db:
+    made = scene.num_paths
+    if made < 0.9 * cfg.paths and made and _psnr(scene, target) >= cfg.enough_db:
         return f"done: {made} of {cfg.paths} paths (the picture reached {cfg.enough_db:g} dB; more would add nothing)"
     return f"done: {made} paths"
 
 
-def _boxes_area(scene: Scene, flat_background: bool) -> float:
-    """The paths' bounding boxes added up, in pixels (a full-canvas flat background is free)."""
+def _boxes_area(scene: Scene) -> float:
+    """The paths' bounding boxes added up, in pixels (the flat background, not a path, is free)."""
     area = 0.0
-    for p in scene.paths[1 if flat_background else 0:]:
+    for p in scene.paths:
         size = p.points.max(0).values - p.points.min(0).values
         area += float(size[0] * size[1])
     return area
@@ -270,7 +273,7 @@ def _stage_scale(stage: int, stages: int, long_side: int, coarse_size: int) -> f
 
 
 def _optimize_stage(scene: Scene, target: np.ndarray, weight: np.ndarray, cfg: Settings, scale: float, *,
-                    frozen: set[int], on_step, flat_background: bool, start: int) -> None:
+                    frozen: set[int], on_step, start: int) -> None:
     """One stage's optimisation of ``scene`` in place, on a copy of everything ``scale`` times the
     working size when ``scale < 1`` (the moved paths are scaled back)."""
     dev = scene.device
@@ -283,7 +286,7 @@ def _optimize_stage(scene: Scene, target: np.ndarray, weight: np.ndarray, cfg: S
         small = _scale_scene(scene, *size)
     optimize(small, torch.as_tensor(target, dtype=torch.float32, device=dev), cfg, iters=cfg.stage_iters,
              frozen=frozen, weight=torch.as_tensor(weight, dtype=torch.float32, device=dev), on_step=on_step,
-             flat_background=flat_background, start=start)
+             start=start)
     if small is not scene:
         scene.paths[start:] = _scale_scene(small, w, h).paths[start:]
 
@@ -296,7 +299,7 @@ def _layer_names(n: int) -> list[str]:
 
 def _compact_layers(scene: Scene) -> None:
     """Renumber layers so none is empty (clean-up may have emptied one)."""
-    used = sorted({p.layer for p in scene.paths})
+    used = sorted({p.layer for p in scene.paths} | ({0} if scene.background is not None else set()))
     if not used:
         scene.layers = scene.layers[:1]
         return
