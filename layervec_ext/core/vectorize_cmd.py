@@ -95,7 +95,7 @@ class _JsonReport:
         except Exception:  # a preview is a courtesy: it never stops the run
             self.preview_dir = ""
             return
-        _say(protocol.Preview(os.path.abspath(path), len(scene.paths), self.elapsed()))
+        _say(protocol.Preview(os.path.abspath(path), scene.num_paths, self.elapsed()))
 
 
 def _progress_reporter(args):
@@ -218,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         return _fail(f"cannot write {args.output}: {exc.strerror or exc}", EXIT_INPUT)
     if args.progress_json:
-        _say(protocol.Result(args.output, len(scene.paths), time.perf_counter() - started))
+        _say(protocol.Result(args.output, scene.num_paths, time.perf_counter() - started))
     return 0
 
 
@@ -341,7 +341,7 @@ def vectorize_file(name: str, settings: Any, threads: int = 1,
     except Exception as exc:  # an internal failure of one picture; the others go on
         return _Outcome(None, 0.0, 0, f"{name}: internal error: {type(exc).__name__}: {exc}".splitlines()[0],
                         EXIT_INTERNAL)
-    return _Outcome(svg, decoded + time.perf_counter() - start, len(scene.paths))
+    return _Outcome(svg, decoded + time.perf_counter() - start, scene.num_paths)
 
 
 class _BatchReport:
