@@ -175,7 +175,8 @@ def project(scene: Scene, min_radius: float) -> None:
 
 def optimize(scene: Scene, target: torch.Tensor, settings: Settings, *, iters: int, frozen: set[int] = frozenset(),
              weight: torch.Tensor | None = None, on_step: Callable[[int, float], None] | None = None,
-             start: int = 0, lr_scale: float = 1.0, warmup: int = 0) -> float:
+             start: int = 0, lr_scale: float = 1.0, warmup: int = 0,
+             show: Callable[[Scene], None] | None = None) -> float:
     """Run up to ``iters`` Adam steps on ``scene`` in place; stop early when the loss has not
     improved by ``settings.tol`` (relative) for ``settings.patience`` steps. The scene keeps the
     parameters of the lowest loss seen; returns that loss.
@@ -186,7 +187,9 @@ def optimize(scene: Scene, target: torch.Tensor, settings: Settings, *, iters: i
     are composited over — a step then costs what the moving paths cover, not the whole scene.
     ``lr_scale`` multiplies every learning rate; ``warmup``: the rates grow linearly over that many
     first steps (Adam's first steps move every parameter by about its rate, whatever its gradient:
-    over converged paths that jolt costs more than the pass can win back)."""
+    over converged paths that jolt costs more than the pass can win back).
+    ``show(scene)``: every ``settings.show_every`` steps the scene is written back and shown (a
+    watcher's live preview); it ends with the best parameters whatever was shown."""
     if not scene.paths or iters <= 0:
         return float("nan")
     scale = max(scene.width, scene.height) / 256.0
@@ -219,6 +222,9 @@ def optimize(scene: Scene, target: torch.Tensor, settings: Settings, *, iters: i
         problem.project_(settings.min_radius)
         if on_step is not None:
             on_step(step, last)
+        if show is not None and (step + 1) % settings.show_every == 0:
+            problem.write_back()
+            show(scene)
         if last < best * (1 - tol):
             stale = 0
         else:

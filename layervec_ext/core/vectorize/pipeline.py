@@ -188,7 +188,8 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
             report(min(0.99, (_base + step + 1) / total_steps), f"{label}: optimising")
 
         _optimize_stage(scene, target_np, focus_weight(canvas, target_np, cfg.focus, cfg.focus_cap), cfg, scale,
-                        frozen=frozen, on_step=on_step, start=first_new if _boxes_area(scene) > cfg.joint_area else 0)
+                        frozen=frozen, on_step=on_step, start=first_new if _boxes_area(scene) > cfg.joint_area else 0,
+                        show=snapshot)
         show(scene)
         done += cfg.stage_iters
 
@@ -208,7 +209,7 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
         if cfg.final_iters:
             report(min(0.99, done / total_steps), "final pass")
             optimize(scene, target, cfg, iters=cfg.final_iters, frozen=frozen, lr_scale=cfg.final_lr,
-                     warmup=cfg.final_warmup)
+                     warmup=cfg.final_warmup, show=snapshot)
             show(scene)
     report(1.0, _summary(scene, target, cfg))
     scene = scene.detached().to("cpu")
@@ -273,7 +274,7 @@ def _stage_scale(stage: int, stages: int, long_side: int, coarse_size: int) -> f
 
 
 def _optimize_stage(scene: Scene, target: np.ndarray, weight: np.ndarray, cfg: Settings, scale: float, *,
-                    frozen: set[int], on_step, start: int) -> None:
+                    frozen: set[int], on_step, start: int, show: Callable[[Scene], None] | None = None) -> None:
     """One stage's optimisation of ``scene`` in place, on a copy of everything ``scale`` times the
     working size when ``scale < 1`` (the moved paths are scaled back)."""
     dev = scene.device
@@ -286,7 +287,7 @@ def _optimize_stage(scene: Scene, target: np.ndarray, weight: np.ndarray, cfg: S
         small = _scale_scene(scene, *size)
     optimize(small, torch.as_tensor(target, dtype=torch.float32, device=dev), cfg, iters=cfg.stage_iters,
              frozen=frozen, weight=torch.as_tensor(weight, dtype=torch.float32, device=dev), on_step=on_step,
-             start=start)
+             start=start, show=show)
     if small is not scene:
         scene.paths[start:] = _scale_scene(small, w, h).paths[start:]
 

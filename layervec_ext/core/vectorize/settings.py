@@ -90,6 +90,7 @@ class Settings:
     learning_rates: LearningRates = field(default_factory=LearningRates)
     lr_decay_to: float = 0.4  # linear decay of every rate over a stage, to this fraction (as LIVE)
     xing_weight: float = 0.002  # LIVE's self-intersection penalty
+    show_every: int = 8  # steps between the scenes shown to a watcher (the Inkscape window's preview)
     min_radius: float = 0.5  # a radial gradient's semi-axes stay at least this many pixels
 
     # -- clean-up and background -----------------------------------------------------------------
