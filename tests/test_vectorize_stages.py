@@ -1,0 +1,116 @@
+"""Unit tests of the vectorizer's stages: the hierarchy, the proposal, the clean-up and our Adam."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from layervec_ext.core.render.packed import PackedScene
+from layervec_ext.core.render.raster import render_packed
+from layervec_ext.core.scene import Path, Scene, circle_points, flat
+from layervec_ext.core.vectorize.cleanup import drop_useless
+from layervec_ext.core.vectorize.fit import fit_fill
+from layervec_ext.core.vectorize.optimize import Adam
+from layervec_ext.core.vectorize.propose import _Candidate, _coords, _greedy, propose
+from layervec_ext.core.vectorize.segment import build_hierarchy, region_masks
+from layervec_ext.core.vectorize.settings import Settings
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+def two_discs(size: int = 64) -> np.ndarray:
+    """Premultiplied RGBA floats: white, a red disc shaded left to right, a small blue disc."""
+    y, x = np.mgrid[0:size, 0:size] + 0.5
+    img = np.ones((size, size, 4))
+    red = (x - 24) ** 2 + (y - 32) ** 2 < 16**2
+    img[red, :3] = np.stack([0.5 + 0.4 * x[red] / size, 0.1 * np.ones(red.sum()), 0.1 * np.ones(red.sum())], 1)
+    blue = (x - 50) ** 2 + (y - 14) ** 2 < 6**2
+    img[blue, :3] = (0.1, 0.2, 0.9)
+    return img
+
+
+def test_hierarchy_cuts_keep_a_smooth_gradient_in_one_region_and_nest() -> None:
+    target = two_discs()
+    h = build_hierarchy(target)
+    three = h.partition(3)
+    assert len(np.unique(three)) == 3  # background, the shaded disc, the small disc
+    y, x = np.mgrid[0:64, 0:64] + 0.5
+    inside = (x - 24) ** 2 + (y - 32) ** 2 < 14**2
+    assert len(np.unique(three[inside])) == 1  # its shading is one smooth colour model, not cut
+    finer = h.partition(6)
+    for region in np.unique(finer):  # each finer region lies within one coarser region
+        assert len(np.unique(three[finer == region])) == 1
+    assert len(np.unique(h.partition(1))) == 1
+
+
+def test_proposal_picks_the_regions_that_remove_most_error_first() -> None:
+    target = two_discs()
+    canvas = np.zeros_like(target)
+    canvas[..., :] = 1.0  # a white canvas: only the discs are wrong
+    labels = build_hierarchy(target).partition(3)
+    chosen = propose(target, canvas, [labels], 2, "radial", 6, 0.25, 3)
+    assert len(chosen) == 2
+    areas = [int(p.mask.sum()) for p in chosen]
+    assert areas[0] > areas[1] and chosen[0].gain > chosen[1].gain > 0  # the big disc first
+
+
+def test_incremental_greedy_equals_rescoring_every_candidate() -> None:
+    """The greedy re-scores a candidate only on the pixels the pick painted: it must pick what
+    re-scoring every candidate on the whole canvas picks, with the same gains."""
+    target = two_discs()
+    canvas = np.ones_like(target) * 0.5
+    parts = [build_hierarchy(target).partition(k) for k in (3, 6, 12)]
+    cands = []
+    for labels in parts:
+        for i, box, filled in region_masks(labels):
+            own = labels[box] == i
+            if own.sum() < 6:
+                continue
+            fill = fit_fill("radial", _coords(box, own), target[box][own], 3)
+            cands.append(_Candidate(box, own, filled, fill, target, 0.25, 64, np.ones_like(filled)))
+    flat_canvas = canvas.reshape(-1, 4).copy()
+    fast = _greedy(cands, flat_canvas.copy(), 5)
+    slow, work, left = [], flat_canvas.copy(), list(cands)
+    for _ in range(5):
+        gains = [c.gain(work) for c in left]
+        k = int(np.argmax(gains))
+        slow.append((left[k].box, gains[k]))
+        left[k].paint(work)
+        left.pop(k)
+    assert [p.box for p in fast] == [b for b, _ in slow]
+    assert [p.gain for p in fast] == pytest.approx([g for _, g in slow], rel=1e-9, abs=1e-9)
+
+
+def test_clean_up_drops_a_duplicate_and_a_hidden_path_but_keeps_the_rest() -> None:
+    def disc(cx, cy, r, color):
+        return Path(circle_points(cx, cy, r, 4), flat(color))
+
+    red, blue = [0.9, 0.1, 0.1, 1.0], [0.1, 0.2, 0.9, 1.0]
+    with torch.no_grad():  # the picture: one red and one blue disc
+        target = render_packed(PackedScene.pack(Scene(64, 64, [disc(24, 32, 16, red), disc(50, 14, 6, blue)])))
+    # the scene draws each disc twice (a doubled edge is a worse edge), and a green disc under the second red
+    scene = Scene(64, 64, [disc(24, 32, 16, red), disc(50, 14, 6, blue), disc(50, 14, 6, blue),
+                           disc(24, 32, 3, [0.1, 0.9, 0.1, 1.0]), disc(24, 32, 16, red)])
+    kept = drop_useless(scene, target, Settings())
+    assert 3 not in kept  # hidden
+    assert len([i for i in kept if i in (0, 4)]) == 1  # one red: never both dropped in one round
+    assert len([i for i in kept if i in (1, 2)]) == 1
+    assert drop_useless(Scene(64, 64, [disc(24, 32, 16, red), disc(50, 14, 6, blue)]), target, Settings()) == [0, 1]
+
+
+def test_our_adam_takes_the_steps_torch_adam_takes() -> None:
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(5, 2, generator=g).requires_grad_()
+    b = torch.randn(7, generator=g).requires_grad_()
+    a2, b2 = a.detach().clone().requires_grad_(), b.detach().clone().requires_grad_()
+    ours = Adam([{"params": [a], "lr": 0.1}, {"params": [b], "lr": 0.01}])
+    theirs = torch.optim.Adam([{"params": [a2], "lr": 0.1}, {"params": [b2], "lr": 0.01}])
+    for step in range(25):
+        for opt, (x, y) in ((ours, (a, b)), (theirs, (a2, b2))):
+            opt.zero_grad()
+            loss = ((x - 1) ** 2).sum() * (1 + step % 3) + (torch.sin(y) * y).sum()
+            loss.backward()
+            opt.step()
+    assert torch.allclose(a, a2, atol=1e-6) and torch.allclose(b, b2, atol=1e-6)
+    assert not torch.allclose(a, a.new_zeros(()))  # it moved
