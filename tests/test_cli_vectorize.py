@@ -93,3 +93,31 @@ def test_user_mistakes_are_one_line_nonzero_and_write_nothing(picture, tmp_path,
 def test_unwritable_output_folder(picture, tmp_path):
     res = run(str(picture), "-o", str(tmp_path / "nope" / "out.svg"), "--paths", "2", "--preset", "fast")
     assert res.returncode != 0 and res.stderr.decode().count("\n") == 1
+
+
+def test_a_terminal_gets_a_bar_and_a_last_line_saying_what_was_made(picture, tmp_path):
+    """On a terminal the bar is redrawn in place, then one line stays: the paths made and the time."""
+    import pty
+
+    out = tmp_path / "t.svg"
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "layervec_ext", str(picture), "-o", str(out), "--paths", "3",
+                             "--preset", "fast"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=follower, env=ENV)
+    os.close(follower)
+    seen = b""
+    while True:  # read as it comes (a full terminal buffer would stall the command)
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the command closed its end
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    proc.wait(timeout=300)
+    text = seen.decode("utf-8", "replace")
+    assert proc.returncode == 0 and out.exists()
+    assert "%" in text and "\r" in text  # the bar
+    last = text.replace("\r", "\n").strip().splitlines()[-1]
+    assert last.startswith(f"layervec: {out}: done: ") and " paths, " in last and last.endswith(" s")

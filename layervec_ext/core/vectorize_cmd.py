@@ -116,9 +116,11 @@ class _TerminalBar:
 
     def __init__(self, stream, width: int = 30, label: str = ""):
         self.stream, self.width, self.shown, self.label = stream, width, "", label
+        self.stage = ""
         _TerminalBar.last = self
 
     def __call__(self, frac: float, stage: str) -> None:
+        self.stage = stage
         filled = int(round(frac * self.width))
         line = f"\r{self.label}[{'#' * filled}{'.' * (self.width - filled)}] {frac * 100:3.0f}% {stage[:40]:<40}"
         if line != self.shown:
@@ -219,6 +221,9 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"cannot write {args.output}: {exc.strerror or exc}", EXIT_INPUT)
     if args.progress_json:
         _say(protocol.Result(args.output, scene.num_paths, time.perf_counter() - started))
+    elif isinstance(report, _TerminalBar) and report.stage.startswith("done"):
+        # on a terminal, the bar's last word stays: how many paths, and why fewer than asked
+        sys.stderr.write(f"layervec: {args.output}: {report.stage}, {time.perf_counter() - started:.1f} s\n")
     return 0
 
 
