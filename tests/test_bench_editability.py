@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from layervec_ext.bench import editability
+from layervec_ext.core.geometry import FLATTEN
 from layervec_ext.core.metrics import psnr, rasterize_svg
 
 SQUARE = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], dtype=float)
@@ -35,7 +36,7 @@ def test_crossing_outlines_are_found_and_simple_ones_are_not() -> None:
     assert editability.self_intersects(SQUARE) is False
     assert editability.self_intersects(BOW_TIE) is True
     flower = editability.flatten(cubic_path(SQUARE * 10))
-    assert len(flower) == 4 * editability.FLATTEN and editability.self_intersects(flower) is False
+    assert len(flower) == 4 * FLATTEN and editability.self_intersects(flower) is False
 
 
 def test_degenerate_means_tiny_or_repeated_nodes() -> None:

@@ -15,50 +15,10 @@ from __future__ import annotations
 import numpy as np
 from lxml import etree
 
-from layervec_ext.core.geometry import signed_area
+from layervec_ext.core.geometry import flatten, self_intersects, signed_area
 from layervec_ext.core.svg.read import svg_to_scene
 
 INKSCAPE = "http://www.inkscape.org/namespaces/inkscape"
-# Line segments per cubic when flattening an outline for the crossing test.
-FLATTEN = 16
-
-
-def flatten(points: np.ndarray, k: int = FLATTEN) -> np.ndarray:
-    """A closed path's points ``(3*S, 2)`` (scene layout) as a closed polyline ``(S*k, 2)``."""
-    p0, c1, c2 = points[0::3], points[1::3], points[2::3]
-    p3 = np.roll(p0, -1, axis=0)
-    t = (np.arange(k) / k)[None, :, None]
-    curve = ((1 - t) ** 3 * p0[:, None] + 3 * (1 - t) ** 2 * t * c1[:, None] + 3 * (1 - t) * t**2 * c2[:, None]
-             + t**3 * p3[:, None])
-    return curve.reshape(-1, 2)
-
-
-def self_intersects(poly: np.ndarray, eps: float = 1e-9) -> bool:
-    """Whether two non-adjacent edges of the closed polyline cross or touch (exact for straight
-    edges: the signs of the four orientation tests, and an end on the other edge)."""
-    a = poly
-    b = np.roll(poly, -1, axis=0)
-    n = len(a)
-    if n < 4:
-        return False
-
-    def orient(p, q, r):
-        return (q[..., 0] - p[..., 0]) * (r[..., 1] - p[..., 1]) - (q[..., 1] - p[..., 1]) * (r[..., 0] - p[..., 0])
-
-    i, j = np.triu_indices(n, k=2)
-    keep = ~((i == 0) & (j == n - 1))  # the first and last edges share a vertex
-    i, j = i[keep], j[keep]
-    a1, b1, a2, b2 = a[i], b[i], a[j], b[j]
-    d1, d2 = orient(a2, b2, a1), orient(a2, b2, b1)
-    d3, d4 = orient(a1, b1, a2), orient(a1, b1, b2)
-    proper = (d1 * d2 < -eps) & (d3 * d4 < -eps)
-
-    def on(p, q, r, d):  # r on segment p–q (collinear and inside its box): a touch is a crossing too
-        lo, hi = np.minimum(p, q) - eps, np.maximum(p, q) + eps
-        return (np.abs(d) <= eps) & np.all((r >= lo) & (r <= hi), axis=-1)
-
-    touch = on(a2, b2, a1, d1) | on(a2, b2, b1, d2) | on(a1, b1, a2, d3) | on(a1, b1, b2, d4)
-    return bool((proper | touch).any())
 
 
 def is_degenerate(points: np.ndarray, min_area: float = 1.0) -> bool:
