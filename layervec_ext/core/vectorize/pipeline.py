@@ -195,7 +195,7 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
 
     for stage, count in enumerate(sizes):
         add_stage(count, stage, max(count * cfg.regions_per_path, 8 * (stage + 1)), f"stage {stage + 1}/{len(sizes)}",
-                  _stage_scale(stage, len(sizes), max(w, h), cfg.coarse_size))
+                  _stage_scale(stage, len(sizes), max(w, h), cfg.coarse_size, cfg.coarse_above))
 
     if scene.num_paths > 1:
         report(min(0.99, done / total_steps), "clean-up")
@@ -265,10 +265,13 @@ def _boxes_area(scene: Scene) -> float:
     return area
 
 
-def _stage_scale(stage: int, stages: int, long_side: int, coarse_size: int) -> float:
-    """The fraction of the working size a stage optimises at: each stage before the last halves
-    it, down to ``coarse_size`` — the first stages place big shapes, which a smaller picture
-    shows as well, at a quarter of the cost per halving."""
+def _stage_scale(stage: int, stages: int, long_side: int, coarse_size: int, coarse_above: int) -> float:
+    """The fraction of the working size a stage optimises at: on a picture bigger than
+    ``coarse_above``, each stage before the last halves it, down to ``coarse_size`` — the first
+    stages place big shapes, which a smaller picture shows as well, at a quarter of the cost per
+    halving."""
+    if long_side <= coarse_above:
+        return 1.0
     size = max(coarse_size, long_side >> (stages - 1 - stage))
     return min(1.0, size / long_side)
 
