@@ -29,8 +29,8 @@ def removal_errors(packed: PackedScene, target: Tensor, under: Tensor | None = N
     out (negative: the picture is better without it)."""
     h, w = packed.height, packed.width
     dev = packed.points.device
-    base = under.reshape(-1, 4).t() if under is not None else torch.zeros(4, h * w, device=dev)
-    base = over_background(base.t(), packed.background).t()  # the scene's background under everything
+    base = under.reshape(-1, 4) if under is not None else torch.zeros(h * w, 4, device=dev)
+    base = over_background(base, packed.background).t()  # the scene's background under everything
     if packed.num_paths == 0:
         return base.t().reshape(h, w, 4), torch.zeros(0, device=dev)
     verts, nxt, owner = flatten_all(packed, k)

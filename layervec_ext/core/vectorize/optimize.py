@@ -73,13 +73,12 @@ class _Problem:
                 self.under = render(Scene(scene.width, scene.height, scene.paths[:start], scene.layers,
                                           scene.background)).detach()
             background = None  # it is in the fixed canvas
-        first = start
-        frozen = {i for i in frozen if i >= first}
+        frozen = {i for i in frozen if i >= start}
         self.scene = scene
-        self.drawn = Scene(scene.width, scene.height, scene.paths[first:], scene.layers, background)
+        self.drawn = Scene(scene.width, scene.height, scene.paths[start:], scene.layers, background)
         self.packed = PackedScene.pack(self.drawn.detached()).requires_grad_()
         self.packed.opacity.requires_grad_(False)  # opacity is not optimised
-        positions = [pos for pos, i in enumerate(self.packed.order) if i + first in frozen]
+        positions = [pos for pos, i in enumerate(self.packed.order) if i + start in frozen]
         self.frozen_points = self.packed.point_rows(positions)
         self.frozen_geometry = []
         for g in self.packed.groups:
@@ -122,10 +121,8 @@ class _Problem:
         return total / (weight.sum().clamp_min(1e-9) if weight is not None else float(target[..., 0].numel()))
 
     def render(self) -> torch.Tensor:
-        img = render_packed(self.packed)
-        if self.under is not None:
-            img = img + (1.0 - img[..., 3:4]) * self.under
-        return img
+        """The picture of the moving paths (with no fixed canvas under them: see :meth:`loss`)."""
+        return render_packed(self.packed)
 
     @torch.no_grad()
     def freeze_grads(self) -> None:
