@@ -1,10 +1,13 @@
 """Every user option of LayerVec, declared once. Standard library only: both halves import it.
 
-Built from :data:`OPTIONS`: the ``layervec`` command's flags (:func:`add_cli_arguments`), the
-Inkscape effect's arguments (:func:`add_effect_arguments`), what the effect forwards to the backend
-(:func:`forwarded`, :func:`command_line`), the dialog's params in ``layervec.inx`` (written by
-``python3 -m layervec_ext.inx``; a test fails when the committed file differs) and install.py's
-demo flags. A new option is one more :class:`Option` here, then ``python3 -m layervec_ext.inx``.
+Each option belongs to one or more actions (``Option.actions``): the vectorize action (the
+``layervec`` command, ``layervec.inx``) and the refine action (``layervec refine``,
+``layervec_refine.inx``). Built from :data:`OPTIONS` (vectorize) and :data:`REFINE_OPTIONS`: each
+command's flags (:func:`add_cli_arguments`), each Inkscape effect's arguments
+(:func:`add_effect_arguments`), what the effect forwards to the backend (:func:`forwarded`,
+:func:`command_line`), the dialog's params in each .inx (written by ``python3 -m layervec_ext.inx``;
+a test fails when a committed file differs) and install.py's demo flags. A new option is one more
+:class:`Option` in :data:`ALL_OPTIONS`, then ``python3 -m layervec_ext.inx``.
 """
 
 from __future__ import annotations
@@ -19,6 +22,12 @@ DIALOG = frozenset({"dialog"})  # a param of the Inkscape dialog (and an argumen
 BOTH = CLI | DIALOG  # in both: the effect forwards the dialog's value to the backend
 KINDS = ("int", "choice", "bool", "float", "text")
 DIALOG_KINDS = ("int", "choice", "bool")  # what an .inx param can be here
+VECTORIZE = "vectorize"  # bitmaps → a new layer of paths (layervec.inx, the ``layervec`` command)
+REFINE = "refine"  # selected paths re-optimised against their bitmap (layervec_refine.inx, ``layervec refine``)
+ACTIONS = (VECTORIZE, REFINE)
+ONLY_VECTORIZE = frozenset({VECTORIZE})
+ONLY_REFINE = frozenset({REFINE})
+SHARED = frozenset(ACTIONS)  # the same option, with the same meaning, in both actions
 
 
 @dataclass(frozen=True)
@@ -79,7 +88,8 @@ def auto_or_positive(text: str) -> str | int:
 
 @dataclass(frozen=True)
 class Option:
-    """One user option, and where it applies (``where``: CLI, DIALOG or BOTH).
+    """One user option, and where it applies (``where``: CLI, DIALOG or BOTH) in which actions
+    (``actions``: a set of :data:`ACTIONS`; by default the vectorize action only).
 
     ``kind``: ``int``; ``choice`` (one of ``choices``; the dialog's drop-down lists the default
     first); ``bool`` (a dialog checkbox; on the command line a flag that turns it on); ``float``
@@ -101,6 +111,7 @@ class Option:
     at_least: int | None = None
     dialog_range: tuple[int, int] | None = None
     parse: Callable[[str], Any] | None = None
+    actions: frozenset = ONLY_VECTORIZE
 
     def __post_init__(self) -> None:
         problems = []
@@ -108,6 +119,8 @@ class Option:
             problems.append(f"kind must be one of {', '.join(KINDS)}")
         if not self.where or not self.where <= BOTH:
             problems.append("where must be CLI, DIALOG or BOTH")
+        if not self.actions or not self.actions <= SHARED:
+            problems.append(f"actions must be some of {', '.join(ACTIONS)}")
         if self.kind == "choice" and self.default not in self.values:
             problems.append(f"default {self.default!r} is not among the choices")
         if self.kind == "bool" and self.in_cli and self.default is not False:
@@ -158,12 +171,28 @@ class Option:
         return max(self.at_least, value) if self.at_least is not None and self.kind in ("int", "float") else value
 
 
-OPTIONS: tuple[Option, ...] = (
+ALL_OPTIONS: tuple[Option, ...] = (
+    # The refine action's own options come first: its dialog shows them first, and the vectorize
+    # action (which leaves them out) keeps its order.
+    Option("add_paths", "int", 0, "new paths to add where the selected ones miss the bitmap, in a new sub-layer "
+           "'Detail +N' (default %(default)s)", at_least=0, dialog_range=(0, 1000), actions=ONLY_REFINE,
+           label="Add paths:",
+           description="New paths where the selected ones miss the bitmap, in a new sub-layer \"Detail +N\"; "
+           "0 only refines the selected paths."),
+    Option("keep_shapes", "bool", False, "keep every outline as it is and refine only the fills", actions=ONLY_REFINE,
+           label="Keep shapes (refine fills only)",
+           description="The outlines stay exactly as drawn; only their colours and gradients are optimised."),
+    Option("fill_kind", "choice", "keep", "how each refined path is painted: 'keep' its kind of fill, or make it "
+           "radial, linear or flat (default %(default)s)", actions=ONLY_REFINE, label="Fill:",
+           description="Keep each path's kind of fill (flat, linear or radial gradient), or give every one "
+           "the same kind.",
+           choices=(Choice("keep", "Keep each path's kind"), Choice("radial", "Radial gradients"),
+                    Choice("linear", "Linear gradients"), Choice("flat", "Flat colours"))),
     Option("paths", "int", 32, "most paths in the result (default %(default)s)", at_least=1, dialog_range=(1, 1000),
            label="Paths:", description="Most Bézier paths per bitmap. More paths: more detail, longer run."),
     Option("preset", "choice", "balanced", "optimisation effort (default %(default)s)", label="Quality:",
            description="Optimisation effort: Fast for a quick look, Best for the final result.",
-           choices=(Choice("fast", "Fast"), Choice("balanced", "Balanced"), Choice("best", "Best"))),
+           choices=(Choice("fast", "Fast"), Choice("balanced", "Balanced"), Choice("best", "Best")), actions=SHARED),
     Option("fill", "choice", "radial", "how each path is painted (default %(default)s)", label="Fill:",
            description="How each path is painted: a radial gradient, a linear gradient, or one flat colour.",
            choices=(Choice("radial", "Radial gradients"), Choice("linear", "Linear gradients"),
@@ -183,39 +212,51 @@ OPTIONS: tuple[Option, ...] = (
            description="Unchecked: the new result is added beside the earlier one."),
     Option("device", "choice", "auto", "where the optimisation runs (default %(default)s)", label="Compute on:",
            description="Automatic uses a CUDA GPU when the backend has one, else the CPU.",
-           choices=(Choice("auto", "Automatic"), Choice("cpu", "CPU"), Choice("cuda", "CUDA GPU"))),
+           choices=(Choice("auto", "Automatic"), Choice("cpu", "CPU"), Choice("cuda", "CUDA GPU")), actions=SHARED),
     Option("seed", "int", 0, "same seed, same device: the same SVG (default %(default)s)", dialog_range=(0, 1000000),
-           label="Random seed:", description="Same seed and settings give the same result."),
+           label="Random seed:", description="Same seed and settings give the same result.", actions=SHARED),
     Option("max_size", "int", 512, "work at most at this many pixels on the long side (default %(default)s)",
-           where=CLI, at_least=1),
-    Option("threads", "int", 1, where=CLI, at_least=1,
+           where=CLI, at_least=1, actions=SHARED),
+    Option("threads", "int", 1, where=CLI, at_least=1, actions=SHARED,
            help="CPU threads (default %(default)s: several threads on a busy machine can be far slower)"),
     Option("jobs", "int", 1, where=CLI, at_least=1,
            help="pictures vectorized at once, each in its own worker process with --threads threads, "
            "when there are several (default %(default)s)"),
     Option("timeout", "int", 600, "seconds per bitmap", where=DIALOG, at_least=1, dialog_range=(1, 86400),
            label="Time limit per bitmap (s):",
-           description="Give up on a bitmap after this many seconds; the document is left unchanged."),
-    Option("quiet", "bool", False, "no progress output", where=CLI),
+           description="Give up on a bitmap after this many seconds; the document is left unchanged.", actions=SHARED),
+    Option("quiet", "bool", False, "no progress output", where=CLI, actions=SHARED),
     Option("progress_json", "bool", False, "report on stderr in JSON lines (layervec_ext/protocol.py): progress, "
-           "previews, the result or the error", where=CLI),
-    Option("preview_dir", "text", "", where=CLI,
+           "previews, the result or the error", where=CLI, actions=SHARED),
+    Option("preview_dir", "text", "", where=CLI, actions=SHARED,
            help="with --progress-json: write a PNG of the result so far into this folder as the work goes on"),
     Option("preview_every", "float", 1.0, "seconds at least between two previews (default %(default)s)",
-           where=CLI, at_least=0.0),
+           where=CLI, at_least=0.0, actions=SHARED),
     Option("window", "bool", True, "show a progress window with a live preview (when Inkscape has its window)",
            where=DIALOG, label="Show a progress window with a live preview",
            description="While the backend runs: the stage, the time left, the bitmap beside the vector result so "
-           "far, and Cancel. Never in batch runs (inkscape --batch-process)."),
+           "far, and Cancel. Never in batch runs (inkscape --batch-process).", actions=SHARED),
 )
-BY_NAME: dict[str, Option] = {o.name: o for o in OPTIONS}
-if len(BY_NAME) != len(OPTIONS):
+BY_NAME: dict[str, Option] = {o.name: o for o in ALL_OPTIONS}
+if len(BY_NAME) != len(ALL_OPTIONS):
     raise ValueError("two options share a name")
+
+
+def options_of(action: str) -> tuple[Option, ...]:
+    """The options of one action, in declaration order (its dialog's order too)."""
+    if action not in ACTIONS:
+        raise ValueError(f"no action {action!r}: one of {', '.join(ACTIONS)}")
+    return tuple(o for o in ALL_OPTIONS if action in o.actions)
+
+
+OPTIONS: tuple[Option, ...] = options_of(VECTORIZE)  # the vectorize action's: ``layervec``, layervec.inx
+REFINE_OPTIONS: tuple[Option, ...] = options_of(REFINE)  # ``layervec refine``, layervec_refine.inx
 
 # The vectorizer's choices, for it to validate against.
 PRESETS: tuple[str, ...] = BY_NAME["preset"].values
 FILLS: tuple[str, ...] = BY_NAME["fill"].values
 DEVICES: tuple[str, ...] = BY_NAME["device"].values
+FILL_KINDS: tuple[str, ...] = BY_NAME["fill_kind"].values  # refine's: 'keep' or one of FILLS
 
 
 def add_cli_arguments(parser: argparse.ArgumentParser, options: Iterable[Option] = OPTIONS) -> None:
