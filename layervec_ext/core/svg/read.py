@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Union
 
 import numpy as np
 import torch
@@ -58,6 +59,7 @@ from layervec_ext.svgunits import fit
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
 INKSCAPE_NS = "http://www.inkscape.org/namespaces/inkscape"
+SODIPODI_NS = "http://sodipodi.sourceforge.net/DTD/sodipodi-0.dtd"
 KAPPA = 4 / 3 * (math.sqrt(2) - 1)  # quarter-circle handle length
 
 # Properties children inherit (SVG 1.1 "Inherited: yes") and the ones that apply to one element.
@@ -89,6 +91,19 @@ class _Context:
     props: dict[str, str]
     opacity: float = 1.0
     layer: int | None = None
+    selected: bool = True  # inside what is being read (a selection reads only part of the tree)
+    locked: bool = False  # inside an element Inkscape locks (``sodipodi:insensitive``)
+
+
+@dataclass
+class Origin:
+    """Where a scene path came from: what writing optimised geometry back to the document needs."""
+
+    element: etree._Element
+    ctm: np.ndarray  # the element's user space → scene pixels
+    subpaths: int  # how many (non-empty) subpaths the element's outline has
+    segments: list  # per scene segment: (subpath, segment, reversed), or None for a bridge
+    locked: bool  # Inkscape locks it: it is drawn but must stay as it is
 
 
 @dataclass
@@ -101,6 +116,12 @@ class _Reader:
     paths: list[Path] = field(default_factory=list)
     layers: list[str] = field(default_factory=list)
     layer_of: list[int | None] = field(default_factory=list)
+    # Reading a selection (refine): only these subtrees; their ancestors are walked for what
+    # they pass down. ``origins`` then records each path's element; bitmaps are skipped.
+    selection: set | None = None
+    ancestors: set = field(default_factory=set)
+    origins: list[Origin] | None = None
+    stroke_only: list[etree._Element] = field(default_factory=list)
 
     # ----------------------------------------------------------------------------------- walking
 
@@ -111,9 +132,14 @@ class _Reader:
             ns, tag = _split(child.tag)
             if ns not in (SVG_NS, None):
                 continue  # sodipodi:namedview, metadata of other tools
+            selected = ctx.selected or child in self.selection
+            if not selected and child not in self.ancestors:
+                continue
             props = self.properties(child, ctx.props)
             if props.get("display", "inline").strip() == "none" or tag in NOT_RENDERED:
                 continue
+            if tag == "image" and self.origins is not None:
+                continue  # refine: the bitmap traced may sit among the paths
             if tag not in GROUPS and tag not in SHAPES:
                 raise self.unsupported(child)
             for prop in ("filter", "mask", "clip-path", "marker-start", "marker-mid", "marker-end"):
@@ -126,8 +152,14 @@ class _Reader:
                 props={k: props[k] for k in INHERITED if k in props},
                 opacity=ctx.opacity * _clamp01(self.number(child, props.get("opacity"), 1.0)),
                 layer=ctx.layer,
+                selected=selected,
+                locked=ctx.locked or child.get(f"{{{SODIPODI_NS}}}insensitive") == "true",
             )
-            if tag in GROUPS:
+            if not selected:  # an ancestor of the selection: only what it passes down counts
+                if tag not in GROUPS:
+                    raise self.unsupported(child)
+                self.walk(child, sub)
+            elif tag in GROUPS:
                 if child.get(f"{{{INKSCAPE_NS}}}groupmode") == "layer":
                     label = child.get(f"{{{INKSCAPE_NS}}}label") or child.get("id") or f"Layer {len(self.layers) + 1}"
                     self.layers.append(label)
@@ -160,6 +192,8 @@ class _Reader:
         self.check_stroke(el, props)
         subpaths = self.geometry(el, tag)
         fill_value = props.get("fill", "black")
+        if fill_value == "none" and props.get("stroke", "none") != "none" and not ctx.locked:
+            self.stroke_only.append(el)
         if not subpaths or fill_value == "none":
             return
         local = [np.asarray(s, dtype=np.float64) for s in subpaths]
@@ -170,13 +204,15 @@ class _Reader:
         if not all(np.isfinite(s).all() for s in local) or not np.isfinite(ctx.ctm).all():
             raise SVGError(f"{self.name}: {_describe(el)}: coordinates are not finite")
         placed = [pathdata.apply(ctx.ctm, s) for s in local]
-        contours = join_subpaths(placed, evenodd=props.get("fill-rule", "nonzero") == "evenodd")
+        contours = join_subpaths_tagged(placed, evenodd=props.get("fill-rule", "nonzero") == "evenodd")
         base_id = el.get("id")
-        for k, segs in enumerate(contours):
+        for k, (segs, tags) in enumerate(contours):
             points = segs[:, :3, :].reshape(-1, 2)
             pid = base_id if k == 0 or base_id is None else f"{base_id}-{k}"
             self.paths.append(Path(_f32(points), _copy_fill(fill), _f32(ctx.opacity), 0, pid))
             self.layer_of.append(ctx.layer)
+            if self.origins is not None:
+                self.origins.append(Origin(el, ctx.ctm, sum(1 for s in placed if len(s)), tags, ctx.locked))
 
     def geometry(self, el: etree._Element, tag: str) -> list[Subpath]:
         """The element's outline in its own user space."""
@@ -387,6 +423,42 @@ def svg_to_scene(svg: str | bytes, *, path_name: str = "<svg>", width: int | Non
     return _assemble(reader, out_w, out_h)
 
 
+@dataclass
+class Selection:
+    """Part of a document read for refining: the scene (one layer, document order), each path's
+    :class:`Origin`, and the selected shapes that have a stroke but no fill (nothing to refine)."""
+
+    scene: Scene
+    origins: list[Origin]
+    stroke_only: list[etree._Element]
+
+
+def read_selection(root: etree._Element, selection: list[etree._Element], *, to_scene: np.ndarray,
+                   size: tuple[int, int], name: str = "<svg>") -> Selection:
+    """The shapes inside ``selection`` (elements of the document ``root``), in scene pixels:
+    ``to_scene`` maps the root's user space (inside its viewBox) onto the ``size`` canvas. Strokes
+    are left out (they stay as they are); bitmaps among the shapes are skipped; hidden shapes are
+    not read; locked ones are, flagged in their origin. Raises like :func:`svg_to_scene`."""
+    view_box, _, _ = _document_size(root, name)
+    gradients = {
+        el.get("id"): el for el in root.iter(f"{{{SVG_NS}}}linearGradient", f"{{{SVG_NS}}}radialGradient",
+                                             "linearGradient", "radialGradient", f"{{{SVG_NS}}}pattern")
+        if el.get("id")
+    }
+    chosen = set(selection)
+    ancestors = {a for el in selection for a in el.iterancestors()}
+    reader = _Reader(name, "ignore", (view_box[2], view_box[3]), gradients, _stylesheets(root, name),
+                     selection=chosen, ancestors=ancestors, origins=[])
+    props = {k: v for k, v in reader.properties(root, INITIAL).items() if k in INHERITED}
+    opacity = _clamp01(reader.number(root, reader.properties(root, {}).get("opacity"), 1.0))
+    reader.walk(root, _Context(ctm=np.asarray(to_scene, dtype=np.float64) @ reader.transform(root), props=props,
+                               opacity=opacity, selected=root in chosen))
+    scene = Scene(size[0], size[1], reader.paths, ["Selection"])
+    for path in scene.paths:
+        path.layer = 0
+    return Selection(scene, reader.origins, reader.stroke_only)
+
+
 def _stylesheets(root: etree._Element, name: str) -> list[Rule]:
     rules: list[Rule] = []
     for style in root.iter(f"{{{SVG_NS}}}style", "style"):
@@ -406,8 +478,12 @@ def _assemble(reader: _Reader, width: int, height: int) -> Scene:
     if any(layer is None for layer in reader.layer_of):
         layers.append("Layer 1" if not layers else "Unlayered")
         loose = len(layers) - 1
+    highest = 0
     for path, layer in zip(reader.paths, reader.layer_of):
-        path.layer = loose if layer is None else layer
+        # Renderers draw by layer, then scene order: a path after a nested layer (or a loose one
+        # before a layer) goes into the highest layer seen so far, so the picture keeps SVG's order.
+        highest = max(highest, loose if layer is None else layer)
+        path.layer = highest
     return Scene(width, height, reader.paths, layers or ["Layer 1"])
 
 
@@ -544,9 +620,20 @@ def join_subpaths(subpaths: list[np.ndarray], *, evenodd: bool) -> list[np.ndarr
     """Closed subpaths ``(S, 4, 2)`` → contours our non-zero model fills the same way SVG fills
     the element (see the module docstring): separate when their control boxes are disjoint,
     bridged into one contour when they overlap."""
-    subpaths = [s for s in subpaths if len(s)]
+    return [contour for contour, _ in join_subpaths_tagged(subpaths, evenodd=evenodd)]
+
+
+# Where one segment of a joined contour came from: (subpath, segment, reversed), or None for a bridge.
+SegmentTag = Union[tuple[int, int, bool], None]
+
+
+def join_subpaths_tagged(subpaths: list[np.ndarray], *, evenodd: bool) -> list[tuple[np.ndarray, list[SegmentTag]]]:
+    """:func:`join_subpaths`, each contour with its segments' tags (what writing it back needs)."""
+    indexed = [(i, s) for i, s in enumerate(subpaths) if len(s)]
+    tags_of = [[(i, k, False) for k in range(len(s))] for i, s in indexed]
+    subpaths = [s for _, s in indexed]
     if len(subpaths) <= 1:
-        return subpaths
+        return list(zip(subpaths, tags_of))
     lo = np.stack([s.reshape(-1, 2).min(axis=0) for s in subpaths])
     hi = np.stack([s.reshape(-1, 2).max(axis=0) for s in subpaths])
     overlap = np.all((lo[:, None, :] <= hi[None, :, :]) & (lo[None, :, :] <= hi[:, None, :]), axis=-1)
@@ -557,9 +644,10 @@ def join_subpaths(subpaths: list[np.ndarray], *, evenodd: bool) -> list[np.ndarr
     out = []
     for members in sorted(groups.values()):
         parts = [subpaths[i] for i in members]
+        tags = [tags_of[i] for i in members]
         if len(parts) > 1 and evenodd:
-            parts = _orient_by_depth(parts)
-        out.append(_bridge(parts))
+            parts, tags = _orient_by_depth(parts, tags)
+        out.append(_bridge(parts, tags))
     return out
 
 
@@ -578,28 +666,30 @@ def _winding(point: np.ndarray, poly: np.ndarray) -> int:
     return int(np.sum(up & (cross > 0)) - np.sum(down & (cross < 0)))
 
 
-def _orient_by_depth(parts: list[np.ndarray]) -> list[np.ndarray]:
+def _orient_by_depth(parts: list[np.ndarray], tags: list[list[SegmentTag]]):
     """Even-odd → non-zero for nested, non-crossing subpaths: even depth counter-clockwise in the
     math sense (positive shoelace), odd depth the other way, so windings are only 0 and ±1."""
     polys = [_polyline(p) for p in parts]
-    out = []
-    for i, part in enumerate(parts):
+    out, out_tags = [], []
+    for i, (part, tag) in enumerate(zip(parts, tags)):
         probe = _polyline(part[:1], 2)[1]  # a point on the subpath's first segment
         depth = sum(1 for j, poly in enumerate(polys) if j != i and _winding(probe, poly) != 0)
         area = float(signed_area(polys[i]))
         if (area > 0) != (depth % 2 == 0):
             part = part[::-1, ::-1, :].copy()
+            tag = [(sub, seg, not rev) for sub, seg, rev in tag[::-1]]
         out.append(part)
-    return out
+        out_tags.append(tag)
+    return out, out_tags
 
 
-def _bridge(parts: list[np.ndarray]) -> np.ndarray:
+def _bridge(parts: list[np.ndarray], tags: list[list[SegmentTag]]) -> tuple[np.ndarray, list[SegmentTag]]:
     """One closed contour from several: each subpath hangs off its nearest already-placed one by a
     line out and the same line back (zero net winding), between their closest vertices, so the
     bridges are as short as they can be (zero for subpaths that touch) — renderers that
     anti-alias by distance to any edge draw a bridge as a faint hairline."""
     if len(parts) == 1:
-        return parts[0]
+        return parts[0], list(tags[0])
     verts = [p[:, 0, :] for p in parts]
     n = len(parts)
     # Prim's tree over subpaths with the closest-vertex distance as edge weight
@@ -620,14 +710,17 @@ def _bridge(parts: list[np.ndarray]) -> np.ndarray:
         current = int(np.argmin(candidates))
         parent, at, own = link[current]
         children[parent].append((at, current, own))
-    return np.concatenate(_hang(parts, children, 0, 0), axis=0)
+    segs, seg_tags = [], []
+    for piece, tag in _hang(parts, tags, children, 0, 0):
+        segs.append(piece)
+        seg_tags.append(tag)
+    return np.stack(segs), seg_tags
 
 
-def _hang(parts: list[np.ndarray], children, node: int, start: int) -> list[np.ndarray]:
-    """Segments of ``node`` starting at vertex ``start``, each child inserted at its vertex."""
+def _hang(parts: list[np.ndarray], tags: list[list[SegmentTag]], children, node: int, start: int):
+    """Segments of ``node`` (with their tags) from vertex ``start``, each child inserted at its vertex."""
     segs = parts[node]
     count = len(segs)
-    out: list[np.ndarray] = []
     for step in range(count):
         vertex = (start + step) % count
         here = tuple(segs[vertex, 0])
@@ -637,12 +730,11 @@ def _hang(parts: list[np.ndarray], children, node: int, start: int) -> list[np.n
             there = tuple(parts[child][own, 0])
             gap = math.dist(here, there) > 1e-9
             if gap:
-                out.append(np.asarray([pathdata.line_segment(here, there)]))
-            out.extend(_hang(parts, children, child, own))
+                yield np.asarray(pathdata.line_segment(here, there)), None
+            yield from _hang(parts, tags, children, child, own)
             if gap:
-                out.append(np.asarray([pathdata.line_segment(there, here)]))
-        out.append(segs[vertex:vertex + 1])
-    return out
+                yield np.asarray(pathdata.line_segment(there, here)), None
+        yield segs[vertex], tags[node][vertex]
 
 
 # --------------------------------------------------------------------------------------- gradients
@@ -732,4 +824,4 @@ def _copy_fill(fill):
     return type(fill)(**{k: v.clone() for k, v in fill.tensors().items()})
 
 
-__all__ = ["SVGError", "SVGUnsupported", "svg_to_scene"]
+__all__ = ["Origin", "SVGError", "SVGUnsupported", "Selection", "read_selection", "svg_to_scene"]
