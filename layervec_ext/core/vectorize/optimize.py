@@ -7,7 +7,8 @@ for 8 paths or 200, and writes the result back into the scene's per-path tensors
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import torch
 
@@ -60,11 +61,45 @@ class Adam:
             torch._foreach_addcdiv_(params, g["m"], denom, value=-g["lr"] / c1)
 
 
-class _Problem:
-    """The scene as the optimiser sees it: packed leaves, learning-rate groups, frozen rows, and
-    the fixed canvas under them (the paths before ``start``, drawn once)."""
+@dataclass(frozen=True)
+class Hold:
+    """What the optimiser leaves as it is, by scene path index (refine keeps what the artist
+    locked, or their shapes; the vectorizer freezes a photo's full-canvas background path)."""
 
-    def __init__(self, scene: Scene, frozen: set[int], start: int = 0):
+    outlines: frozenset[int] = frozenset()  # the path's points
+    fill_geometry: frozenset[int] = frozenset()  # a gradient's ends, centre, radii, angle
+    colors: frozenset[int] = frozenset()  # colours and stop offsets
+    alpha: bool = False  # every colour's alpha channel (the opacities an artist chose)
+
+    @classmethod
+    def frozen(cls, paths: Iterable[int]) -> Hold:
+        """Outline and gradient geometry held, colours free."""
+        paths = frozenset(paths)
+        return cls(outlines=paths, fill_geometry=paths)
+
+    @classmethod
+    def fixed(cls, paths: Iterable[int]) -> Hold:
+        """Nothing of these paths moves."""
+        paths = frozenset(paths)
+        return cls(paths, paths, paths)
+
+
+@dataclass(frozen=True)
+class Ties:
+    """Parameters that move as one: equal at the start and given the summed gradient, Adam keeps
+    them equal (same moments, same steps). ``points``: groups of ``(path, point)`` (the two copies
+    of a vertex where a hole is bridged into its outline, the two sides of a bridge); ``fills``:
+    groups of paths painted by one element's fill."""
+
+    points: tuple[tuple[tuple[int, int], ...], ...] = ()
+    fills: tuple[tuple[int, ...], ...] = ()
+
+
+class _Problem:
+    """The scene as the optimiser sees it: packed leaves, learning-rate groups, held and tied
+    rows, and the fixed canvas under them (the paths before ``start``, drawn once)."""
+
+    def __init__(self, scene: Scene, hold: Hold, start: int = 0, ties: Ties = Ties()):
         self.under = None
         self.under_error: torch.Tensor | None = None  # per pixel, weighted: the fixed canvas's error
         background = scene.background
@@ -73,19 +108,49 @@ class _Problem:
                 self.under = render(Scene(scene.width, scene.height, scene.paths[:start], scene.layers,
                                           scene.background)).detach()
             background = None  # it is in the fixed canvas
-        frozen = {i for i in frozen if i >= start}
         self.scene = scene
         self.drawn = Scene(scene.width, scene.height, scene.paths[start:], scene.layers, background)
         self.packed = PackedScene.pack(self.drawn.detached()).requires_grad_()
         self.packed.opacity.requires_grad_(False)  # opacity is not optimised
-        positions = [pos for pos, i in enumerate(self.packed.order) if i + start in frozen]
-        self.frozen_points = self.packed.point_rows(positions)
-        self.frozen_geometry = []
+        dev = self.packed.device
+        position = {i + start: pos for pos, i in enumerate(self.packed.order)}  # scene index → draw position
+        self.held_points = self.packed.point_rows([position[i] for i in sorted(hold.outlines) if i in position])
+        self.held_fields: list[tuple[torch.Tensor, torch.Tensor]] = []
         for g in self.packed.groups:
-            rows = [k for k, pos in enumerate(g.members) if pos in positions]
-            if rows:
-                idx = torch.as_tensor(rows, device=self.packed.device)
-                self.frozen_geometry += [(t, idx) for name, t in g.tensors.items() if FIELD_GROUP[name] == "geometry"]
+            for name, t in g.tensors.items():
+                held = hold.fill_geometry if FIELD_GROUP[name] in ("geometry", "angle") else hold.colors
+                rows = [k for k, pos in enumerate(g.members) if self.packed.order[pos] + start in held]
+                if rows:
+                    self.held_fields.append((t, torch.as_tensor(rows, device=dev)))
+        self.held_alpha = [t for g in self.packed.groups for name, t in g.tensors.items()
+                           if hold.alpha and name in ("color", "colors")]
+        self.tied = self._tie_rows(ties, position)
+
+    def _tie_rows(self, ties: Ties, position: dict[int, int]) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        """``(tensor, rows, group of each row)`` for every tied set of rows."""
+        dev = self.packed.device
+        first_row = [0]
+        for c in self.packed.counts:
+            first_row.append(first_row[-1] + 3 * c)
+        out = []
+        point_groups = [[first_row[position[p]] + k for p, k in group if p in position] for group in ties.points]
+        point_groups = [g for g in point_groups if len(g) > 1]
+        if point_groups:
+            rows = torch.as_tensor([r for g in point_groups for r in g], device=dev)
+            ids = torch.as_tensor([n for n, g in enumerate(point_groups) for _ in g], device=dev)
+            out.append((self.packed.points, rows, ids))
+        row_of = {pos: (g, k) for g in self.packed.groups for k, pos in enumerate(g.members)}
+        for fill_group in self.packed.groups:
+            groups = []
+            for tie in ties.fills:
+                rows = [row_of[position[p]][1] for p in tie if p in position and row_of[position[p]][0] is fill_group]
+                if len(rows) > 1:
+                    groups.append(rows)
+            if groups:
+                rows = torch.as_tensor([r for g in groups for r in g], device=dev)
+                ids = torch.as_tensor([n for n, g in enumerate(groups) for _ in g], device=dev)
+                out += [(t, rows, ids) for t in fill_group.tensors.values()]
+        return out
 
     def grouped(self) -> dict[str, list[torch.Tensor]]:
         """The tensors the optimiser moves, by learning-rate group."""
@@ -125,12 +190,21 @@ class _Problem:
         return render_packed(self.packed)
 
     @torch.no_grad()
-    def freeze_grads(self) -> None:
-        if self.frozen_points.numel() and self.packed.points.grad is not None:
-            self.packed.points.grad.index_fill_(0, self.frozen_points, 0.0)
-        for t, idx in self.frozen_geometry:
+    def hold_grads(self) -> None:
+        """Tied rows get their group's summed gradient; held ones none."""
+        for t, rows, ids in self.tied:
+            if t.grad is not None:
+                summed = torch.zeros((int(ids.max()) + 1, *t.shape[1:]), dtype=t.dtype, device=t.device)
+                summed.index_add_(0, ids, t.grad.index_select(0, rows))
+                t.grad.index_copy_(0, rows, summed.index_select(0, ids))
+        if self.held_points.numel() and self.packed.points.grad is not None:
+            self.packed.points.grad.index_fill_(0, self.held_points, 0.0)
+        for t, idx in self.held_fields:
             if t.grad is not None:
                 t.grad.index_fill_(0, idx, 0.0)
+        for t in self.held_alpha:
+            if t.grad is not None:
+                t.grad[..., 3] = 0.0
 
     def leaves(self) -> list[torch.Tensor]:
         """Every tensor the optimiser moves."""
@@ -173,11 +247,12 @@ def project(scene: Scene, min_radius: float) -> None:
 def optimize(scene: Scene, target: torch.Tensor, settings: Settings, *, iters: int, frozen: set[int] = frozenset(),
              weight: torch.Tensor | None = None, on_step: Callable[[int, float], None] | None = None,
              start: int = 0, lr_scale: float = 1.0, warmup: int = 0,
-             show: Callable[[Scene], None] | None = None) -> float:
+             show: Callable[[Scene], None] | None = None, hold: Hold | None = None, ties: Ties = Ties()) -> float:
     """Run up to ``iters`` Adam steps on ``scene`` in place; stop early when the loss has not
     improved by ``settings.tol`` (relative) for ``settings.patience`` steps. The scene keeps the
     parameters of the lowest loss seen; returns that loss.
-    ``frozen``: paths whose outline and gradient geometry stay put (their colours still move).
+    ``frozen``: paths whose outline and gradient geometry stay put (their colours still move);
+    ``hold`` says more finely what stays put (with ``frozen``, both hold), ``ties`` what moves as one.
     The scene's background colour is optimised with the paths (unless ``start`` puts it in the
     fixed canvas).
     ``start``: the paths before it stay as they are and are drawn once, as the canvas the others
@@ -192,7 +267,11 @@ def optimize(scene: Scene, target: torch.Tensor, settings: Settings, *, iters: i
     scale = max(scene.width, scene.height) / 256.0
     if start >= len(scene.paths):
         return float("nan")
-    problem = _Problem(scene, set(frozen), start)
+    held = hold or Hold()
+    if frozen:
+        more = Hold.frozen(frozen)
+        held = Hold(held.outlines | more.outlines, held.fill_geometry | more.fill_geometry, held.colors, held.alpha)
+    problem = _Problem(scene, held, start, ties)
     rates = {name: lr * lr_scale for name, lr in settings.learning_rates.as_dict().items()}
     opt = Adam(problem.param_groups(rates, scale))
     patience, tol, fall = settings.patience, settings.tol, 1.0 - settings.lr_decay_to
@@ -211,7 +290,7 @@ def optimize(scene: Scene, target: torch.Tensor, settings: Settings, *, iters: i
         if problem.packed.num_paths:
             total = loss + settings.xing_weight * xing_loss(problem.packed.segments())
         total.backward()
-        problem.freeze_grads()
+        problem.hold_grads()
         last = float(loss.detach())
         if last < best:
             best_state = problem.snapshot()
