@@ -22,119 +22,29 @@ from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
 from layervec_ext import protocol
-from layervec_ext.files import write_atomic
+from layervec_ext.core.reporting import (
+    Parser,
+    TerminalBar,
+    UsageError,
+    fail,
+    progress_reporter,
+    say,
+    state,
+    write_output,
+)
 from layervec_ext.options import add_cli_arguments
 from layervec_ext.protocol import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE
-
-_json_lines = False  # --progress-json: errors too are protocol lines (set by main before anything can fail)
-
-
-class _UsageError(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line instead of usage + message
-        raise _UsageError(message)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command's parser: input and output here, every option from :mod:`layervec_ext.options`."""
-    p = _Parser(prog="layervec", description="Vectorize a bitmap into layered, gradient-filled Bézier paths.")
+    p = Parser(prog="layervec", description="Vectorize a bitmap into layered, gradient-filled Bézier paths.")
     p.add_argument("input", nargs="+", help="PNG, JPEG, WebP, GIF, BMP or TIFF files, or folders of them "
                    "('-' reads standard input)")
     p.add_argument("-o", "--output", required=True, help="SVG file to write ('-' writes standard output); with "
                    "several inputs, a folder, or a name ending in '/': the folder to write NAME.svg files into")
     add_cli_arguments(p)
     return p
-
-
-def _say(message: protocol.Message) -> None:
-    sys.stderr.write(protocol.line(message))
-    sys.stderr.flush()
-
-
-class _JsonReport:
-    """``--progress-json``: progress lines (each 1 % or a new stage), and with ``--preview-dir`` a PNG
-    of the scene so far whenever the vectorizer shows one — at most one per ``--preview-every``
-    seconds; one shown sooner is drawn at the first progress call after that."""
-
-    def __init__(self, preview_dir: str, every: float):
-        self.start = time.perf_counter()
-        self.last_frac, self.last_stage = -1.0, ""
-        self.preview_dir, self.every = preview_dir, every
-        self.shown_at, self.pending = -float("inf"), None
-
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.start
-
-    def __call__(self, frac: float, stage: str) -> None:
-        frac = max(float(frac), self.last_frac)  # the bar never goes back (a refill stage starts at 1.0)
-        if frac - self.last_frac >= 0.01 or frac >= 1.0 or frac == 0.0 or stage != self.last_stage:
-            self.last_frac, self.last_stage = frac, stage
-            _say(protocol.Progress(frac, stage, self.elapsed()))
-        if self.pending is not None and self.elapsed() - self.shown_at >= self.every:
-            self._draw(self.pending)
-
-    def snapshot(self, scene) -> None:
-        """The vectorizer's scene now (working pixels): drawn now, or kept until it is time."""
-        if not self.preview_dir:
-            return
-        if self.elapsed() - self.shown_at >= self.every:
-            self._draw(scene)
-        else:
-            self.pending = scene
-
-    def _draw(self, scene) -> None:
-        from layervec_ext.core.render_cmd import draw, write_png
-
-        self.pending, self.shown_at = None, self.elapsed()
-        path = os.path.join(self.preview_dir, "preview.png")
-        try:
-            write_png(draw(scene, "torch", None), path)  # written beside and renamed: never half a PNG
-        except Exception:  # a preview is a courtesy: it never stops the run
-            self.preview_dir = ""
-            return
-        _say(protocol.Preview(os.path.abspath(path), scene.num_paths, self.elapsed()))
-
-
-def _progress_reporter(args):
-    """A ``progress(fraction, stage)`` callable (or None), a ``snapshot(scene)`` one (or None) and a
-    ``close()`` for them."""
-    if args.progress_json:
-        report = _JsonReport(args.preview_dir, args.preview_every)
-        return report, report.snapshot, lambda: None
-    if args.quiet or not sys.stderr.isatty():
-        return None, None, lambda: None
-    return _TerminalBar(sys.stderr), None, _TerminalBar.close_last
-
-
-class _TerminalBar:
-    """A one-line progress bar redrawn with ``\r`` (no tqdm dependency)."""
-
-    last: _TerminalBar | None = None
-
-    def __init__(self, stream, width: int = 30, label: str = ""):
-        self.stream, self.width, self.shown, self.label = stream, width, "", label
-        self.stage = ""
-        _TerminalBar.last = self
-
-    def __call__(self, frac: float, stage: str) -> None:
-        self.stage = stage
-        filled = int(round(frac * self.width))
-        line = f"\r{self.label}[{'#' * filled}{'.' * (self.width - filled)}] {frac * 100:3.0f}% {stage[:40]:<40}"
-        if line != self.shown:
-            self.stream.write(line)
-            self.stream.flush()
-            self.shown = line
-
-    @staticmethod
-    def close_last() -> None:
-        bar = _TerminalBar.last
-        if bar is not None and bar.shown:
-            bar.stream.write("\r" + " " * (len(bar.shown) - 1) + "\r")
-            bar.stream.flush()
-        _TerminalBar.last = None
 
 
 def _read_input(name: str):
@@ -145,37 +55,14 @@ def _read_input(name: str):
     return load_image(name)
 
 
-def _write_atomic(text: str, output: str) -> None:
-    """Write beside the target and rename, so a failure never leaves a partial SVG."""
-    if output == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    target = Path(output)
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise OSError(f"{output}: folder {folder} does not exist")
-    write_atomic(target, text)
-
-
-def _fail(message: str, code: int) -> int:
-    if _json_lines:
-        _say(protocol.Error(message, code))
-        return code
-    sys.stderr.write(f"layervec: error: {message}\n")
-    sys.stderr.flush()
-    return code
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the command; returns the exit code (0 on success)."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    global _json_lines
-    _json_lines = "--progress-json" in argv
+    state.json_lines = "--progress-json" in argv
     try:
         args = build_parser().parse_args(argv)
-    except _UsageError as exc:
-        return _fail(str(exc), EXIT_USAGE)
+    except UsageError as exc:
+        return fail(str(exc), EXIT_USAGE)
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
     from layervec_ext.core.runtime import prepare_process
@@ -185,20 +72,20 @@ def main(argv: list[str] | None = None) -> int:
         try:
             return run_batch(args)
         except KeyboardInterrupt:  # while starting (imports); later ones are caught inside
-            _TerminalBar.close_last()
-            return _fail("interrupted", EXIT_INTERRUPTED)
+            TerminalBar.close_last()
+            return fail("interrupted", EXIT_INTERRUPTED)
     from layervec_ext.core.vectorize import ImageError
 
     try:  # before importing torch: a bad file is reported at once
         image = _read_input(args.input[0])
     except ImageError as exc:
-        return _fail(str(exc), EXIT_INPUT)
+        return fail(str(exc), EXIT_INPUT)
     import torch
 
     torch.set_num_threads(args.threads)
     from layervec_ext.core.svg.write import scene_to_svg
     from layervec_ext.core.vectorize import Settings, vectorize
-    report, snapshot, close = _progress_reporter(args)
+    report, snapshot, close = progress_reporter(args)
     started = time.perf_counter()
     try:
         settings = Settings.preset(args.preset, paths=args.paths, fill=args.fill, segments=args.segments,
@@ -207,21 +94,21 @@ def main(argv: list[str] | None = None) -> int:
         svg = scene_to_svg(scene)
     except ValueError as exc:
         close()
-        return _fail(str(exc).splitlines()[0] if str(exc) else "invalid option", EXIT_USAGE)
+        return fail(str(exc).splitlines()[0] if str(exc) else "invalid option", EXIT_USAGE)
     except KeyboardInterrupt:
         close()
-        return _fail("interrupted", EXIT_INTERRUPTED)
+        return fail("interrupted", EXIT_INTERRUPTED)
     except Exception as exc:  # an internal failure still gets one line, not a traceback
         close()
-        return _fail(f"internal error: {type(exc).__name__}: {exc}".splitlines()[0], EXIT_INTERNAL)
+        return fail(f"internal error: {type(exc).__name__}: {exc}".splitlines()[0], EXIT_INTERNAL)
     close()
     try:
-        _write_atomic(svg, args.output)
+        write_output(svg, args.output)
     except OSError as exc:
-        return _fail(f"cannot write {args.output}: {exc.strerror or exc}", EXIT_INPUT)
+        return fail(f"cannot write {args.output}: {exc.strerror or exc}", EXIT_INPUT)
     if args.progress_json:
-        _say(protocol.Result(args.output, scene.num_paths, time.perf_counter() - started))
-    elif isinstance(report, _TerminalBar) and report.stage.startswith("done"):
+        say(protocol.Result(args.output, scene.num_paths, time.perf_counter() - started))
+    elif isinstance(report, TerminalBar) and report.stage.startswith("done"):
         # on a terminal, the bar's last word stays: how many paths, and why fewer than asked
         sys.stderr.write(f"layervec: {args.output}: {report.stage}, {time.perf_counter() - started:.1f} s\n")
     return 0
@@ -268,9 +155,9 @@ class _Outcome(NamedTuple):
 
 def _expand(inputs: list[str], folder: Path) -> list[_Job]:
     """Inputs → jobs in command-line order, a folder's pictures sorted by name (dot files and other
-    formats skipped). Raises ``_UsageError`` for a problem found before any work."""
+    formats skipped). Raises ``UsageError`` for a problem found before any work."""
     if "-" in inputs:
-        raise _UsageError("'-' (standard input) must be the only input, with -o FILE.svg or -o -")
+        raise UsageError("'-' (standard input) must be the only input, with -o FILE.svg or -o -")
     suffixes = picture_suffixes()
     names: list[str] = []
     for given in inputs:
@@ -288,7 +175,7 @@ def _expand(inputs: list[str], folder: Path) -> list[_Job]:
         stem = Path(name).stem
         key = stem.casefold()  # a.png and A.jpg are one file on a case-insensitive disk
         if key in seen:
-            raise _UsageError(f"{seen[key]} and {name} would both be written to {folder / (stem + '.svg')}; "
+            raise UsageError(f"{seen[key]} and {name} would both be written to {folder / (stem + '.svg')}; "
                               "rename one or vectorize them separately")
         seen[key] = name
         jobs.append(_Job(name, folder / f"{stem}.svg"))
@@ -364,23 +251,23 @@ class _BatchReport:
         """A progress bar for the picture(s) in work (a terminal only), drawn below the finished lines."""
         if not self.tty:
             return None
-        return _TerminalBar(sys.stderr, width=20, label=label)
+        return TerminalBar(sys.stderr, width=20, label=label)
 
     def _line(self, text: str) -> None:
-        _TerminalBar.close_last()
+        TerminalBar.close_last()
         sys.stderr.write(text + "\n")
         sys.stderr.flush()
 
     def finished(self, job: _Job, outcome: _Outcome) -> None:
         self.done += 1
         if self.json:  # one result or error line per picture, and how far the batch is
-            _TerminalBar.close_last()
+            TerminalBar.close_last()
             if outcome.error:
                 self.failed += 1
-                _say(protocol.Error(outcome.error, outcome.code))
+                say(protocol.Error(outcome.error, outcome.code))
             else:
-                _say(protocol.Result(str(job.output), outcome.paths, outcome.seconds, job.name))
-            _say(protocol.Progress(self.done / self.total, f"{self.done} of {self.total} pictures",
+                say(protocol.Result(str(job.output), outcome.paths, outcome.seconds, job.name))
+            say(protocol.Progress(self.done / self.total, f"{self.done} of {self.total} pictures",
                                    time.perf_counter() - self.start))
         elif outcome.error:
             self.failed += 1
@@ -395,7 +282,7 @@ class _BatchReport:
             failed = f", {self.failed} failed" if self.failed else ""
             written = self.total - self.failed
             self._line(f"layervec: {written} of {self.total} pictures written to {self.folder}{failed}")
-        _TerminalBar.close_last()
+        TerminalBar.close_last()
 
 
 def _run_here(jobs: list[_Job], settings: Any, threads: int, report: _BatchReport,
@@ -452,18 +339,18 @@ def run_batch(args: argparse.Namespace) -> int:
     output, 2 an option the picture can't use, 3 internal error); 130 on Ctrl-C.
     """
     if args.output == "-":
-        return _fail("-o -: standard output takes a single picture; give a folder for several", EXIT_USAGE)
+        return fail("-o -: standard output takes a single picture; give a folder for several", EXIT_USAGE)
     folder = Path(args.output)
     if folder.exists() and not folder.is_dir():
-        return _fail(f"-o {args.output}: is an existing file; with several inputs -o must be a folder", EXIT_USAGE)
+        return fail(f"-o {args.output}: is an existing file; with several inputs -o must be a folder", EXIT_USAGE)
     try:
         jobs = _expand(args.input, folder)
-    except _UsageError as exc:
-        return _fail(str(exc), EXIT_USAGE)
+    except UsageError as exc:
+        return fail(str(exc), EXIT_USAGE)
     except _BatchInputError as exc:
-        return _fail(str(exc), EXIT_INPUT)
+        return fail(str(exc), EXIT_INPUT)
     except OSError as exc:
-        return _fail(f"cannot read folder {exc.filename}: {exc.strerror or exc}", EXIT_INPUT)
+        return fail(f"cannot read folder {exc.filename}: {exc.strerror or exc}", EXIT_INPUT)
     from layervec_ext.core.vectorize.settings import Settings  # torch-free: workers import torch, not this
 
     try:
@@ -471,18 +358,18 @@ def run_batch(args: argparse.Namespace) -> int:
                                    device=args.device, seed=args.seed, max_size=args.max_size, layers=args.layers)
         settings.check()
     except ValueError as exc:
-        return _fail(str(exc).splitlines()[0] if str(exc) else "invalid option", EXIT_USAGE)
+        return fail(str(exc).splitlines()[0] if str(exc) else "invalid option", EXIT_USAGE)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        return _fail(f"cannot create folder {args.output}: {exc.strerror or exc}", EXIT_INPUT)
+        return fail(f"cannot create folder {args.output}: {exc.strerror or exc}", EXIT_INPUT)
     report = _BatchReport(args, len(jobs), folder)
     codes: list[int] = []
 
     def finish(job: _Job, outcome: _Outcome) -> None:
         if outcome.svg is not None:
             try:
-                _write_atomic(outcome.svg, str(job.output))
+                write_output(outcome.svg, str(job.output))
             except OSError as exc:
                 outcome = outcome._replace(error=f"{job.name}: cannot write {job.output}: {exc.strerror or exc}",
                                            code=EXIT_INPUT)
@@ -496,9 +383,9 @@ def run_batch(args: argparse.Namespace) -> int:
         else:
             _run_pool(jobs, settings, args.threads, workers, report, finish)
     except KeyboardInterrupt:
-        _TerminalBar.close_last()
+        TerminalBar.close_last()
         written = sum(1 for c in codes if c == 0)
-        return _fail(f"interrupted ({written} of {len(jobs)} pictures written)", EXIT_INTERRUPTED)
+        return fail(f"interrupted ({written} of {len(jobs)} pictures written)", EXIT_INTERRUPTED)
     report.summary()
     return max(codes, default=0)
 

@@ -1,0 +1,142 @@
+"""What the ``layervec`` commands share: one-line usage errors, progress on a terminal bar or in
+:mod:`layervec_ext.protocol` JSON lines (with previews), and writing the output file atomically.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from layervec_ext import protocol
+from layervec_ext.files import write_atomic
+
+
+class _State:
+    json_lines = False  # --progress-json: errors too are protocol lines (set by a main before anything can fail)
+
+
+state = _State()
+
+
+class UsageError(Exception):
+    pass
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line instead of usage + message
+        raise UsageError(message)
+
+
+def say(message: protocol.Message) -> None:
+    sys.stderr.write(protocol.line(message))
+    sys.stderr.flush()
+
+
+class JsonReport:
+    """``--progress-json``: progress lines (each 1 % or a new stage), and with ``--preview-dir`` a PNG
+    of the scene so far whenever the vectorizer shows one — at most one per ``--preview-every``
+    seconds; one shown sooner is drawn at the first progress call after that."""
+
+    def __init__(self, preview_dir: str, every: float):
+        self.start = time.perf_counter()
+        self.last_frac, self.last_stage = -1.0, ""
+        self.preview_dir, self.every = preview_dir, every
+        self.shown_at, self.pending = -float("inf"), None
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def __call__(self, frac: float, stage: str) -> None:
+        frac = max(float(frac), self.last_frac)  # the bar never goes back (a refill stage starts at 1.0)
+        if frac - self.last_frac >= 0.01 or frac >= 1.0 or frac == 0.0 or stage != self.last_stage:
+            self.last_frac, self.last_stage = frac, stage
+            say(protocol.Progress(frac, stage, self.elapsed()))
+        if self.pending is not None and self.elapsed() - self.shown_at >= self.every:
+            self._draw(self.pending)
+
+    def snapshot(self, scene) -> None:
+        """The vectorizer's scene now (working pixels): drawn now, or kept until it is time."""
+        if not self.preview_dir:
+            return
+        if self.elapsed() - self.shown_at >= self.every:
+            self._draw(scene)
+        else:
+            self.pending = scene
+
+    def _draw(self, scene) -> None:
+        from layervec_ext.core.render_cmd import draw, write_png
+
+        self.pending, self.shown_at = None, self.elapsed()
+        path = os.path.join(self.preview_dir, "preview.png")
+        try:
+            write_png(draw(scene, "torch", None), path)  # written beside and renamed: never half a PNG
+        except Exception:  # a preview is a courtesy: it never stops the run
+            self.preview_dir = ""
+            return
+        say(protocol.Preview(os.path.abspath(path), scene.num_paths, self.elapsed()))
+
+
+def progress_reporter(args):
+    """A ``progress(fraction, stage)`` callable (or None), a ``snapshot(scene)`` one (or None) and a
+    ``close()`` for them."""
+    if args.progress_json:
+        report = JsonReport(args.preview_dir, args.preview_every)
+        return report, report.snapshot, lambda: None
+    if args.quiet or not sys.stderr.isatty():
+        return None, None, lambda: None
+    return TerminalBar(sys.stderr), None, TerminalBar.close_last
+
+
+class TerminalBar:
+    """A one-line progress bar redrawn with ``\r`` (no tqdm dependency)."""
+
+    last: TerminalBar | None = None
+
+    def __init__(self, stream, width: int = 30, label: str = ""):
+        self.stream, self.width, self.shown, self.label = stream, width, "", label
+        self.stage = ""
+        TerminalBar.last = self
+
+    def __call__(self, frac: float, stage: str) -> None:
+        self.stage = stage
+        filled = int(round(frac * self.width))
+        line = f"\r{self.label}[{'#' * filled}{'.' * (self.width - filled)}] {frac * 100:3.0f}% {stage[:40]:<40}"
+        if line != self.shown:
+            self.stream.write(line)
+            self.stream.flush()
+            self.shown = line
+
+    @staticmethod
+    def close_last() -> None:
+        bar = TerminalBar.last
+        if bar is not None and bar.shown:
+            bar.stream.write("\r" + " " * (len(bar.shown) - 1) + "\r")
+            bar.stream.flush()
+        TerminalBar.last = None
+
+
+def write_output(text: str, output: str) -> None:
+    """Write beside the target and rename, so a failure never leaves a partial SVG."""
+    if output == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    target = Path(output)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise OSError(f"{output}: folder {folder} does not exist")
+    write_atomic(target, text)
+
+
+def fail(message: str, code: int) -> int:
+    if state.json_lines:
+        say(protocol.Error(message, code))
+        return code
+    sys.stderr.write(f"layervec: error: {message}\n")
+    sys.stderr.flush()
+    return code
+
+
