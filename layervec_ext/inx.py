@@ -1,21 +1,28 @@
-"""``python3 -m layervec_ext.inx``: write the dialog's params in ``layervec.inx`` from :mod:`layervec_ext.options`.
+"""``python3 -m layervec_ext.inx``: write the dialogs' params in ``layervec.inx`` (the vectorize action) and
+``layervec_refine.inx`` (the refine action) from :mod:`layervec_ext.options`.
 
-Only the lines between the two marker comments are generated; the rest of the .inx (the help page,
-the menu, the script) stays hand-written. ``--check`` changes nothing and exits 1 when the file
-differs from what would be written (the test suite checks the same). Standard library only.
+Only the lines between the two marker comments are generated; the rest of each .inx (the help page,
+the menu, the script) stays hand-written. Which action's options a file gets follows from its
+``<id>`` (``org.layervec.ACTION``). ``--check`` changes nothing and exits 1 when a file differs from
+what would be written (the test suite checks the same). Standard library only.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from layervec_ext.options import OPTIONS, Option
+from layervec_ext.options import ACTIONS, OPTIONS, REFINE, VECTORIZE, Option, options_of
 
-INX = Path(__file__).resolve().parent.parent / "layervec.inx"
+ROOT = Path(__file__).resolve().parent.parent
+INX = ROOT / "layervec.inx"  # the vectorize action's
+INX_FILES: dict[str, Path] = {VECTORIZE: INX, REFINE: ROOT / "layervec_refine.inx"}
+ID_PREFIX = "org.layervec."  # each .inx's <id> is this and its action's name
+_ID = re.compile(r"<id>\s*([^<\s]+)\s*</id>")
 BEGIN = "<!-- params generated from layervec_ext/options.py (python3 -m layervec_ext.inx): edit there, not here -->"
 END = "<!-- end of the generated params -->"
 
@@ -63,27 +70,49 @@ def render(text: str, options: Iterable[Option] = OPTIONS) -> str:
     return "\n".join(lines[: begin + 1] + params + lines[end:])
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Rewrite (or ``--check``) the .inx; 0 when it is up to date."""
-    parser = argparse.ArgumentParser(prog="python3 -m layervec_ext.inx", description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if the .inx is out of date")
-    parser.add_argument("inx", nargs="?", type=Path, default=INX, help="the .inx file (default: %(default)s)")
-    args = parser.parse_args(argv)
+def action_of(text: str) -> str:
+    """The action an .inx is for, from its ``<id>org.layervec.ACTION</id>``."""
+    found = _ID.search(text)
+    action = found.group(1)[len(ID_PREFIX):] if found and found.group(1).startswith(ID_PREFIX) else None
+    if action not in ACTIONS:
+        names = ", ".join(ID_PREFIX + a for a in ACTIONS)
+        raise InxError(f"the .inx's <id> must be one of {names}" + (f", not {found.group(1)}" if found else ""))
+    return action
+
+
+def render_file(text: str) -> str:
+    """``text`` with the params of the action its ``<id>`` names."""
+    render(text, ())  # the marker lines first: the commoner mistake, and its message says what to add
+    return render(text, options_of(action_of(text)))
+
+
+def update(path: Path, check: bool) -> int:
+    """Rewrite (or ``--check``) one .inx: 0 up to date (or now written), 1 out of date, 2 unreadable."""
     try:
-        text = args.inx.read_text(encoding="utf-8")
-        new = render(text)
+        text = path.read_text(encoding="utf-8")
+        new = render_file(text)
     except (OSError, InxError) as exc:
         print(f"layervec_ext.inx: error: {exc}", file=sys.stderr)
         return 2
     if new == text:
-        print(f"{args.inx}: up to date")
+        print(f"{path}: up to date")
         return 0
-    if args.check:
-        print(f"{args.inx}: out of date: run python3 -m layervec_ext.inx", file=sys.stderr)
+    if check:
+        print(f"{path}: out of date: run python3 -m layervec_ext.inx", file=sys.stderr)
         return 1
-    args.inx.write_text(new, encoding="utf-8")
-    print(f"{args.inx}: params written from layervec_ext/options.py")
+    path.write_text(new, encoding="utf-8")
+    print(f"{path}: params written from layervec_ext/options.py")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Rewrite (or ``--check``) the .inx files; 0 when they are up to date."""
+    parser = argparse.ArgumentParser(prog="python3 -m layervec_ext.inx", description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if an .inx is out of date")
+    parser.add_argument("inx", nargs="*", type=Path, default=list(INX_FILES.values()),
+                        help="the .inx files (default: layervec.inx and layervec_refine.inx)")
+    args = parser.parse_args(argv)
+    return max(update(path, args.check) for path in args.inx)
 
 
 if __name__ == "__main__":

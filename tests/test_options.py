@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import pytest
 
 from layervec_ext import inx, options
 from layervec_ext.core.vectorize_cmd import build_parser, main
-from layervec_ext.options import BOTH, CLI, DIALOG, OPTIONS, Choice, Option
+from layervec_ext.options import BOTH, CLI, DIALOG, OPTIONS, REFINE, REFINE_OPTIONS, VECTORIZE, Choice, Option
 
 ROOT = Path(__file__).resolve().parent.parent
 INX_NS = "{http://www.inkscape.org/namespace/inkscape/extension}"
@@ -28,15 +29,30 @@ def dialog_params(path: Path) -> dict[str, ET.Element]:
     return {p.get("name"): p for p in page.findall(f"{INX_NS}param")}
 
 
-def test_committed_inx_is_what_the_options_generate():
-    text = (ROOT / "layervec.inx").read_text(encoding="utf-8")
-    assert inx.render(text) == text, "layervec.inx drifted from options.py: run python3 -m layervec_ext.inx"
+ACTION_INX = [(VECTORIZE, "layervec.inx", OPTIONS), (REFINE, "layervec_refine.inx", REFINE_OPTIONS)]
 
 
-def test_inx_params_say_what_the_options_say():
+@pytest.mark.parametrize("action, name, opts", ACTION_INX)
+def test_committed_inx_is_what_the_options_generate(action, name, opts):
+    text = (ROOT / name).read_text(encoding="utf-8")
+    assert inx.INX_FILES[action] == ROOT / name
+    assert inx.action_of(text) == action and f"<id>org.layervec.{action}</id>" in text
+    assert inx.render(text, opts) == text, f"{name} drifted from options.py: run python3 -m layervec_ext.inx"
+    assert inx.render_file(text) == text
+
+
+def test_inx_command_checks_both_files_by_default():
+    proc = subprocess.run([sys.executable, "-m", "layervec_ext.inx", "--check"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("up to date") == 2 and "layervec_refine.inx" in proc.stdout
+
+
+@pytest.mark.parametrize("action, name, opts", ACTION_INX)
+def test_inx_params_say_what_the_options_say(action, name, opts):
     """The check inkex.tester does for an .inx against its code, plus choices, labels and ranges."""
-    params = dialog_params(ROOT / "layervec.inx")
-    dialog = [o for o in OPTIONS if o.in_dialog]
+    params = dialog_params(ROOT / name)
+    dialog = [o for o in opts if o.in_dialog]
     assert list(params) == [o.name for o in dialog], "the dialog shows the options in declaration order"
     for o in dialog:
         p = params[o.name]
@@ -138,6 +154,39 @@ def test_a_new_option_is_declared_in_one_place():
     assert options.command_line({"add_paths": 3}, new) == ["--add-paths", "3"]
 
 
+def test_the_refine_action_has_its_own_options_and_shares_the_common_ones():
+    """Declared once: refine's dialog and flags, vectorize's untouched by them."""
+    names = [o.name for o in REFINE_OPTIONS]
+    assert names[:3] == ["add_paths", "keep_shapes", "fill_kind"], "refine's own options come first in its dialog"
+    assert {"preset", "device", "seed", "timeout", "window", "max_size", "threads", "quiet", "progress_json",
+            "preview_dir", "preview_every"} <= set(names)
+    assert not {"paths", "fill", "layers", "original", "replace", "jobs", "segments"} & set(names)
+    assert not {"add_paths", "keep_shapes", "fill_kind"} & {o.name for o in OPTIONS}
+    assert options.FILL_KINDS == ("keep", *options.FILLS)
+    cli = argparse.ArgumentParser()
+    options.add_cli_arguments(cli, REFINE_OPTIONS)
+    args = cli.parse_args([])
+    assert (args.add_paths, args.keep_shapes, args.fill_kind, args.preset) == (0, False, "keep", "balanced")
+    args = cli.parse_args(["--add-paths", "8", "--keep-shapes", "--fill-kind", "flat", "--preset", "fast"])
+    assert (args.add_paths, args.keep_shapes, args.fill_kind, args.preset) == (8, True, "flat", "fast")
+    with pytest.raises(SystemExit):
+        cli.parse_args(["--add-paths", "-1"])
+    effect = argparse.ArgumentParser()
+    options.add_effect_arguments(effect, boolean=lambda text: text == "true", options=REFINE_OPTIONS)
+    values = effect.parse_args(["--add_paths=8", "--keep_shapes=true", "--timeout=0", "--window=false"])
+    options.apply_limits(values, REFINE_OPTIONS)
+    sent = options.forwarded(values, REFINE_OPTIONS)
+    assert sent == {"add_paths": 8, "keep_shapes": True, "fill_kind": "keep", "preset": "balanced", "device": "auto",
+                    "seed": 0}
+    assert values.timeout == 1 and values.window is False
+    again = cli.parse_args(options.command_line(sent, REFINE_OPTIONS))
+    assert (again.add_paths, again.keep_shapes) == (8, True), "the backend reads what the effect sends"
+    with pytest.raises(ValueError, match="no action"):
+        options.options_of("trace")
+    with pytest.raises(ValueError, match="actions must be some of"):
+        Option("x", "int", 1, "x", where=CLI, actions=frozenset({"trace"}))
+
+
 @pytest.mark.parametrize("kwargs, message", [
     ({"kind": "choice", "default": "x", "choices": (Choice("a", "A"),)}, "default 'x' is not among the choices"),
     ({"kind": "int", "default": 3}, "needs a dialog_range"),
@@ -162,10 +211,12 @@ def test_inkscape_reads_the_generated_inx_without_a_warning(tmp_path):
     ext = tmp_path / "profile" / "extensions"
     ext.mkdir(parents=True)
     (ext / "layervec.inx").symlink_to(ROOT / "layervec.inx")
+    (ext / "layervec_refine.inx").symlink_to(ROOT / "layervec_refine.inx")
     (ext / "layervec_ext").symlink_to(ROOT / "layervec_ext", target_is_directory=True)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["INKSCAPE_PROFILE_DIR"] = str(tmp_path / "profile")
     proc = subprocess.run(["xvfb-run", "-a", "inkscape", "--action-list"], env=env, capture_output=True, text=True,
                           timeout=120)
     assert "org.layervec.vectorize:" in proc.stdout
+    assert re.search(r"^org\.layervec\.refine\s*:", proc.stdout, re.M), "the refine action's menu item too"
     assert "layervec" not in proc.stderr.lower(), proc.stderr
