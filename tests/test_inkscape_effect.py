@@ -338,10 +338,10 @@ def test_rerun_can_keep_both_results_without_id_clashes(first_run):
 
 # --- the .inx ----------------------------------------------------------------------------------
 def test_the_effect_imports_only_inkex_lxml_and_the_standard_library():
-    """What the effect loads on top of inkex (and what inkex loads itself), in Inkscape's Python:
-    our Inkscape half, the shared standard-library modules, and the standard library; never the backend's."""
-    code = ("import sys, inkex; before = set(sys.modules); import layervec_ext.inkscape.effect; "
-            "print(*sorted(set(sys.modules) - before))")
+    """What the effects (vectorize, refine) load on top of inkex (and what inkex loads itself), in Inkscape's
+    Python: our Inkscape half, the shared standard-library modules, and the standard library; never the backend's."""
+    code = ("import sys, inkex; before = set(sys.modules); import layervec_ext.inkscape.effect, "
+            "layervec_ext.inkscape.refine; print(*sorted(set(sys.modules) - before))")
     env = _inkex_env()
     env["PYTHONPATH"] = os.pathsep.join([INKEX_DIR, str(ROOT)])
     proc = subprocess.run([INKSCAPE_PYTHON, "-c", code], env=env, capture_output=True, text=True, timeout=60)
@@ -349,7 +349,7 @@ def test_the_effect_imports_only_inkex_lxml_and_the_standard_library():
     ours = {m for m in proc.stdout.split() if m.split(".")[0] == "layervec_ext"}
     assert ours == {"layervec_ext"} | {f"layervec_ext.{name}" for name in SHARED} | {
         f"layervec_ext.inkscape{'.' + p.stem if p.stem != '__init__' else ''}"
-        for p in (ROOT / "layervec_ext" / "inkscape").glob("*.py") if p.stem != "layervec_effect"}
+        for p in (ROOT / "layervec_ext" / "inkscape").glob("*.py") if not p.stem.endswith("_effect")}  # entry scripts
     others = {m.split(".")[0] for m in proc.stdout.split()} - {"layervec_ext"}
     assert others <= set(sys.stdlib_module_names) | {"lxml"}, others - set(sys.stdlib_module_names)
 

@@ -1,4 +1,5 @@
-"""Running the backend (``python -m layervec_ext``) in its own interpreter.
+"""Running the backend (``python -m layervec_ext``, or a subcommand of it such as ``refine``) in its own
+interpreter.
 
 Inkscape's Python has no torch, so the vectorizer runs in the environment install.py made. Which
 interpreter: ``$LAYERVEC_PYTHON``, else ``layervec_ext/backend.json`` (``{"python": "/abs/path"}``),
@@ -19,11 +20,11 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from layervec_ext import protocol
-from layervec_ext.options import command_line
+from layervec_ext.options import OPTIONS, Option, command_line
 
 NOT_INSTALLED = "LayerVec backend not installed: run python3 install.py"
 
@@ -74,15 +75,18 @@ class Cancelled(Exception):
 
 
 class BackendRun:
-    """One backend process on one bitmap: started at once; its stderr read on a thread, line by line,
+    """One backend process on one input: started at once; its stderr read on a thread, line by line,
     into :mod:`layervec_ext.protocol` messages, for :meth:`poll` from the main thread (the window's
     timer) while :meth:`wait` or a window waits. :meth:`result` reads the exit code and the messages.
 
     ``preview_dir``: the backend writes PNGs of the result so far there (``--preview-dir``).
+    ``subcommand`` (e.g. ``"refine"``), its own ``arguments`` and the ``option_set`` that ``settings``
+    are flags of: the command is ``python -m layervec_ext [SUBCOMMAND] INPUT -o OUT ARGUMENTS FLAGS``.
     """
 
     def __init__(self, image_path: str, settings: Mapping[str, Any], preview_dir: str | None = None,
-                 preview_every: float = 1.0):
+                 preview_every: float = 1.0, subcommand: str | None = None, arguments: Sequence[str] = (),
+                 option_set: Iterable[Option] = OPTIONS):
         self.python = find_python()
         pkg_parent = os.path.dirname(package_dirs()[-1])
         env = dict(os.environ)
@@ -94,7 +98,8 @@ class BackendRun:
         sent = {**settings, "progress_json": True}
         if preview_dir:
             sent.update(preview_dir=preview_dir, preview_every=preview_every)
-        cmd = [self.python, "-m", "layervec_ext", image_path, "-o", self.out_svg, *command_line(sent)]
+        cmd = [self.python, "-m", "layervec_ext", *([subcommand] if subcommand else []), image_path,
+               "-o", self.out_svg, *arguments, *command_line(sent, option_set)]
         flags = getattr(subprocess, "CREATE_NO_WINDOW", 0)
         self.cancelled = False
         self.messages: queue.Queue = queue.Queue()
@@ -190,7 +195,8 @@ def failure(code: int, errors: list[protocol.Error], texts: list[str], python: s
     if errors:
         return f"backend failed: {errors[-1].message}"
     last = texts[-1] if texts else ""
-    last = last[len("layervec: error: "):] if last.startswith("layervec: error: ") else last
+    for prog in ("layervec refine: error: ", "layervec: error: "):  # argparse's prefix, by command
+        last = last[len(prog):] if last.startswith(prog) else last
     if any("No module named" in t for t in texts):  # a Python without our package or its dependencies
         return f"{python} cannot run the LayerVec backend ({last}): run python3 install.py"
     if code < 0:
@@ -199,12 +205,24 @@ def failure(code: int, errors: list[protocol.Error], texts: list[str], python: s
     return f"backend failed: {last}" if last else f"backend failed (exit code {code})"
 
 
-def vectorize(image_path: str, settings: Mapping[str, Any], timeout: float) -> str:
-    """Run the backend on ``image_path`` with these option values (``{"paths": 32, …}``) and no window;
-    returns the SVG text or raises :class:`BackendError` (:class:`Cancelled` when Inkscape ends us)."""
-    with BackendRun(image_path, settings) as run, cancel_on_sigterm(run):
+def run_quietly(input_path: str, settings: Mapping[str, Any], timeout: float, **how: Any) -> str:
+    """Run the backend on ``input_path`` with these option values and no window (``how``: the
+    subcommand, its arguments and option set, as :class:`BackendRun` takes them); returns the SVG
+    text or raises :class:`BackendError` (:class:`Cancelled` when Inkscape ends us)."""
+    with BackendRun(input_path, settings, **how) as run, cancel_on_sigterm(run):
         run.wait(timeout)
         return run.result()
+
+
+def vectorize(image_path: str, settings: Mapping[str, Any], timeout: float) -> str:
+    """Vectorize ``image_path`` with these option values (``{"paths": 32, …}``) and no window."""
+    return run_quietly(image_path, settings, timeout)
+
+
+def refine_arguments(bitmap_path: str, image_id: str, select: Sequence[str]) -> list[str]:
+    """The ``refine`` subcommand's own arguments: the bitmap's pixels, the ``<image>`` that places
+    them in the document, the ids of the selected elements."""
+    return ["--image", bitmap_path, "--image-id", image_id, "--select", ",".join(select)]
 
 
 def _die_with_parent():

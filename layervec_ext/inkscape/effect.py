@@ -20,27 +20,20 @@ from lxml import etree
 
 from layervec_ext import options
 from layervec_ext.inkscape import backend, window
-from layervec_ext.inkscape.bitmap import Bitmap, BitmapError, load_href
+from layervec_ext.inkscape.bitmap import Bitmap
 from layervec_ext.inkscape.placement import Placement, length, place
+from layervec_ext.inkscape.shared import LAYERVEC_NS, SETTINGS, SOURCE, SVG_IMAGE, XLINK_HREF, BackendEffect
 
-LAYERVEC_NS = "https://layervec.org/ns/1"
-SOURCE = f"{{{LAYERVEC_NS}}}source"
-SETTINGS = f"{{{LAYERVEC_NS}}}settings"
-SVG_IMAGE = inkex.addNS("image", "svg")
-XLINK_HREF = inkex.addNS("href", "xlink")
-etree.register_namespace("layervec", LAYERVEC_NS)
-etree.register_namespace("inkscape", inkex.NSS["inkscape"])
-inkex.NSS.setdefault("layervec", LAYERVEC_NS)
+__all__ = ["LAYERVEC_NS", "SETTINGS", "SOURCE", "SVG_IMAGE", "XLINK_HREF", "LayerVec", "doc_transform", "rename_ids"]
 
 _URL_REF = re.compile(r"url\(\s*#([^)\s]+)\s*\)")
 
 
-class LayerVec(inkex.EffectExtension):
+class LayerVec(BackendEffect):
     """Vectorize each selected bitmap into its own layer, placed exactly over it."""
 
-    def add_arguments(self, pars) -> None:
-        pars.add_argument("--tab", default="options", help="dialog tab (ignored)")
-        options.add_effect_arguments(pars, boolean=inkex.Boolean)
+    ACTION = options.VECTORIZE
+    PREFIX = "LayerVec"
 
     # -- stages -------------------------------------------------------------------------------
     def effect(self) -> None:
@@ -79,40 +72,6 @@ class LayerVec(inkex.EffectExtension):
             raise inkex.AbortExtension("LayerVec: the selection holds no bitmap; select an imported image.")
         return found
 
-    def read_bitmap(self, img) -> Bitmap:
-        href = img.get(XLINK_HREF) or img.get("href") or ""
-        if not href.strip():
-            raise inkex.AbortExtension(f"LayerVec: image {self.name_of(img)} has no picture data.")
-        absref = img.get(inkex.addNS("absref", "sodipodi"))
-        try:
-            try:
-                return load_href(href, self.search_folders(img))
-            except BitmapError as exc:
-                # Inkscape records the absolute path of a linked file it imported: last resort
-                if not (str(exc).startswith("linked file not found") and absref and os.path.isfile(absref)):
-                    raise
-                return load_href(absref, [])
-        except BitmapError as exc:
-            raise inkex.AbortExtension(f"LayerVec: {self.name_of(img)}: {exc}") from None
-
-    def search_folders(self, img) -> list[str]:
-        """Folders a relative link may be relative to, the original document's first.
-
-        Inkscape gives the effect a temporary copy; ``DOCUMENT_PATH`` names the saved original.
-        """
-        folders = []
-        doc = os.environ.get("DOCUMENT_PATH") or ""
-        if doc:
-            folders.append(os.path.dirname(os.path.abspath(doc)))
-        if isinstance(self.options.input_file, str):
-            folders.append(os.path.dirname(os.path.abspath(self.options.input_file)))
-        folders.append(os.getcwd())
-        return folders
-
-    def backend_settings(self) -> dict:
-        """The dialog's values the backend takes too (declared in :mod:`layervec_ext.options`)."""
-        return options.forwarded(self.options)
-
     def settings_text(self) -> str:
         """``paths=32;preset=balanced;…``: recorded on the result layer."""
         return ";".join(f"{k}={v}" for k, v in self.backend_settings().items())
@@ -123,20 +82,7 @@ class LayerVec(inkex.EffectExtension):
             path = os.path.join(tmp, "bitmap" + bmp.suffix)
             with open(path, "wb") as fh:
                 fh.write(bmp.data)
-            try:
-                if shown is None:
-                    return backend.vectorize(path, self.backend_settings(), self.options.timeout)
-                previews = os.path.join(tmp, "previews")
-                os.mkdir(previews)
-                with backend.BackendRun(path, self.backend_settings(), previews) as run, \
-                        backend.cancel_on_sigterm(run):
-                    try:
-                        shown.follow(run, self.name_of(img), index, path, self.options.timeout)
-                    except TimeoutError:
-                        raise backend.BackendError(backend.timeout_message(self.options.timeout)) from None
-                    return run.result()
-            except backend.BackendError as exc:
-                raise inkex.AbortExtension(f"LayerVec: {self.name_of(img)}: {exc}") from None
+            return self.call_backend(self.name_of(img), path, path, shown, index)
 
     def parse_result(self, img, text: str):
         try:
@@ -145,7 +91,7 @@ class LayerVec(inkex.EffectExtension):
         except (etree.XMLSyntaxError, ValueError):
             view = []
         if len(view) != 4 or view[2] <= 0 or view[3] <= 0:
-            raise inkex.AbortExtension(f"LayerVec: {self.name_of(img)}: the backend returned an unreadable SVG.")
+            raise self.abort(f"{self.name_of(img)}: the backend returned an unreadable SVG.")
         return root, view
 
     # -- document changes ---------------------------------------------------------------------
@@ -258,9 +204,6 @@ class LayerVec(inkex.EffectExtension):
             n += 1
         return f"lv{n}-"
 
-    @staticmethod
-    def name_of(img) -> str:
-        return img.get(inkex.addNS("label", "inkscape")) or img.get("id") or "image"
 
 
 def place_sublayer(sub, local: inkex.Transform, clip: str | None):

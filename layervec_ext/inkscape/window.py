@@ -195,16 +195,17 @@ class ProgressWindow:
         return image, label
 
     # -- one backend run ----------------------------------------------------------------------
-    def follow(self, run, name: str, index: int, bitmap_path: str, timeout: float) -> None:
+    def follow(self, run, name: str, index: int, bitmap_path: str, timeout: float, verb: str = "Vectorizing") -> None:
         """Show ``run`` (a :class:`~layervec_ext.inkscape.backend.BackendRun`) on the ``index``-th
         bitmap (from 0) until its process exits. Cancel ends it (``run.result()`` then raises
-        ``Cancelled``); past ``timeout`` seconds it is killed and :class:`TimeoutError` raised."""
+        ``Cancelled``); past ``timeout`` seconds it is killed and :class:`TimeoutError` raised.
+        ``verb``: what the heading says is happening to ``name`` (the refine effect: "Refining")."""
         Gtk, GLib = self.Gtk, self.GLib
         self.run, self.started, self.fraction, self.timed_out = run, time.monotonic(), 0.0, False
         self.timeout = timeout
         of = f" ({index + 1} of {self.total})" if self.total > 1 else ""
         self.win.set_title(f"LayerVec — {name}{of}")
-        self.heading.set_markup(f"<b>Vectorizing “{GLib.markup_escape_text(name)}”</b>"
+        self.heading.set_markup(f"<b>{GLib.markup_escape_text(verb)} “{GLib.markup_escape_text(name)}”</b>"
                                 + (f" — bitmap {index + 1} of {self.total}" if self.total > 1 else ""))
         self._show_picture(self.bitmap, bitmap_path)
         self.preview.clear()
