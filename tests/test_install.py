@@ -35,7 +35,7 @@ def copy_checkout(dest: Path) -> Path:
     """What a clone holds of the parts install.py uses, without this checkout's install records."""
     dest.mkdir(parents=True)
     ignore = shutil.ignore_patterns("__pycache__", "backend.json", ".install-state.json")
-    for name in ("install.py", "layervec.inx", "pyproject.toml", "README.md"):
+    for name in ("install.py", "layervec.inx", "layervec_refine.inx", "pyproject.toml", "README.md"):
         shutil.copy2(ROOT / name, dest / name)
     shutil.copytree(ROOT / "layervec_ext", dest / "layervec_ext", ignore=ignore)
     return dest
@@ -101,6 +101,8 @@ def test_install_links_the_extension_and_records_the_backend(setup):
     assert setup.first.returncode == 0, setup.first.stdout + setup.first.stderr
     ext = setup.profile / "extensions"
     assert os.path.realpath(ext / "layervec.inx") == str((setup.repo / "layervec.inx").resolve())
+    assert os.path.realpath(ext / "layervec_refine.inx") == str((setup.repo / "layervec_refine.inx").resolve()), \
+        "the refine action's menu item too"
     assert os.path.realpath(ext / "layervec_ext") == str((setup.repo / "layervec_ext").resolve())
     # Seen through the link, as the effect reads it.
     record = (ext / "layervec_ext" / "backend.json").read_text()
@@ -122,6 +124,7 @@ def test_second_run_changes_nothing(setup):
     out = second.stdout
     assert "backend: already installed" in out
     assert "layervec.inx already linked" in out and "layervec_ext already linked" in out
+    assert "layervec_refine.inx already linked" in out
     assert "backend.json already points" in out
     assert "nothing changed" in out
     assert "pip:" not in out
@@ -201,10 +204,11 @@ def test_check_passes_when_everything_is_there(setup):
     check = setup.run("--check")
     assert check.returncode == 0, check.stdout
     out = check.stdout
-    assert "inkex         ok      inkex 1." in out and "the effect loads" in out
+    assert "inkex         ok      inkex 1." in out and "the effects load" in out
     assert "torch         ok" in out and "CUDA:" in out
     assert "pydiffvg: " in out
-    assert "layervec.inx → this checkout; layervec_ext → this checkout; backend.json → this environment" in out
+    assert ("layervec.inx → this checkout; layervec_refine.inx → this checkout; layervec_ext → this checkout; "
+            "backend.json → this environment") in out
     assert snapshot(setup.repo, setup.venv, setup.profile) == before, "--check changes nothing"
 
 

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from layervec_ext.install.backend import from_this_checkout, probe_backend, run_probe
-from layervec_ext.install.common import INX, PACKAGE, ROOT, clean_env, read_json, say, venv_python
+from layervec_ext.install.common import INX_FILES, PACKAGE, ROOT, clean_env, read_json, say, venv_python
 from layervec_ext.install.inkscape import extensions_dir, find_inkscape, inkscape_output, inkscape_python
 from layervec_ext.install.register import is_link_to, same_tree
 
@@ -33,24 +33,26 @@ def check_inkex(inkscape: str, ext_dir: Path) -> tuple[bool, str]:
         last = (proc.stderr.strip().splitlines() or ["?"])[-1]
         return False, f"inkex does not import under {python}: {last}"
     inkex_version, py_version = (proc.stdout.split() + ["?", "?"])[:2]
-    script = ext_dir / PACKAGE.name / "inkscape" / "layervec_effect.py"
-    if not script.exists():
-        script = PACKAGE / "inkscape" / "layervec_effect.py"
-    try:
-        proc = subprocess.run([python, str(script), "--help"], capture_output=True, text=True, timeout=60, env=env)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return False, f"the effect did not start: {exc}"
-    if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or ["?"])[-1]
-        return False, f"inkex {inkex_version} under {python}, but the effect fails to load: {last}"
-    return True, f"inkex {inkex_version} under {python} (Python {py_version}); the effect loads"
+    for name in ("layervec_effect.py", "refine_effect.py"):  # each .inx's script
+        script = ext_dir / PACKAGE.name / "inkscape" / name
+        if not script.exists():
+            script = PACKAGE / "inkscape" / name
+        try:
+            proc = subprocess.run([python, str(script), "--help"], capture_output=True, text=True, timeout=60,
+                                  env=env)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return False, f"the effect {name} did not start: {exc}"
+        if proc.returncode != 0:
+            last = (proc.stderr.strip().splitlines() or ["?"])[-1]
+            return False, f"inkex {inkex_version} under {python}, but the effect {name} fails to load: {last}"
+    return True, f"inkex {inkex_version} under {python} (Python {py_version}); the effects load"
 
 
 def check_registration(ext_dir: Path, python: Path) -> tuple[bool, str]:
     """Whether Inkscape's folder holds this checkout (linked, or an up-to-date copy) and the record
     names this environment."""
     parts, ok = [], True
-    for source in (INX, PACKAGE):
+    for source in (*INX_FILES, PACKAGE):
         dest = ext_dir / source.name
         if is_link_to(dest, source):
             parts.append(f"{source.name} → this checkout")

@@ -16,7 +16,10 @@ from layervec_ext.files import write_atomic
 ROOT = Path(__file__).resolve().parents[2]  # the checkout: install.py, layervec.inx, layervec_ext/
 PACKAGE = ROOT / "layervec_ext"
 INX = ROOT / "layervec.inx"
+REFINE_INX = ROOT / "layervec_refine.inx"
+INX_FILES = (INX, REFINE_INX)  # each action's menu item: registered, checked and uninstalled alike
 EXTENSION_ID = "org.layervec.vectorize"
+EXTENSION_IDS = (EXTENSION_ID, "org.layervec.refine")
 STATE_FILE = PACKAGE / ".install-state.json"
 STAMP_NAME = "layervec-install.json"  # inside the environment: what was pip-installed, from which pyproject
 DEFAULT_TORCH = "torch==2.13.0"

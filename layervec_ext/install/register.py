@@ -1,5 +1,5 @@
-"""Registering the extension: link (or copy) layervec.inx and layervec_ext/ into Inkscape's
-extensions folder and record which Python runs the backend.
+"""Registering the extension: link (or copy) its .inx files (layervec.inx, layervec_refine.inx) and
+layervec_ext/ into Inkscape's extensions folder and record which Python runs the backend.
 
 What is there already: this checkout's link is kept; an earlier LayerVec install (a link into
 another checkout, even one that is gone, or a copy) is replaced, with a line saying what it was;
@@ -17,8 +17,8 @@ from pathlib import Path
 from layervec_ext.files import write_atomic
 from layervec_ext.install.common import (
     COPY_IGNORE,
-    EXTENSION_ID,
-    INX,
+    EXTENSION_IDS,
+    INX_FILES,
     PACKAGE,
     State,
     read_json,
@@ -59,7 +59,8 @@ def is_layervec(path: Path) -> bool:
         return (path / "inkscape" / "layervec_effect.py").is_file()
     try:
         with open(path, encoding="utf-8", errors="replace") as fh:
-            return f"<id>{EXTENSION_ID}</id>" in fh.read(65536)
+            head = fh.read(65536)
+        return any(f"<id>{ext_id}</id>" in head for ext_id in EXTENSION_IDS)
     except OSError:
         return False
 
@@ -144,11 +145,11 @@ def write_backend_json(path: Path, python: Path, force: bool, state: State) -> t
 
 
 def register(python: Path, ext_dir: Path, how: str, copy: bool, force: bool, state: State) -> tuple[bool, list[str]]:
-    """Make Inkscape see layervec.inx and layervec_ext/, and record the backend's Python."""
+    """Make Inkscape see the .inx files and layervec_ext/, and record the backend's Python."""
     say(f"Inkscape: extensions folder {ext_dir} (from {how})")
     make_dirs(ext_dir, state)
     changed, refusals = False, []
-    for source in (INX, PACKAGE):
+    for source in (*INX_FILES, PACKAGE):
         did, refused = place(ext_dir / source.name, source, copy, force, state)
         changed |= did
         if refused:
