@@ -18,3 +18,15 @@ def size_problem(width: int, height: int) -> str | None:
     if width * height > MAX_PIXELS:
         return f"{width}×{height} pixels is too large (limit {MAX_PIXELS // 1_000_000} MP)"
     return None
+
+# The most cubic segments one path may have for refine: a step's cost grows with every segment
+# (a 10 000-node path from Trace Bitmap's detailed mode would take minutes for one outline), and
+# past a few hundred nodes per path an artist edits it with Path ▸ Simplify first anyway.
+MAX_PATH_SEGMENTS = 2000
+
+
+def nodes_problem(segments: int) -> str | None:
+    """Why a path of that many cubic segments is refused (one line), or None."""
+    if segments > MAX_PATH_SEGMENTS:
+        return f"has {segments} nodes (limit {MAX_PATH_SEGMENTS}); simplify it first (Path ▸ Simplify)"
+    return None

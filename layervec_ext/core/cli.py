@@ -1,4 +1,5 @@
-"""The ``layervec`` command: ``layervec IN -o OUT.svg`` vectorizes, ``layervec render`` rasterises."""
+"""The ``layervec`` command: ``layervec IN -o OUT.svg`` vectorizes, ``layervec refine`` refits an SVG's paths to
+their bitmap, ``layervec render`` rasterises."""
 
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ def main(argv: list[str] | None = None) -> int:
         from layervec_ext.core.render_cmd import main as render_main
 
         return render_main(argv[1:])
+    if argv and argv[0] == "refine":
+        from layervec_ext.core.refine_cmd import main as refine_main
+
+        return refine_main(argv[1:])
     from layervec_ext.core.vectorize_cmd import main as vectorize_main
 
     return vectorize_main(argv)

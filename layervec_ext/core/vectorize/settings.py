@@ -52,6 +52,9 @@ class Settings:
     final_iters: int = 32  # steps of the last pass over every path together (0: none)
     final_lr: float = 1.0  # the last pass's learning rates, as a fraction of the stages'
     final_warmup: int = 8  # the last pass's rates grow linearly over this many first steps
+    # Refine (``layervec refine``): steps of its one pass over the artist's paths and the added
+    # ones together (early stop as a stage's); moved paths need more than a stage's to come back.
+    refine_iters: int = 150
 
     # -- stages ----------------------------------------------------------------------------------
     # A stage moves every path while the paths' bounding boxes add up to at most this many working
@@ -132,7 +135,7 @@ class Settings:
 
 
 PRESETS: dict[str, Settings] = {
-    "fast": Settings(stage_iters=40, patience=6, final_iters=0),
+    "fast": Settings(stage_iters=40, patience=6, final_iters=0, refine_iters=60),
     "balanced": Settings(),
-    "best": Settings(stage_iters=300, patience=25, final_iters=200),
+    "best": Settings(stage_iters=300, patience=25, final_iters=200, refine_iters=500),
 }

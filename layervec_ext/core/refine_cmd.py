@@ -1,0 +1,128 @@
+"""``layervec refine IN.svg --image BITMAP -o OUT.svg``: an SVG's paths refitted to their bitmap.
+
+The Inkscape action *LayerVec Refine* runs exactly this: it hands over the whole document, the
+selection's ids and the ``<image>`` the paths trace, and takes the whole document back. Only the
+selected elements (and ``<defs>``, and the new "Detail +N" sub-layer) change; every other byte
+of the document is lxml's round trip of it. Errors are one line, and no output file is left.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from layervec_ext import protocol
+from layervec_ext.core.reporting import Parser, UsageError, fail, progress_reporter, say, state, write_output
+from layervec_ext.options import REFINE_OPTIONS, add_cli_arguments
+from layervec_ext.protocol import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE
+
+
+def build_parser() -> Parser:
+    p = Parser(prog="layervec refine", description="Refine an SVG's own filled paths against the bitmap they "
+               "trace: same elements, ids and layers; new geometry and fills; optionally new detail paths.")
+    p.add_argument("input", help="the SVG document")
+    p.add_argument("-o", "--output", required=True, help="SVG file to write ('-' writes standard output)")
+    p.add_argument("--image", help="the bitmap's pixels (PNG, JPEG, …); default: the <image> the paths trace, "
+                   "from its link or embedded data")
+    p.add_argument("--image-id", help="the <image> whose place in the document is the bitmap's (default: the one a "
+                   "LayerVec layer records, else the only <image>, else the bitmap covers the whole canvas)")
+    p.add_argument("--select", default="", help="comma-separated ids of the paths, groups or layers to refine "
+                   "(default: every filled shape of the document)")
+    add_cli_arguments(p, REFINE_OPTIONS)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command; returns the exit code (0 on success)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    state.json_lines = "--progress-json" in argv
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        return fail(str(exc), EXIT_USAGE)
+    except SystemExit as exc:  # --help
+        return int(exc.code or 0)
+    from layervec_ext.core.runtime import prepare_process
+
+    prepare_process(args.threads)
+    from layervec_ext.core.refine import RefineError
+    from layervec_ext.core.refine.document import parse_document
+    from layervec_ext.core.vectorize import ImageError
+
+    try:
+        with open(args.input, "rb") as fh:
+            tree = parse_document(fh.read(), args.input)
+        image = _bitmap(args, tree)
+    except OSError as exc:
+        return fail(f"cannot read {args.input}: {exc.strerror or exc}", EXIT_INPUT)
+    except (RefineError, ImageError) as exc:
+        return fail(str(exc), EXIT_INPUT)
+    import torch
+
+    torch.set_num_threads(args.threads)
+    from layervec_ext.core.refine import refine
+    from layervec_ext.core.vectorize import Settings
+
+    report, snapshot, close = progress_reporter(args)
+    started = time.perf_counter()
+    ids = [i.strip() for i in args.select.split(",") if i.strip()]
+    try:
+        settings = Settings.preset(args.preset, device=args.device, seed=args.seed, max_size=args.max_size)
+        result = refine(tree.getroot(), image, settings, ids=ids, image_id=args.image_id, add_paths=args.add_paths,
+                        keep_shapes=args.keep_shapes, fill_kind=args.fill_kind, progress=report, snapshot=snapshot)
+        text = _serialise(tree)
+    except RefineError as exc:
+        close()
+        return fail(str(exc), EXIT_INPUT)
+    except ValueError as exc:
+        close()
+        return fail(str(exc).splitlines()[0] if str(exc) else "invalid option", EXIT_USAGE)
+    except KeyboardInterrupt:
+        close()
+        return fail("interrupted", EXIT_INTERRUPTED)
+    except Exception as exc:  # an internal failure still gets one line, not a traceback
+        close()
+        return fail(f"internal error: {type(exc).__name__}: {exc}".splitlines()[0], EXIT_INTERNAL)
+    close()
+    try:
+        write_output(text, args.output)
+    except OSError as exc:
+        return fail(f"cannot write {args.output}: {exc.strerror or exc}", EXIT_INPUT)
+    seconds = time.perf_counter() - started
+    if args.progress_json:
+        say(protocol.Result(args.output, result.refined + result.added, seconds))
+    elif not args.quiet:
+        added = f", {result.added} added" if result.added else ""
+        sys.stderr.write(f"layervec refine: {args.output}: {result.refined} paths refined{added}, "
+                         f"{result.psnr_before:.1f} → {result.psnr_after:.1f} dB, {seconds:.1f} s\n")
+    return 0
+
+
+def _bitmap(args, tree):
+    """The bitmap's pixels: ``--image``, else the ``<image>``'s own link or data."""
+    from layervec_ext.core.refine import RefineError
+    from layervec_ext.core.refine.document import find_image, image_href, selected_elements
+    from layervec_ext.core.vectorize import load_image
+
+    if args.image:
+        return load_image(args.image)
+    import os
+
+    from layervec_ext.inkscape.bitmap import BitmapError, load_href
+
+    root = tree.getroot()
+    ids = [i.strip() for i in args.select.split(",") if i.strip()]
+    img = find_image(root, selected_elements(root, ids), args.image_id)
+    if img is None:
+        raise RefineError("no bitmap: give --image, or --image-id naming the <image> the paths trace")
+    try:
+        bitmap = load_href(image_href(img), [os.path.dirname(os.path.abspath(args.input)), os.getcwd()])
+    except BitmapError as exc:
+        raise RefineError(f"image {img.get('id') or ''}: {exc}") from None
+    return load_image(bitmap.data)
+
+
+def _serialise(tree) -> str:
+    from lxml import etree
+
+    return etree.tostring(tree, xml_declaration=True, encoding="UTF-8").decode("utf-8")
