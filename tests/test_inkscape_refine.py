@@ -12,7 +12,6 @@ crash); the real ``refine`` backend then has to make the edited paths look like 
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 import os
 import re
@@ -20,6 +19,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -34,6 +34,8 @@ from test_inkscape_effect import (
     _inkex_env,
     run_effect,
 )
+from test_inkscape_window import display as private_display  # noqa: F401  (a fixture: a private X server)
+from test_inkscape_window import windows
 
 from layervec_ext.core.metrics import psnr, rasterize_svg
 
@@ -43,9 +45,6 @@ VECTORIZE = ROOT / "layervec_ext" / "inkscape" / "layervec_effect.py"
 REFINE = ROOT / "layervec_ext" / "inkscape" / "refine_effect.py"
 EXT = "org.layervec.refine"
 FAST = ["--preset=fast"]
-HAS_BACKEND = importlib.util.find_spec("layervec_ext.core.refine_cmd") is not None
-needs_backend = pytest.mark.skipif(not HAS_BACKEND, reason="the refine backend (layervec_ext/core/refine_cmd.py) "
-                                   "is not there yet")
 SVG = NS["svg"]
 LABEL = f"{{{NS['inkscape']}}}label"
 GROUPMODE = f"{{{NS['inkscape']}}}groupmode"
@@ -194,10 +193,11 @@ def test_backend_problems_abort_cleanly(edited, tmp_path):
 STAND_IN = r"""#!{python}
 # python -m layervec_ext refine IN -o OUT ARGS: records its command line and input, then answers with
 # the document as given with one path recoloured (or, per $STAND_IN_ANSWER, a broken answer).
-import json, os, shutil, sys
+import json, os, shutil, sys, time
 args = sys.argv[1:]
 folder = os.environ["STAND_IN_DIR"]
 json.dump(args, open(os.path.join(folder, "argv.json"), "w"))
+time.sleep(float(os.environ.get("STAND_IN_SLEEP", "0")))
 doc, out = args[3], args[args.index("-o") + 1]
 shutil.copy(doc, os.path.join(folder, "sent.svg"))
 shutil.copy(args[args.index("--image") + 1], os.path.join(folder, "sent-bitmap"))
@@ -213,13 +213,18 @@ open(out, "w", encoding="utf-8").write(text)
 """
 
 
-def _stand_in(tmp_path: Path, answer: str = "") -> dict:
+def _stand_in(tmp_path: Path, answer: str = "", sleep: float = 0.0) -> dict:
     script = _script(tmp_path, "backend.py", STAND_IN.format(python=sys.executable))
-    return {"LAYERVEC_PYTHON": str(script), "STAND_IN_DIR": str(tmp_path), "STAND_IN_ANSWER": answer}
+    return {"LAYERVEC_PYTHON": str(script), "STAND_IN_DIR": str(tmp_path), "STAND_IN_ANSWER": answer,
+            "STAND_IN_SLEEP": str(sleep)}
 
 
-def _canonical(root) -> bytes:
-    return etree.tostring(root, method="c14n")
+def _canonical(elem) -> tuple:
+    """An element as data: tag, attributes, text and children (comments too), whitespace between
+    elements ignored, so that one serializer's output compares with another's."""
+    tag = elem.tag if isinstance(elem.tag, str) else "<!--comment-->"
+    return (tag, tuple(sorted(elem.attrib.items())) if isinstance(elem.tag, str) else (), (elem.text or "").strip(),
+            tuple((_canonical(child), (child.tail or "").strip()) for child in elem))
 
 
 def test_the_backend_gets_the_document_the_bitmap_and_the_selection(edited, tmp_path):
@@ -251,7 +256,7 @@ def test_a_selected_bitmap_is_used_when_no_layervec_layer_says_which(edited, tmp
     proc = refine(doc, "--id=loose", "--id=pic", env=_stand_in(tmp_path))
     assert proc.returncode == 0, proc.stderr.decode()
     argv = json.loads((tmp_path / "argv.json").read_text())
-    assert argv[argv.index("--image-id") + 1] == "pic" and argv[argv.index("--select") + 1] == "pic,loose"
+    assert argv[argv.index("--image-id") + 1] == "pic" and argv[argv.index("--select") + 1] == "loose"
     # …and the bitmap under the paths when none is selected (the hidden original included)
     proc = refine(doc, "--id=loose", env=_stand_in(tmp_path))
     assert proc.returncode == 0, proc.stderr.decode()
@@ -263,6 +268,39 @@ def test_a_selected_bitmap_is_used_when_no_layervec_layer_says_which(edited, tmp
                                               ("drop", "the backend's document lost 1 element(s) (e.g. frame)")])
 def test_a_broken_answer_leaves_the_document_unchanged(edited, tmp_path, answer, fragment):
     _assert_aborted(refine(edited, "--id=lv1-result", env=_stand_in(tmp_path, answer)), fragment)
+
+
+@pytest.mark.skipif(not (shutil.which("Xvfb") and shutil.which("xdotool")), reason="needs Xvfb and xdotool")
+def test_the_progress_window_follows_refine_and_cancel_changes_nothing(edited, tmp_path, private_display):  # noqa: F811
+    """The window opens on the bitmap's name while the backend works; Escape ends the backend and the run
+    hands Inkscape no document and no word."""
+    display = private_display
+    env = {**_stand_in(tmp_path, sleep=2.0), "LAYERVEC_WINDOW": "1", "DISPLAY": display}
+    proc = subprocess.Popen([INKSCAPE_PYTHON, str(REFINE), "--id=lv1-result", str(edited)], env={**_inkex_env(), **env},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+    seen: set[str] = set()
+    while proc.poll() is None:
+        seen |= set(windows(display).values())
+        time.sleep(0.2)
+    stdout, stderr = proc.communicate()
+    assert proc.returncode == 0 and stderr == b"", stderr.decode()
+    assert "LayerVec — pic" in seen, seen
+    assert etree.fromstring(stdout).xpath("//*[@id='lv1-lvpath2']")[0].get("data-refined") == "yes"
+    # Escape while the backend works
+    env["STAND_IN_SLEEP"] = "60"
+    proc = subprocess.Popen([INKSCAPE_PYTHON, str(REFINE), "--id=lv1-result", str(edited)], env={**_inkex_env(), **env},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+    deadline, wid = time.monotonic() + 30, None
+    while wid is None and time.monotonic() < deadline:
+        wid = next((w for w, name in windows(display).items() if name.startswith("LayerVec — ")), None)
+        time.sleep(0.3)
+    assert wid is not None, "the window never appeared"
+    key_env = {**os.environ, "DISPLAY": display}
+    subprocess.run(["xdotool", "windowfocus", "--sync", str(wid)], env=key_env, check=True, timeout=10)
+    subprocess.run(["xdotool", "key", "Escape"], env=key_env, check=True, timeout=10)
+    stdout, stderr = proc.communicate(timeout=20)
+    assert proc.returncode == 0 and stdout == b"" and stderr == b"", stderr.decode()
+    assert not windows(display)
 
 
 # --- the real backend -----------------------------------------------------------------------------
@@ -296,7 +334,7 @@ def _ink(elem) -> dict:
     return attrs
 
 
-def _outside(root, layer_id: str) -> list[bytes]:
+def _outside(root, layer_id: str) -> list[tuple]:
     """Every top-level element but the refined layer and the defs, canonically."""
     return [_canonical(e) for e in root if e.get("id") != layer_id and e.tag != f"{{{SVG}}}defs"]
 
@@ -309,7 +347,6 @@ def refined(edited):
     return etree.fromstring(proc.stdout)
 
 
-@needs_backend
 def test_refined_paths_look_like_the_bitmap_again(made, edited, refined):
     original = _bitmap_area_psnr(etree.parse(str(made / "vectorized.svg")).getroot(), made)
     damaged = _bitmap_area_psnr(etree.parse(str(edited)).getroot(), made)
@@ -318,7 +355,6 @@ def test_refined_paths_look_like_the_bitmap_again(made, edited, refined):
     assert better >= damaged + 3.0 and better >= original - 0.5
 
 
-@needs_backend
 def test_refine_keeps_ids_order_layers_labels_and_everything_else(edited, refined):
     before = etree.parse(str(edited)).getroot()
     layer_before = before.find("svg:g[@id='lv1-result']", NS)
@@ -342,7 +378,6 @@ def test_refine_keeps_ids_order_layers_labels_and_everything_else(edited, refine
     assert refs <= set(ids), "every gradient a path uses is in the document"
 
 
-@needs_backend
 def test_add_paths_puts_exactly_that_many_in_a_detail_layer(edited):
     proc = refine(edited, "--id=lv1-result", "--add_paths=8", *FAST)
     assert proc.returncode == 0, proc.stderr.decode()
@@ -373,7 +408,6 @@ def test_inx_matches_the_effects_arguments():
     assert '<submenu name="Raster"/>' in inx and "<name>LayerVec Refine</name>" in inx
 
 
-@needs_backend
 @pytest.mark.skipif(not (shutil.which("inkscape") and shutil.which("xvfb-run")), reason="needs Inkscape and xvfb-run")
 def test_inkscape_runs_refine_from_its_menu_action(edited, tmp_path):
     """Real Inkscape, headless: the menu item's action on the selected result layer, the document saved."""

@@ -48,7 +48,7 @@ class LayerVecRefine(BackendEffect):
         paths = self.paths_to_refine(roots)
         img = self.find_bitmap(roots, paths)
         bmp = self.read_bitmap(img)
-        select = [elem.get_id() for elem in roots]
+        select = [elem.get_id() for elem in roots if elem.tag != SVG_IMAGE]  # a selected bitmap is not refined
         image_id = img.get_id()  # after get_id(): an element without one gets one, in what the backend reads
         shown = window.open_window(1) if self.options.window and window.wanted() else None
         try:
