@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from layervec_ext.core.svg.paint import parse_style
+from layervec_ext.core.svg.paint import PaintError, parse_declarations
 
 _COMPOUND_RE = re.compile(r"^(\*|[A-Za-z][\w-]*)?((?:[.#][\w-]+)*)$")
 _IGNORED_AT_RULES = ("@charset", "@font-face", "@namespace")
@@ -30,7 +30,7 @@ class Rule:
     classes: frozenset[str]
     specificity: tuple[int, int, int]
     order: int
-    declarations: tuple[tuple[str, str], ...]
+    declarations: tuple[tuple[str, str, bool], ...]  # (name, value, !important)
 
     def matches(self, tag: str, el_id: str | None, classes: set[str]) -> bool:
         return ((self.tag is None or self.tag == tag) and (self.id is None or self.id == el_id)
@@ -61,7 +61,10 @@ def parse_stylesheet(text: str, start_order: int = 0) -> list[Rule]:
             raise CSSUnsupported(f"CSS {selectors.split()[0]} rules are not supported")
         if "{" in body:
             raise CSSUnsupported(f"nested CSS rules are not supported ({selectors!r})")
-        declarations = tuple(parse_style(body).items())
+        try:
+            declarations = tuple(parse_declarations(body))
+        except PaintError as exc:
+            raise CSSUnsupported(f"{selectors!r}: {exc}") from None
         for selector in selectors.split(","):
             rules.append(_rule(selector.strip(), declarations, start_order + len(rules)))
 
@@ -95,12 +98,18 @@ def _rule(selector: str, declarations, order: int) -> Rule:
     return Rule(tag, ids[0] if ids else None, classes, spec, order, declarations)
 
 
-def declarations_for(rules: list[Rule], tag: str, el_id: str | None, class_attr: str | None) -> dict[str, str]:
-    """The declarations that apply to one element, later/more specific ones winning."""
+def matching_declarations(rules: list[Rule], tag: str, el_id: str | None, class_attr: str | None
+                          ) -> list[tuple[str, str, bool]]:
+    """The declarations of the rules that match one element, least specific first and in document
+    order within one specificity (later ones win unless an earlier one is ``!important``)."""
     if not rules:
-        return {}
+        return []
     classes = set((class_attr or "").split())
-    out: dict[str, str] = {}
-    for rule in sorted((r for r in rules if r.matches(tag, el_id, classes)), key=lambda r: (r.specificity, r.order)):
-        out.update(rule.declarations)
-    return out
+    matching = sorted((r for r in rules if r.matches(tag, el_id, classes)), key=lambda r: (r.specificity, r.order))
+    return [decl for rule in matching for decl in rule.declarations]
+
+
+def declarations_for(rules: list[Rule], tag: str, el_id: str | None, class_attr: str | None) -> dict[str, str]:
+    """The declarations that apply to one element, later/more specific ones winning (``!important``
+    ignored; the reader's cascade uses :func:`matching_declarations`)."""
+    return {name: value for name, value, _ in matching_declarations(rules, tag, el_id, class_attr)}
