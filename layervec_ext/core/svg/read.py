@@ -45,13 +45,13 @@ from lxml import etree
 from layervec_ext.core.geometry import signed_area, union_roots
 from layervec_ext.core.scene import FlatFill, LinearGradient, Path, RadialGradient, Scene
 from layervec_ext.core.svg import pathdata
-from layervec_ext.core.svg.css import CSSUnsupported, Rule, declarations_for, parse_stylesheet
+from layervec_ext.core.svg.css import CSSUnsupported, Rule, matching_declarations, parse_stylesheet
 from layervec_ext.core.svg.paint import (
     PaintError,
     parse_color,
+    parse_declarations,
     parse_length,
     parse_number_or_percent,
-    parse_style,
 )
 from layervec_ext.core.svg.pathdata import PathDataError, Subpath
 from layervec_ext.svgunits import fit
@@ -93,6 +93,7 @@ class _Context:
     layer: int | None = None
     selected: bool = True  # inside what is being read (a selection reads only part of the tree)
     locked: bool = False  # inside an element Inkscape locks (``sodipodi:insensitive``)
+    own: dict[str, str] | None = None  # the parent's non-inherited properties (``OWN``), for ``inherit``
 
 
 @dataclass
@@ -104,6 +105,7 @@ class Origin:
     subpaths: int  # how many (non-empty) subpaths the element's outline has
     segments: list  # per scene segment: (subpath, segment, reversed), or None for a bridge
     locked: bool  # Inkscape locks it: it is drawn but must stay as it is
+    fill_opacity: float  # its ``fill-opacity`` (the scene's colours have it multiplied in)
 
 
 @dataclass
@@ -135,7 +137,7 @@ class _Reader:
             selected = ctx.selected or child in self.selection
             if not selected and child not in self.ancestors:
                 continue
-            props = self.properties(child, ctx.props)
+            props = self.properties(child, ctx.props, self.parent_own(el, ctx))
             if props.get("display", "inline").strip() == "none" or tag in NOT_RENDERED:
                 continue
             if tag == "image" and self.origins is not None:
@@ -154,6 +156,7 @@ class _Reader:
                 layer=ctx.layer,
                 selected=selected,
                 locked=ctx.locked or child.get(f"{{{SODIPODI_NS}}}insensitive") == "true",
+                own={k: props[k] for k in OWN if k in props},
             )
             if not selected:  # an ancestor of the selection: only what it passes down counts
                 if tag not in GROUPS:
@@ -164,24 +167,79 @@ class _Reader:
                     label = child.get(f"{{{INKSCAPE_NS}}}label") or child.get("id") or f"Layer {len(self.layers) + 1}"
                     self.layers.append(label)
                     sub.layer = len(self.layers) - 1
+                start = len(self.paths)
                 self.walk(child, sub)
+                self.check_group_opacity(child, props, start)
             else:
                 self.shape(child, tag, sub)
+        if ctx.own is None:  # the root <svg>: its opacity applies to everything as a group's does
+            self.check_group_opacity(el, self.parent_own(el, ctx), 0)
 
-    def properties(self, el: etree._Element, inherited: dict[str, str]) -> dict[str, str]:
-        """Inherited values, overridden by presentation attributes, overridden by ``style``."""
-        props = dict(inherited)
+    def properties(self, el: etree._Element, inherited: dict[str, str],
+                   parent_own: dict[str, str] | None = None) -> dict[str, str]:
+        """The element's properties: ``inherited`` (the parent's inherited ones), overridden by
+        presentation attributes, then the style sheet's rules (specificity, then document order),
+        then ``style``; an ``!important`` declaration beats every normal one. ``inherit`` takes the
+        parent's value (``parent_own`` for the non-inherited ``OWN`` ones; none: the initial value)."""
+        try:
+            declared = [*matching_declarations(self.rules, _split(el.tag)[1], el.get("id"), el.get("class")),
+                        *parse_declarations(el.get("style"))]
+        except PaintError as exc:
+            raise SVGError(f"{self.name}: {_describe(el)}: {exc}") from None
+        cascade: dict[str, str] = {}
         for name in INHERITED + OWN + ("marker",):
             value = el.get(name)
-            if value is not None and value.strip() and value.strip() != "inherit":
-                props[name] = value.strip()
-        sheet = declarations_for(self.rules, _split(el.tag)[1], el.get("id"), el.get("class"))
-        for name, value in [*sheet.items(), *parse_style(el.get("style")).items()]:
+            if value is not None and value.strip():
+                cascade[name] = value.strip()
+        if el.get("transform-origin") is not None:
+            raise self.unsupported(el, "transform-origin is not supported")
+        important: dict[str, str] = {}
+        for name, value, is_important in declared:
+            self.check_declaration(el, name)
+            if not is_important:
+                cascade[name] = value
+            elif important.setdefault(name, value) != value:
+                # CSS: the later/more specific one wins; resvg keeps the first: refuse rather than pick
+                raise self.unsupported(el, f"two !important values for {name} ({important[name]!r}, {value!r})")
+        cascade.update(important)
+        props = dict(inherited)
+        for name, value in cascade.items():
             if value != "inherit":
                 props[name] = value
+            elif name not in INHERITED:
+                source = parent_own or {}
+                if name in source:
+                    props[name] = source[name]
+                else:
+                    props.pop(name, None)
         if props.get("marker", "none") != "none":  # the shorthand sets all three
             props.update({k: props["marker"] for k in ("marker-start", "marker-mid", "marker-end")})
         return props
+
+    def check_declaration(self, el: etree._Element, name: str) -> None:
+        """CSS declarations resvg and CSS read differently, refused: ``FILL`` (CSS names are
+        case-insensitive; resvg ignores it) and ``transform``/``transform-origin`` in CSS (CSS needs
+        units where the attribute has none; resvg reads unitless ones)."""
+        if name.lower() != name and name.lower() in INHERITED + OWN + ("marker",):
+            raise self.unsupported(el, f"CSS property name {name!r} is not lowercase")
+        if name.lower() in ("transform", "transform-origin"):
+            raise self.unsupported(el, f"CSS {name.lower()} is not supported (use the transform attribute)")
+
+    def parent_own(self, parent: etree._Element, ctx: _Context) -> dict[str, str]:
+        """The non-inherited properties of the element whose children are walked (``inherit``'s source)."""
+        if ctx.own is not None:
+            return ctx.own
+        return {k: v for k, v in self.properties(parent, {}).items() if k in OWN}  # the root
+
+    def computed(self, el: etree._Element) -> tuple[dict[str, str], dict[str, str]]:
+        """``(inherited, own)`` properties of an element outside the walk (a gradient, whose stops
+        inherit ``color`` and take ``inherit`` from it), from the document root down."""
+        props, own = dict(INITIAL), {}
+        for node in [*reversed(list(el.iterancestors())), el]:
+            full = self.properties(node, props, own)
+            props = {k: full[k] for k in INHERITED if k in full}
+            own = {k: full[k] for k in OWN if k in full}
+        return props, own
 
     # ----------------------------------------------------------------------------------- shapes
 
@@ -204,6 +262,7 @@ class _Reader:
         if not all(np.isfinite(s).all() for s in local) or not np.isfinite(ctx.ctm).all():
             raise SVGError(f"{self.name}: {_describe(el)}: coordinates are not finite")
         placed = [pathdata.apply(ctx.ctm, s) for s in local]
+        self.check_evenodd(el, props, placed)
         contours = join_subpaths_tagged(placed, evenodd=props.get("fill-rule", "nonzero") == "evenodd")
         base_id = el.get("id")
         for k, (segs, tags) in enumerate(contours):
@@ -212,7 +271,8 @@ class _Reader:
             self.paths.append(Path(_f32(points), _copy_fill(fill), _f32(ctx.opacity), 0, pid))
             self.layer_of.append(ctx.layer)
             if self.origins is not None:
-                self.origins.append(Origin(el, ctx.ctm, sum(1 for s in placed if len(s)), tags, ctx.locked))
+                self.origins.append(Origin(el, ctx.ctm, sum(1 for s in placed if len(s)), tags, ctx.locked,
+                                           fill_opacity))
 
     def geometry(self, el: etree._Element, tag: str) -> list[Subpath]:
         """The element's outline in its own user space."""
@@ -228,24 +288,60 @@ class _Reader:
             if tag == "rect":
                 x, y = self.length(el, "x", vw), self.length(el, "y", vh)
                 w, h = self.length(el, "width", vw), self.length(el, "height", vh)
-                rx, ry = el.get("rx"), el.get("ry")
-                rx_v = self.length(el, "rx", vw) if rx is not None else None
-                ry_v = self.length(el, "ry", vh) if ry is not None else None
-                rx_v = ry_v if rx_v is None else rx_v
-                ry_v = rx_v if ry_v is None else ry_v
+                rx, ry = self.radii(el)
                 if w <= 0 or h <= 0:
                     return []
-                return [rect_subpath(x, y, w, h, min(max(rx_v or 0.0, 0.0), w / 2), min(max(ry_v or 0.0, 0.0), h / 2))]
+                return [rect_subpath(x, y, w, h, min(rx, w / 2), min(ry, h / 2))]
             cx, cy = self.length(el, "cx", vw), self.length(el, "cy", vh)
             if tag == "circle":
                 rx = ry = self.length(el, "r", math.hypot(vw, vh) / math.sqrt(2))
             else:
-                rx, ry = self.length(el, "rx", vw), self.length(el, "ry", vh)
+                rx, ry = self.radii(el)
             if rx <= 0 or ry <= 0:
                 return []
             return [ellipse_subpath(cx, cy, rx, ry)]
         except PathDataError as exc:
             raise SVGError(f"{self.name}: {_describe(el)}: {exc}") from None
+
+    def radii(self, el: etree._Element) -> tuple[float, float]:
+        """``rx``/``ry`` of a rect or ellipse as SVG 2 and resvg resolve them: a missing, ``auto`` or
+        negative one takes the other's value, both missing are 0 (a text that is not a length is an error)."""
+        vw, vh = self.viewport
+
+        def read(name: str, ref: float) -> float | None:
+            text = el.get(name)
+            if text is None or text.strip() == "auto":
+                return None
+            value = self.length(el, name, ref)
+            return None if math.copysign(1.0, value) < 0 else value  # resvg: "-0" is negative too
+
+        rx, ry = read("rx", vw), read("ry", vh)
+        rx = ry if rx is None else rx
+        ry = rx if ry is None else ry
+        return (rx or 0.0, ry or 0.0)
+
+    def check_evenodd(self, el: etree._Element, props: dict[str, str], placed: list[np.ndarray]) -> None:
+        """``fill-rule="evenodd"`` becomes non-zero by orienting subpaths by nesting depth, exact for
+        subpaths that do not cross; subpaths that cross themselves or each other are refused (a
+        pentagram, overlapping rings; even a figure 8, whose ±1 windings our renderer's
+        anti-aliasing, keyed to the sign of the path's area, does not draw right)."""
+        if props.get("fill-rule", "nonzero").strip() != "evenodd":
+            return
+        if _crosses([s for s in placed if len(s)]):
+            raise self.unsupported(el, 'fill-rule="evenodd" on subpaths that cross (themselves or each other) '
+                                       "is not supported")
+
+    def check_group_opacity(self, group: etree._Element, props: dict[str, str], start: int) -> None:
+        """SVG draws a group with ``opacity`` below 1 as one layer, we multiply it into each of its
+        paths (``self.paths[start:]``): the same picture only where they do not overlap, so a group
+        whose paths' control boxes overlap is refused."""
+        opacity = _clamp01(self.number(group, props.get("opacity"), 1.0))
+        if not 0.0 < opacity < 1.0 or len(self.paths) - start < 2:
+            return
+        points = [p.points.detach().cpu().numpy().astype(np.float64) for p in self.paths[start:]]
+        if _boxes_overlap(np.stack([p.min(axis=0) for p in points]), np.stack([p.max(axis=0) for p in points])):
+            raise self.unsupported(group, f"opacity={opacity:g} on a group whose shapes overlap is not supported "
+                                          "(SVG composites the group first)")
 
     def check_stroke(self, el: etree._Element, props: dict[str, str]) -> None:
         stroke = props.get("stroke", "none")
@@ -281,19 +377,22 @@ class _Reader:
     def gradient(self, el: etree._Element, grad: etree._Element, fill_opacity: float, local: list[np.ndarray],
                  ctm: np.ndarray):
         chain = self.href_chain(grad)
-        attr = _chain_getter(chain)
         tag = _split(grad.tag)[1]
         if tag not in ("linearGradient", "radialGradient"):
             raise self.unsupported(grad, "only linear and radial gradients can fill a path")
-        spread = (attr("spreadMethod") or "pad").strip()
-        if spread != "pad":
+
+        def attr(name: str) -> str | None:
+            return _gradient_attr(chain, name)
+
+        spread = attr("spreadMethod")
+        if spread in ("reflect", "repeat"):  # any other value is pad, as resvg and Inkscape read it
             raise self.unsupported(grad, f'spreadMethod="{spread}" is not supported (only pad)')
         offsets, colors = self.stops(chain, fill_opacity)
         if not offsets:
             return None
         if len(offsets) == 1:
             return FlatFill(_f32(colors[0]))
-        bbox_units = (attr("gradientUnits") or "objectBoundingBox").strip() == "objectBoundingBox"
+        bbox_units = attr("gradientUnits") != "userSpaceOnUse"  # an invalid value is the default, as in resvg
         g = ctm.copy()
         vw, vh = self.viewport
         if bbox_units:
@@ -305,7 +404,7 @@ class _Reader:
         else:
             ref_w, ref_h, ref_d = vw, vh, math.hypot(vw, vh) / math.sqrt(2)
         try:
-            g = g @ pathdata.parse_transform(attr("gradientTransform"))
+            g = g @ self.gradient_transform(grad, chain)
 
             def length(name: str, default: str, ref: float) -> float:
                 return parse_length(attr(name) or default, percent_of=ref)
@@ -315,32 +414,67 @@ class _Reader:
                 p2 = (length("x2", "100%", ref_w), length("y2", "0%", ref_h))
                 return linear_fill(g, p1, p2, offsets, colors)
             center = (length("cx", "50%", ref_w), length("cy", "50%", ref_h))
-            return radial_fill(g, center, length("r", "50%", ref_d), offsets, colors)
+            r = length("r", "50%", ref_d)
+            if r > 0:
+                focus = (length("fx", str(center[0]), ref_w), length("fy", str(center[1]), ref_h))
+                self.check_focus(grad, center, r, focus, length("fr", "0", ref_d))
+            return radial_fill(g, center, r, offsets, colors)
         except (PathDataError, PaintError) as exc:
             raise SVGError(f"{self.name}: {_describe(grad)}: {exc}") from None
 
+    def gradient_transform(self, grad: etree._Element, chain: list[etree._Element]) -> np.ndarray:
+        """The gradient's own ``gradientTransform``. One inherited through ``href`` is refused: SVG
+        inherits it, resvg does not. A singular one is refused too: resvg draws it as no transform."""
+        own = grad.get("gradientTransform")
+        text = own if own is not None else _gradient_attr(chain, "gradientTransform")
+        m = pathdata.parse_transform(text)
+        if own is None and not np.allclose(m, np.eye(3), rtol=0, atol=1e-12):
+            raise self.unsupported(grad, f'gradientTransform="{text}" inherited through href is not supported '
+                                         "(renderers disagree)")
+        sx, sy = math.hypot(m[0, 0], m[1, 0]), math.hypot(m[0, 1], m[1, 1])
+        if min(sx, sy) <= 1e-6 or abs(np.linalg.det(m[:2, :2])) <= 1e-6 * sx * sy:
+            raise self.unsupported(grad, f'gradientTransform="{text}" is singular')
+        return m
+
+    def check_focus(self, grad: etree._Element, center, r: float, focus, fr: float) -> None:
+        """Our radial gradients are centred circles: a focal point away from the centre or a focal
+        radius (``fx``/``fy``/``fr``, which resvg draws) is refused; a negative ``fr`` is 0, as in resvg."""
+        tol = 1e-9 * max(1.0, r, abs(center[0]), abs(center[1]))
+        if fr > tol:
+            raise self.unsupported(grad, f"a focal radius (fr={fr:g}) is not supported")
+        if abs(focus[0] - center[0]) > tol or abs(focus[1] - center[1]) > tol:
+            raise self.unsupported(grad, "a focal point (fx/fy) away from the centre is not supported")
+
     def href_chain(self, grad: etree._Element) -> list[etree._Element]:
+        """The gradient and those it references; ``href`` wins over ``xlink:href`` (SVG 2, resvg)."""
         chain, seen = [grad], {id(grad)}
         while True:
-            ref = chain[-1].get(f"{{{XLINK_NS}}}href") or chain[-1].get("href")
-            target = self.gradients.get(ref[1:]) if ref and ref.startswith("#") else None
+            ref = chain[-1].get("href")
+            ref = (chain[-1].get(f"{{{XLINK_NS}}}href") if ref is None else ref) or ""
+            ref = ref.strip()
+            target = self.gradients.get(ref[1:]) if ref.startswith("#") else None
             if target is None or id(target) in seen:
                 return chain
             chain.append(target)
             seen.add(id(target))
 
     def stops(self, chain: list[etree._Element], fill_opacity: float) -> tuple[list[float], list[list[float]]]:
-        """Stops of the first gradient in the ``href`` chain that has any, SVG-normalised offsets."""
+        """Stops of the first gradient in the ``href`` chain that has any, SVG-normalised offsets. A
+        stop inherits ``color`` (for ``currentColor``) through its gradient and that one's ancestors,
+        and ``inherit`` takes the gradient's value, as resvg does."""
         for grad in chain:
+            if _split(grad.tag)[1] not in _GRADIENT_COORDS:
+                return [], []  # a pattern in the chain: no stops (resvg paints nothing)
             stops = [s for s in grad if isinstance(s.tag, str) and _split(s.tag)[1] == "stop"]
             if stops:
                 break
         else:
             return [], []
+        inherited, own = self.computed(grad)
         offsets: list[float] = []
         colors: list[list[float]] = []
         for stop in stops:
-            props = self.properties(stop, {})
+            props = self.properties(stop, inherited, own)
             try:
                 offset = _clamp01(parse_number_or_percent(stop.get("offset"), 0.0))
                 color_text = props.get("stop-color", "black")
@@ -658,6 +792,71 @@ def _polyline(segs: np.ndarray, n: int = 16) -> np.ndarray:
     return pts.transpose(1, 0, 2).reshape(-1, 2)
 
 
+def _flatten(segs: np.ndarray, n: int = 16) -> np.ndarray:
+    """``(S, 4, 2)`` cubics → ``(S, n + 1, 2)`` points, both ends exact (so neighbours share them)."""
+    t = np.linspace(0.0, 1.0, n + 1)[None, :, None]
+    p0, p1, p2, p3 = (segs[:, None, k] for k in range(4))
+    return (1 - t) ** 3 * p0 + 3 * (1 - t) ** 2 * t * p1 + 3 * (1 - t) * t * t * p2 + t ** 3 * p3
+
+
+def _boxes_overlap(lo: np.ndarray, hi: np.ndarray) -> bool:
+    """Whether any two of the boxes ``lo[i]…hi[i]`` overlap with positive area (touching is fine)."""
+    order = np.argsort(lo[:, 0], kind="stable")
+    lo, hi = lo[order], hi[order]
+    for i in range(len(lo) - 1):
+        end = int(np.searchsorted(lo[:, 0], hi[i, 0], side="left"))  # boxes starting before this one ends
+        if end > i + 1 and np.any((lo[i + 1:end, 1] < hi[i, 1]) & (lo[i, 1] < hi[i + 1:end, 1])
+                                  & (lo[i + 1:end, 0] < hi[i, 0])):
+            return True
+    return False
+
+
+def _crosses(subpaths: list[np.ndarray]) -> bool:
+    """Whether the flattened subpaths cross themselves or each other. Edges that only touch or
+    overlap along a line do not count; a crossing through a vertex does (an orientation within
+    rounding of 0 counts as positive, as if the vertex were moved off the line, so touching from
+    one side may count too: a refusal, never a miss). Edges are paired by box in a sweep over x."""
+    rings = []
+    for segs in subpaths:
+        ring = _flatten(segs)[:, :-1].reshape(-1, 2)
+        ring = ring[np.any(ring != np.roll(ring, 1, axis=0), axis=1)]  # no zero-length edges
+        if len(ring) >= 3:
+            rings.append(ring)
+    if not rings:
+        return False
+    a = np.concatenate(rings)
+    b = np.concatenate([np.roll(r, -1, axis=0) for r in rings])
+    ring_of = np.concatenate([np.full(len(r), k) for k, r in enumerate(rings)])
+    pos = np.concatenate([np.arange(len(r)) for r in rings])
+    size = np.concatenate([np.full(len(r), len(r)) for r in rings])
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    order = np.argsort(lo[:, 0], kind="stable")
+    a, b, ring_of, pos, size, lo, hi = (x[order] for x in (a, b, ring_of, pos, size, lo, hi))
+    for first in range(0, len(a), 256):
+        i = np.arange(first, min(first + 256, len(a)))
+        last = int(np.searchsorted(lo[:, 0], hi[i, 0].max(), side="right"))
+        j = np.arange(first, last)
+        ii, jj = np.nonzero((j[None, :] > i[:, None]) & (lo[j][None, :, 0] <= hi[i][:, None, 0])
+                            & (lo[j][None, :, 1] <= hi[i][:, None, 1]) & (lo[i][:, None, 1] <= hi[j][None, :, 1]))
+        ii, jj = i[ii], j[jj]
+        gap = np.abs(pos[ii] - pos[jj])
+        keep = (ring_of[ii] != ring_of[jj]) | ((gap != 1) & (gap != size[ii] - 1))  # not neighbours
+        ii, jj = ii[keep], jj[keep]
+        if not len(ii):
+            continue
+        a0, a1, b0, b1 = a[ii], b[ii], a[jj], b[jj]
+        tol = 1e-9 * np.hypot(*(a1 - a0).T) * np.hypot(*(b1 - b0).T)
+        neg = [_orient(p, q, r) < -tol for p, q, r in ((b0, b1, a0), (b0, b1, a1), (a0, a1, b0), (a0, a1, b1))]
+        if np.any((neg[0] != neg[1]) & (neg[2] != neg[3])):
+            return True
+    return False
+
+
+def _orient(p: np.ndarray, q: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Twice the signed area of the triangles ``p q r`` (which side of ``p→q`` each ``r`` is)."""
+    return (q[..., 0] - p[..., 0]) * (r[..., 1] - p[..., 1]) - (q[..., 1] - p[..., 1]) * (r[..., 0] - p[..., 0])
+
+
 def _winding(point: np.ndarray, poly: np.ndarray) -> int:
     a, b = poly, np.roll(poly, -1, axis=0)
     up = (a[:, 1] <= point[1]) & (b[:, 1] > point[1])
@@ -801,14 +1000,21 @@ def _describe(el: etree._Element) -> str:
     return f'<{tag} id="{el.get("id")}">' if el.get("id") else f"<{tag}> (line {el.sourceline})"
 
 
-def _chain_getter(chain: list[etree._Element]):
-    def get(name: str) -> str | None:
-        for el in chain:
-            if el.get(name) is not None:
-                return el.get(name)
-        return None
+_GRADIENT_COORDS = {"linearGradient": ("x1", "y1", "x2", "y2"), "radialGradient": ("cx", "cy", "r", "fx", "fy", "fr")}
 
-    return get
+
+def _gradient_attr(chain: list[etree._Element], name: str) -> str | None:
+    """An attribute of the first gradient in the ``href`` chain that has it, as resvg resolves
+    them: coordinates only from gradients of the first one's kind, the walk stopping at the first
+    element of another kind (units, spread and transform come from either kind)."""
+    kind = _split(chain[0].tag)[1]
+    for el in chain:
+        tag = _split(el.tag)[1]
+        if tag not in _GRADIENT_COORDS or (name in _GRADIENT_COORDS[kind] and tag != kind):
+            return None
+        if el.get(name) is not None:
+            return el.get(name)
+    return None
 
 
 def _clamp01(x: float) -> float:
