@@ -2,10 +2,12 @@
 
 Illustrator, icon themes and Inkscape's own icons style shapes through class rules, so the reader
 supports simple selectors — ``*``, ``tag``, ``.class``, ``#id`` and compounds of them
-(``path.cls-1``), comma lists — with CSS specificity and document order. Anything that needs a
-real selector engine (descendant/child combinators, pseudo-classes, attribute selectors,
-``@media``) raises :class:`CSSUnsupported` naming the selector rather than silently drawing
-something else.
+(``path.cls-1``), comma lists — with CSS specificity and document order, as resvg applies them
+(type selectors match the element's local name, case-sensitively). Declarations keep their
+``!important`` (the reader's cascade ranks them; a value with any other ``!`` is refused).
+Anything that needs a real selector engine (descendant/child combinators, pseudo-classes,
+attribute selectors, namespaces, ``@media``) raises :class:`CSSUnsupported` naming the selector
+rather than silently drawing something else.
 """
 
 from __future__ import annotations

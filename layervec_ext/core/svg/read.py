@@ -1,34 +1,51 @@
 """SVG → :class:`~layervec_ext.core.scene.Scene`: what our writer emits and ordinary filled SVG.
 
-Supported: ``<path>`` (all commands, arcs as cubics), ``<rect>`` (rounded too), ``<circle>``,
-``<ellipse>``, ``<polygon>``/``<polyline>``; ``<g>``/``<a>`` with nested transforms; ``fill``,
-``fill-opacity``, ``fill-rule``, ``opacity``, ``display``, ``visibility`` as attributes, in
-``style`` or through simple ``<style>`` class rules; linear and radial gradients
-(``userSpaceOnUse`` and ``objectBoundingBox``, ``gradientTransform``, stops and attributes
-inherited through ``href``/``xlink:href``);
-``viewBox``/``width``/``height``/``preserveAspectRatio``; Inkscape layers → ``Scene.layers``.
+What is read is drawn the way resvg draws it (``tests/test_svg_fidelity.py`` compares pixels case
+by case); what is not is refused in one line naming the element and why — never guessed.
 
-Where the model is narrower than SVG, the choice made (all exact unless said otherwise):
+Supported: ``<path>`` (all commands; arcs as cubics, out-of-range radii scaled up, a zero radius a
+line, flags written without separators), ``<rect>`` (rounded too), ``<circle>``, ``<ellipse>``
+(``rx``/``ry`` as SVG 2 and resvg resolve them: a missing, ``auto`` or negative one takes the
+other's value), ``<polygon>``/``<polyline>``; ``<g>``/``<a>`` with nested transforms; ``fill``,
+``fill-opacity``, ``fill-rule``, ``opacity``, ``display``, ``visibility``, ``color`` as attributes,
+in ``style`` or through simple ``<style>`` rules (``css.py``), with CSS specificity, document
+order, ``!important`` and ``inherit`` (the parent's value; for non-inherited properties the
+direct parent's, as resvg); colours as ``paint.parse_color`` reads them (hex, ``rgb()``/``hsl()``
+in the forms CSS and resvg agree on, CSS 3 names); linear and radial gradients
+(``userSpaceOnUse`` and ``objectBoundingBox``, ``gradientTransform``, stops with ``currentColor``
+and ``inherit`` resolved through the gradient's own ancestors as resvg does, attributes
+inherited through ``href``, which wins over ``xlink:href``, with resvg's rules: coordinates only
+from gradients of the same kind; an invalid ``gradientUnits`` or ``spreadMethod`` is the default,
+a negative ``fr`` is 0, ``r`` ≤ 0 paints the last stop); ``viewBox``/``width``/``height``/
+``preserveAspectRatio``; Inkscape layers → ``Scene.layers``.
+
+Where the model is narrower than SVG, the choice made (all exact):
 
 * **Subpaths.** A scene path is one closed contour filled non-zero. Subpaths of one element whose
   control boxes overlap no other subpath become separate paths (same fill, no overlap, so the
   picture is the same). Overlapping subpaths (holes, nested shapes) are joined into one closed
   path by zero-width "bridges" (out-and-back lines between the closest vertices of neighbouring
-  subpaths), which add nothing to any winding number, so non-zero filling is unchanged. Under ``fill-rule="evenodd"``
-  the subpaths are first re-oriented by nesting depth (outer +, hole −, island +, …): exact for
-  subpaths that do not cross each other or themselves; a single self-crossing subpath (a
-  pentagram) is filled non-zero — an approximation. Bridges are exact in resvg/browsers; our
-  distance-based anti-aliasing draws a long one as a faint hairline, hence the shortest ones; an
-  optimiser moving their points would open them.
-* **Group opacity** is multiplied into each child path's opacity: exact unless children overlap
-  (SVG composites the group first). **Radial gradients** under any affine map are exactly an
-  ellipse with rotation (skew included: an affine image of a circle is an ellipse); a focal point
-  (``fx``/``fy``/``fr``) different from the centre is ignored — an approximation.
-* Not representable → :class:`SVGUnsupported` naming the element: text, images, ``<use>``,
-  nested ``<svg>``, ``<switch>``, ``<foreignObject>``, filters, masks, markers, blend modes,
-  clip paths, patterns, ``spreadMethod`` other than ``pad``, CSS beyond simple selectors
-  (``css.py``: ``tag``, ``.class``, ``#id``), and visible strokes (LayerVec draws
-  fills only; ``strokes="ignore"`` drops them instead). Titles, metadata, ``<defs>`` content that is
+  subpaths), which add nothing to any winding number, so non-zero filling is unchanged. Under
+  ``fill-rule="evenodd"`` the subpaths are first re-oriented by nesting depth (outer +, hole −,
+  island +, …), exact because subpaths that cross themselves or each other are refused. Bridges
+  are exact in resvg/browsers; our distance-based anti-aliasing draws a long one as a faint
+  hairline, hence the shortest ones; an optimiser moving their points would open them.
+* **Group opacity** (``<g>``, ``<a>``, the root ``<svg>``) is multiplied into each of its paths'
+  opacity, exact because a group whose paths' control boxes overlap is refused (SVG composites the
+  group first). **Radial gradients** under any affine map are exactly an ellipse with rotation
+  (skew included: an affine image of a circle is an ellipse).
+* Refused (:class:`SVGUnsupported`, naming the element): text, images, ``<use>``, nested
+  ``<svg>``, ``<switch>``, ``<foreignObject>``, filters, masks, markers, blend modes, clip paths,
+  patterns, ``spreadMethod`` ``reflect``/``repeat``, a focal point (``fx``/``fy`` away from the
+  centre) or focal radius (``fr`` > 0), a ``gradientTransform`` inherited through ``href`` (SVG
+  inherits it, resvg does not) or singular (resvg draws it as none), ``transform-origin`` and CSS
+  ``transform``, CSS that resvg and CSS read differently (two ``!important`` values for one
+  property, ``!IMPORTANT``, upper-case property names), CSS beyond simple selectors (``css.py``),
+  ``fill-rule="evenodd"`` on crossing subpaths, ``opacity`` on a group of overlapping shapes, and
+  visible strokes (LayerVec draws fills only; ``strokes="ignore"`` drops them instead).
+  :class:`SVGError`: malformed XML, numbers, lengths (``rx="bad"``), path data (an arc flag other
+  than 0/1) or colours (``rgb(1 2 3 / 50%)``, a percentage alpha, numbers mixed with percentages,
+  hue units, CSS 4 names: resvg draws these black). Titles, metadata, ``<defs>`` content that is
   not referenced and foreign-namespace elements (Inkscape's ``sodipodi:namedview``…) are skipped.
 """
 
