@@ -178,7 +178,9 @@ class _Reader:
             if not selected:  # an ancestor of the selection: only what it passes down counts
                 if tag not in GROUPS:
                     raise self.unsupported(child)
+                start = len(self.paths)
                 self.walk(child, sub)
+                self.check_group_opacity(child, props, start)
             elif tag in GROUPS:
                 if child.get(f"{{{INKSCAPE_NS}}}groupmode") == "layer":
                     label = child.get(f"{{{INKSCAPE_NS}}}label") or child.get("id") or f"Layer {len(self.layers) + 1}"
