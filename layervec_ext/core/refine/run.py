@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Callable
@@ -104,6 +105,7 @@ def refine(root: etree._Element, image: np.ndarray, settings: Settings, *, ids: 
     before = _psnr(scene, target)
     keep = frozenset(i for i, p in enumerate(pieces) if p.moves) if keep_shapes else frozenset()
     passes = 2 if add_paths else 1
+    pass_settings = dataclasses.replace(settings, patience=settings.refine_patience)
     done = [0]
 
     def on_step(step: int, loss: float) -> None:
@@ -112,8 +114,8 @@ def refine(root: etree._Element, image: np.ndarray, settings: Settings, *, ids: 
     def optimise(warmup: int = 0) -> None:
         fixed = frozenset(i for i, p in enumerate(pieces) if not p.moves)
         hold = Hold(outlines=fixed | keep, fill_geometry=fixed, colors=fixed, alpha=True)
-        optimize(scene, target, settings, iters=settings.refine_iters, hold=hold, ties=_ties(pieces),
-                 on_step=on_step, show=snapshot, warmup=warmup)
+        optimize(scene, target, pass_settings, iters=settings.refine_iters, hold=hold, ties=_ties(pieces),
+                 on_step=on_step, show=snapshot, warmup=warmup, lr_scale=settings.refine_lr)
         done[0] += settings.refine_iters
 
     if snapshot is not None:
@@ -135,7 +137,7 @@ def refine(root: etree._Element, image: np.ndarray, settings: Settings, *, ids: 
     out = _scale_scene(scene.detached().to("cpu"), W, H)
     for piece, path in zip(pieces, out.paths):
         piece.path = path
-    refined = _write(root, pieces, added, to_root, selection, add_paths)
+    refined = _write(root, pieces, added, to_root, selection, add_paths, keep_shapes)
     report(1.0, f"done: {refined} paths refined" + (f", {len(added)} added" if added else ""))
     return Report(refined, len(added), before, after)
 
@@ -272,7 +274,7 @@ def _ties(pieces: list[_Piece]) -> Ties:
         for members in groups.values():
             if len(members) > 1:
                 with torch.no_grad():
-                    piece.path.points[members] = piece.path.points[members[0]]
+                    piece.path.points[members] = piece.path.points[members[0]].clone()
                 points.append(tuple((i, r) for r in members))
     fills = tuple(tuple(v) for v in by_element.values() if len(v) > 1)
     return Ties(tuple(points), fills)
@@ -282,7 +284,7 @@ def _ties(pieces: list[_Piece]) -> Ties:
 
 
 def _write(root: etree._Element, pieces: list[_Piece], added: list[_Piece], to_root: np.ndarray,
-           selection: list[etree._Element], add_paths: int) -> int:
+           selection: list[etree._Element], add_paths: int, keep_shapes: bool) -> int:
     """Every moved element rewritten; the new paths in their sub-layer. Returns elements rewritten."""
     defs = _defs(root)
     by_element: dict[etree._Element, list[_Piece]] = {}
@@ -292,7 +294,8 @@ def _write(root: etree._Element, pieces: list[_Piece], added: list[_Piece], to_r
     replaced: list[str] = []
     for el, own in by_element.items():
         inverse = np.linalg.inv(own[0].origin.ctm)
-        set_outline(el, outline_d([(p.path, p.origin) for p in own], inverse))
+        if not keep_shapes:
+            set_outline(el, outline_d([(p.path, p.origin) for p in own], inverse))
         gid = f"{el.get('id') or 'path'}-refined"
         replaced += _URL.findall((el.get("style") or "") + ";" + (el.get("fill") or ""))
         set_fill(el, own[0].path, own[0].origin, defs, _free_id(root, gid, el), inverse)
