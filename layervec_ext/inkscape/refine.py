@@ -63,7 +63,9 @@ class LayerVecRefine(BackendEffect):
                                          arguments=backend.refine_arguments(bitmap_path, image_id, select),
                                          verb="Refining")
         except backend.Cancelled:
-            return  # the document as it came: inkex writes nothing, Inkscape keeps it unchanged
+            # the document as it came (not even an id get_id() gave): inkex writes nothing, Inkscape keeps its own
+            self.document = self.original_document
+            return
         finally:
             if shown is not None:
                 shown.close()  # before any error line: the window kept GTK's stderr quiet
