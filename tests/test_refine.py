@@ -8,35 +8,23 @@ flat-colour polygons with holes under a transform, and hand-written bad input.
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 from lxml import etree
 
-from layervec_ext.core.metrics import psnr, rasterize_svg
+from layervec_ext.bench.baselines import load_rgb
+from layervec_ext.bench.refine import edit_document as edit
+from layervec_ext.bench.refine import node_count, score, traced_stack
 from layervec_ext.core.refine_cmd import main as refine_main
-from layervec_ext.core.vectorize import load_image
 from layervec_ext.protocol import EXIT_INPUT
 
 ROOT = Path(__file__).resolve().parents[1]
 SMILEY = ROOT / "layervec_ext" / "samples" / "smiley.png"
 SVG = "{http://www.w3.org/2000/svg}"
-NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?")
-
-
-def on_white(image: np.ndarray) -> np.ndarray:
-    a = image[..., 3:4].astype(np.float64) / 255
-    return image[..., :3] * a + 255 * (1 - a)
-
-
-def score(svg: str | bytes, image: np.ndarray) -> float:
-    """PSNR (dB) of the SVG drawn by resvg over the bitmap's area, both on white."""
-    return psnr(rasterize_svg(svg, image.shape[1], image.shape[0]), on_white(image))
 
 
 def refine(tmp_path: Path, svg: str | bytes, *args: str, name: str = "out.svg") -> tuple[int, str]:
@@ -47,15 +35,10 @@ def refine(tmp_path: Path, svg: str | bytes, *args: str, name: str = "out.svg") 
     return code, out.read_text() if out.exists() else ""
 
 
-def shifted(d: str, dx: float, dy: float) -> str:
-    """``d`` of our writer (absolute M/C only) moved by (dx, dy)."""
-    count = iter(range(10**9))
-    return NUMBER.sub(lambda m: f"{float(m.group()) + (dx if next(count) % 2 == 0 else dy):.3f}", d)
-
-
 @pytest.fixture(scope="module")
 def smiley() -> np.ndarray:
-    return load_image(SMILEY)
+    """The picture as every SVG is scored against: RGB on white."""
+    return load_rgb(str(SMILEY))
 
 
 @pytest.fixture(scope="module")
@@ -65,23 +48,6 @@ def original(tmp_path_factory, smiley) -> str:
     subprocess.run([sys.executable, "-m", "layervec_ext", str(SMILEY), "-o", str(out), "--paths", "12",
                     "--preset", "fast", "--quiet"], check=True, cwd=ROOT)
     return out.read_text()
-
-
-def edit(svg: str) -> str:
-    """What an artist does to it: every other path moved by 6–9 px, every third gradient recoloured."""
-    root = etree.fromstring(svg.encode())
-    paths = root.findall(f".//{SVG}path")
-    for k, p in enumerate(paths[1:], start=1):
-        if k % 2 == 0:
-            p.set("d", shifted(p.get("d"), 6.0 + k % 4, -7.0 + k % 3))
-        if k % 3 == 1:
-            ref = re.search(r"url\(#([^)]+)\)", p.get("fill", ""))
-            if ref:
-                for stop in root.xpath(f'//*[@id="{ref.group(1)}"]/*'):
-                    stop.set("stop-color", "#3060c0")
-            else:
-                p.set("fill", "#3060c0")
-    return etree.tostring(root, encoding="unicode")
 
 
 def ids(svg: str) -> list[str]:
@@ -147,40 +113,12 @@ def test_fill_kind_flat_paints_every_path_flat(tmp_path, smiley, original):
     assert all(f and f.startswith("#") for f in fills), fills
 
 
-def traced_stack(image: np.ndarray, colors: int = 4) -> tuple[str, int]:
-    """A Trace-Bitmap-like document: one flat-colour path per colour band (even-odd, holes),
-    stacked, polygons of straight segments, under a scaling group over an <image> of the same
-    size — and how many segments (nodes) it has."""
-    h, w = image.shape[:2]
-    grey = cv2.cvtColor(on_white(image).astype(np.uint8), cv2.COLOR_RGB2GRAY)
-    levels = np.linspace(0, 255, colors + 1)[1:-1]
-    parts, nodes = [], 0
-    for k, level in enumerate([-1.0, *levels]):
-        mask = (grey > level).astype(np.uint8) if k else np.ones_like(grey)
-        contours, _ = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-        d = ""
-        for c in contours:
-            c = cv2.approxPolyDP(c, 1.5, True)[:, 0, :] / 2.0  # drawn at half size, scaled ×2 by the group
-            if len(c) >= 3:
-                d += "M" + "L".join(f"{x:.2f} {y:.2f}" for x, y in c) + "Z"
-                nodes += len(c)
-        shade = int(np.clip(level + 40, 0, 255)) if k else 20
-        parts.append(f'<path id="band{k}" fill-rule="evenodd" fill="#{shade:02x}{shade:02x}{shade:02x}" d="{d}"/>')
-    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
-           f'width="{w}" height="{h}" viewBox="0 0 {w} {h}">'
-           f'<image id="bitmap" x="0" y="0" width="{w}" height="{h}" xlink:href="{SMILEY.as_uri()}"/>'
-           f'<g id="trace" transform="scale(2)">{"".join(parts)}</g></svg>')
-    return svg, nodes
-
-
 def test_a_traced_stack_gets_better_with_the_same_nodes(tmp_path, smiley):
-    svg, nodes = traced_stack(smiley)
+    svg, nodes = traced_stack(smiley, SMILEY.as_uri())
     code, out = refine(tmp_path, svg, "--image", str(SMILEY), "--image-id", "bitmap", "--select", "trace")
     assert code == 0
-    counted = sum(len(re.findall(r"[CLcl]", p.get("d"))) for p in etree.fromstring(out.encode()).iter(f"{SVG}path"))
-    assert counted == nodes  # every segment stays one segment: the same node budget
-    hidden = lambda s: re.sub(r"<image[^>]*/>", "", s)  # noqa: E731  (score the paths, not the bitmap)
-    assert score(hidden(out), smiley) > score(hidden(svg), smiley) + 1.0
+    assert node_count(out) == nodes  # every segment stays one segment: the same node budget
+    assert score(out, smiley) > score(svg, smiley) + 1.0  # score() leaves the <image> out
 
 
 def test_the_bitmap_comes_from_the_image_element(tmp_path, smiley, original):
@@ -188,7 +126,7 @@ def test_the_bitmap_comes_from_the_image_element(tmp_path, smiley, original):
     doc = original.replace("<defs>", f'<image id="pic" width="256" height="256" xlink:href="{SMILEY.as_uri()}" '
                            'xmlns:xlink="http://www.w3.org/1999/xlink"/><defs>', 1)
     code, out = refine(tmp_path, edit(doc))
-    assert code == 0 and score(re.sub(r"<image[^>]*/>", "", out), smiley) > score(edit(original), smiley) + 3.0
+    assert code == 0 and score(out, smiley) > score(edit(original), smiley) + 3.0
 
 
 BAD = {

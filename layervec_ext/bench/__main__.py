@@ -1,4 +1,4 @@
-"""``python -m layervec_ext.bench render|quality|scale …``: the benchmark commands."""
+"""``python -m layervec_ext.bench render|quality|scale|refine …``: the benchmark commands."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     commands = {"render": "layervec_ext.bench.render", "quality": "layervec_ext.bench.quality",
-                "scale": "layervec_ext.bench.scale"}
+                "scale": "layervec_ext.bench.scale", "refine": "layervec_ext.bench.refine"}
     if not argv or argv[0] not in commands:
-        print("usage: python -m layervec_ext.bench {render,quality,scale} [options]", file=sys.stderr)
+        print("usage: python -m layervec_ext.bench {render,quality,scale,refine} [options]", file=sys.stderr)
         return 2
     import importlib
 
