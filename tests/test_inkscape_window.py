@@ -298,12 +298,14 @@ def test_the_window_opens_with_inkex_1_4_too(tmp_path, display, inkex_14):
 
 
 def test_the_effects_direct_run_tests_pass_on_inkex_1_4(inkex_14):
-    """tests/test_inkscape_effect.py again, with inkex 1.4.1 in place of Inkscape 1.2's inkex."""
+    """tests/test_inkscape_effect.py and test_inkscape_refine.py again (both actions' direct runs),
+    with inkex 1.4.1 in place of Inkscape 1.2's inkex."""
     python, site = inkex_14
     env = {**os.environ, "INKSCAPE_PYTHON": python, "INKSCAPE_EXTENSIONS_DIR": site}
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                           str(ROOT / "tests" / "test_inkscape_effect.py")], env=env, capture_output=True, text=True,
-                          timeout=1200, cwd=ROOT)
+                           str(ROOT / "tests" / "test_inkscape_effect.py"),
+                           str(ROOT / "tests" / "test_inkscape_refine.py")],
+                          env=env, capture_output=True, text=True, timeout=1800, cwd=ROOT)
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert " passed" in proc.stdout and "skipped" not in proc.stdout, proc.stdout[-500:]
 
