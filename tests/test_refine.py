@@ -3,7 +3,7 @@
 Pictures are judged as a user sees them: the SVG drawn by resvg on white against the bitmap on
 white. The documents are real: LayerVec's own output (vectorized here from the shipped sample),
 edited the way an artist edits (paths moved, gradients recoloured), a Trace-Bitmap-like stack of
-flat-colour polygons with holes under a transform, and hand-written bad input.
+flat-colour paths with holes under transforms (potrace's), and hand-written bad input.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from lxml import etree
 
 from layervec_ext.bench.baselines import load_rgb
 from layervec_ext.bench.refine import edit_document as edit
-from layervec_ext.bench.refine import node_count, score, traced_stack
+from layervec_ext.bench.refine import node_count, opaque_png, score, traced_stack
 from layervec_ext.core.refine_cmd import main as refine_main
 from layervec_ext.protocol import EXIT_INPUT
 
@@ -56,7 +56,7 @@ def ids(svg: str) -> list[str]:
 
 def test_moved_and_recoloured_paths_come_back(tmp_path, smiley, original):
     edited = edit(original)
-    code, out = refine(tmp_path, edited, "--image", str(SMILEY))
+    code, out = refine(tmp_path, edited, "--image", str(SMILEY), "--preset", "balanced")  # the default
     assert code == 0
     before, after, first = score(edited, smiley), score(out, smiley), score(original, smiley)
     assert after >= before + 3.0, (before, after)
@@ -114,8 +114,9 @@ def test_fill_kind_flat_paints_every_path_flat(tmp_path, smiley, original):
 
 
 def test_a_traced_stack_gets_better_with_the_same_nodes(tmp_path, smiley):
-    svg, nodes = traced_stack(smiley, SMILEY.as_uri())
-    code, out = refine(tmp_path, svg, "--image", str(SMILEY), "--image-id", "bitmap", "--select", "trace")
+    bitmap = opaque_png(smiley, tmp_path / "smiley-on-white.png")  # the bitmap potrace traced
+    svg, nodes = traced_stack(smiley, bitmap.as_uri())
+    code, out = refine(tmp_path, svg, "--image", str(bitmap), "--image-id", "bitmap", "--select", "trace")
     assert code == 0
     assert node_count(out) == nodes  # every segment stays one segment: the same node budget
     assert score(out, smiley) > score(svg, smiley) + 1.0  # score() leaves the <image> out

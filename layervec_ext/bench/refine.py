@@ -2,8 +2,8 @@
 
 For each picture: LayerVec's own result (``--paths``), the same edited the way an artist edits
 (:func:`edit_document`: paths moved, gradients recoloured), that edit refined (``--preset``),
-refined with ``--add-paths``; and a Trace-Bitmap-like stack of flat-colour polygons with holes
-(:func:`traced_stack`) before and after refining, at the same node count. PSNR is the SVG drawn
+refined with ``--add-paths``; and potrace's stacked colour scans, what Inkscape's Trace Bitmap
+makes (:func:`traced_stack`), before and after refining, at the same node count. PSNR is the SVG drawn
 by resvg over the bitmap on white, as in ``bench quality``; seconds are the whole ``layervec
 refine`` command. The README's refine table is this command's output.
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from lxml import etree
 
-from layervec_ext.bench.baselines import count_nodes, load_rgb, score_svg
+from layervec_ext.bench.baselines import count_nodes, load_rgb, potrace_stacked_svg, quantize, score_svg
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_IMAGES = [HERE.parent / "samples" / "smiley.png", HERE / "images" / "quality" / "noto__crown.png",
@@ -61,33 +61,29 @@ def edit_document(svg: str, recolour: str = "#3060c0") -> str:
     return etree.tostring(root, encoding="unicode")
 
 
-def traced_stack(image: np.ndarray, href: str, colors: int = 4) -> tuple[str, int]:
-    """What Inkscape's Trace Bitmap (brightness steps, stacked) makes of ``image`` (RGB on white,
-    :func:`load_rgb`): one flat grey
-    path per step, even-odd with holes, polygons drawn at half size in a ``scale(2)`` group over an
-    ``<image id="bitmap">`` of the picture — and its node count (segments)."""
-    import cv2
-
+def traced_stack(image: np.ndarray, href: str, colors: int = 4, turdsize: int = 10) -> tuple[str, int]:
+    """What Inkscape's Trace Bitmap (multiple colour scans, stacked) makes of ``image`` (RGB on
+    white, :func:`load_rgb`): potrace's flat-colour paths with holes, under its own transforms, in
+    a group ``<g id="trace">`` over an ``<image id="bitmap">`` of the picture (``href``) — and its
+    node count. The same tracer ``bench quality`` compares with; refine it against the picture on
+    white (:func:`opaque_png`), the bitmap it traced."""
+    labels, palette = quantize(image, colors)
+    stacked = potrace_stacked_svg(labels, palette, turdsize)
     h, w = image.shape[:2]
-    grey = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)
-    levels = np.linspace(0, 255, colors + 1)[1:-1]
-    parts, nodes = [], 0
-    for k, level in enumerate([-1.0, *levels]):
-        mask = (grey > level).astype(np.uint8) if k else np.ones_like(grey)
-        contours, _ = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-        d = ""
-        for c in contours:
-            c = cv2.approxPolyDP(c, 1.5, True)[:, 0, :] / 2.0
-            if len(c) >= 3:
-                d += "M" + "L".join(f"{x:.2f} {y:.2f}" for x, y in c) + "Z"
-                nodes += len(c)
-        shade = int(np.clip(level + 40, 0, 255)) if k else 20
-        parts.append(f'<path id="band{k}" fill-rule="evenodd" fill="#{shade:02x}{shade:02x}{shade:02x}" d="{d}"/>')
+    body = stacked.split(">", 1)[1].rsplit("</svg>", 1)[0]
     svg = (f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
            f'width="{w}" height="{h}" viewBox="0 0 {w} {h}">'
            f'<image id="bitmap" x="0" y="0" width="{w}" height="{h}" xlink:href="{href}"/>'
-           f'<g id="trace" transform="scale(2)">{"".join(parts)}</g></svg>')
-    return svg, nodes
+           f'<g id="trace">{body}</g></svg>')
+    return svg, node_count(stacked)
+
+
+def opaque_png(rgb: np.ndarray, path: Path) -> Path:
+    """The picture on white as an opaque PNG: what a tracer of it (and refining its trace) sees."""
+    from PIL import Image
+
+    Image.fromarray(rgb).save(path)
+    return path
 
 
 def node_count(svg: str) -> int:
@@ -115,8 +111,9 @@ def measure(image_path: Path, paths: int, preset: str, add: int, folder: Path) -
     refined, seconds = run_refine(edited, folder / "refined.svg", image_path, "--preset", preset)
     more, more_seconds = run_refine(edited, folder / "more.svg", image_path, "--preset", preset,
                                     "--add-paths", str(add))
-    stack, _ = traced_stack(image, image_path.resolve().as_uri())
-    traced, traced_seconds = run_refine(stack, folder / "traced.svg", image_path, "--preset", preset,
+    opaque = opaque_png(image, folder / f"{image_path.stem}.on-white.png")
+    stack, _ = traced_stack(image, opaque.as_uri())
+    traced, traced_seconds = run_refine(stack, folder / "traced.svg", opaque, "--preset", preset,
                                         "--image-id", "bitmap", "--select", "trace")
     return {"image": image_path.name, "original": score(original, image), "edited": score(edited, image),
             "refined": score(refined, image), "seconds": seconds, "added": score(more, image),

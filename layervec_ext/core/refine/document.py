@@ -145,6 +145,19 @@ def image_href(image: etree._Element) -> str:
     return image.get(f"{{{XLINK_NS}}}href") or image.get("href") or ""
 
 
+def page_color(root: etree._Element) -> tuple[float, float, float]:
+    """The page colour Inkscape shows the drawing on (``sodipodi:namedview``'s ``pagecolor``;
+    white when it has none or one we cannot read)."""
+    from layervec_ext.core.svg.paint import PaintError, parse_color
+
+    view = next((el for el in root if isinstance(el.tag, str) and etree.QName(el).localname == "namedview"), None)
+    try:
+        r, g, b, _ = parse_color((view.get("pagecolor") if view is not None else None) or "#ffffff")
+    except PaintError:
+        return (1.0, 1.0, 1.0)
+    return (r, g, b)
+
+
 def inside(el: etree._Element, chosen: set) -> bool:
     """Whether ``el`` is one of ``chosen`` or inside one."""
     return el in chosen or any(a in chosen for a in el.iterancestors())

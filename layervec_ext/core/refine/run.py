@@ -30,12 +30,13 @@ from layervec_ext.core.refine.document import (
     home_layer,
     image_matrix,
     inside,
+    page_color,
     selected_elements,
     top_layers,
 )
 from layervec_ext.core.refine.writeback import detail_layer, outline_d, set_fill, set_outline, unused_ids
 from layervec_ext.core.render import render
-from layervec_ext.core.scene import Path, Scene
+from layervec_ext.core.scene import FlatFill, Path, Scene
 from layervec_ext.core.svg.read import INKSCAPE_NS, SVG_NS, XLINK_NS, Origin, SVGError, read_selection
 from layervec_ext.core.vectorize.fit import fit_fill
 from layervec_ext.core.vectorize.optimize import Hold, Ties, optimize
@@ -94,10 +95,15 @@ def refine(root: etree._Element, image: np.ndarray, settings: Settings, *, ids: 
     pieces = _read(root, selection, to_scene, (W, H))
     report(0.0, "reading the paths")
 
+    # Compared as the artist sees them: the bitmap and the paths both over the page colour (a
+    # tracer leaves a white background out; LayerVec's paths leave a transparent one empty).
+    page = page_color(root)
     target_np = work_image(image, settings.max_size, settings.min_work)
+    target_np = target_np + (1.0 - target_np[..., 3:4]) * np.array([*page, 1.0])
     h, w = target_np.shape[:2]
     target = torch.as_tensor(target_np, dtype=torch.float32, device=dev)
-    scene = _scale_scene(Scene(W, H, [p.path for p in pieces], ["Selection"]), w, h).to(dev)
+    backdrop = FlatFill(torch.tensor([*page, 1.0], dtype=torch.float32))
+    scene = _scale_scene(Scene(W, H, [p.path for p in pieces], ["Selection"], backdrop), w, h).to(dev)
     for piece, path in zip(pieces, scene.paths):
         piece.path = path
     if fill_kind != "keep":
@@ -113,14 +119,14 @@ def refine(root: etree._Element, image: np.ndarray, settings: Settings, *, ids: 
 
     def optimise(warmup: int = 0) -> None:
         fixed = frozenset(i for i, p in enumerate(pieces) if not p.moves)
-        hold = Hold(outlines=fixed | keep, fill_geometry=fixed, colors=fixed, alpha=True)
+        hold = Hold(outlines=fixed | keep, fill_geometry=fixed, colors=fixed, alpha=True, background=True)
         optimize(scene, target, pass_settings, iters=settings.refine_iters, hold=hold, ties=_ties(pieces),
                  on_step=on_step, show=snapshot, warmup=warmup, lr_scale=settings.refine_lr)
         done[0] += settings.refine_iters
 
     if snapshot is not None:
         snapshot(scene)
-    optimise()
+    optimise(settings.final_warmup)
     added: list[_Piece] = []
     if add_paths:
         # where the refined paths still miss the bitmap: then everything together once more
@@ -134,7 +140,7 @@ def refine(root: etree._Element, image: np.ndarray, settings: Settings, *, ids: 
             snapshot(scene)
         optimise(settings.final_warmup)  # over converged paths, a cold start's first steps undo them
     after = _psnr(scene, target)
-    out = _scale_scene(scene.detached().to("cpu"), W, H)
+    out = _scale_scene(scene.detached().to("cpu"), W, H)  # its background is the page: not written
     for piece, path in zip(pieces, out.paths):
         piece.path = path
     refined = _write(root, pieces, added, to_root, selection, add_paths, keep_shapes)

@@ -7,6 +7,7 @@ for 8 paths or 200, and writes the result back into the scene's per-path tensors
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -70,6 +71,7 @@ class Hold:
     fill_geometry: frozenset[int] = frozenset()  # a gradient's ends, centre, radii, angle
     colors: frozenset[int] = frozenset()  # colours and stop offsets
     alpha: bool = False  # every colour's alpha channel (the opacities an artist chose)
+    background: bool = False  # the scene's flat background colour (refine's page colour)
 
     @classmethod
     def frozen(cls, paths: Iterable[int]) -> Hold:
@@ -109,6 +111,7 @@ class _Problem:
                                           scene.background)).detach()
             background = None  # it is in the fixed canvas
         self.scene = scene
+        self.hold_background = hold.background
         self.drawn = Scene(scene.width, scene.height, scene.paths[start:], scene.layers, background)
         self.packed = PackedScene.pack(self.drawn.detached()).requires_grad_()
         self.packed.opacity.requires_grad_(False)  # opacity is not optimised
@@ -158,7 +161,7 @@ class _Problem:
         for g in self.packed.groups:
             for name, t in g.tensors.items():
                 groups.setdefault(FIELD_GROUP[name], []).append(t)
-        if self.packed.background is not None:  # its colour is optimised (it has no outline)
+        if self.packed.background is not None and not self.hold_background:  # its colour (it has no outline)
             groups.setdefault("colors", []).append(self.packed.background)
         return groups
 
@@ -270,7 +273,8 @@ def optimize(scene: Scene, target: torch.Tensor, settings: Settings, *, iters: i
     held = hold or Hold()
     if frozen:
         more = Hold.frozen(frozen)
-        held = Hold(held.outlines | more.outlines, held.fill_geometry | more.fill_geometry, held.colors, held.alpha)
+        held = dataclasses.replace(held, outlines=held.outlines | more.outlines,
+                                   fill_geometry=held.fill_geometry | more.fill_geometry)
     problem = _Problem(scene, held, start, ties)
     rates = {name: lr * lr_scale for name, lr in settings.learning_rates.as_dict().items()}
     opt = Adam(problem.param_groups(rates, scale))
