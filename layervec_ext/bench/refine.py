@@ -23,6 +23,7 @@ import numpy as np
 from lxml import etree
 
 from layervec_ext.bench.baselines import count_nodes, load_rgb, potrace_stacked_svg, quantize, score_svg
+from layervec_ext.core.metrics import rasterize_svg
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_IMAGES = [HERE.parent / "samples" / "smiley.png", HERE / "images" / "quality" / "noto__crown.png",
@@ -115,11 +116,30 @@ def measure(image_path: Path, paths: int, preset: str, add: int, folder: Path) -
     stack, _ = traced_stack(image, opaque.as_uri())
     traced, traced_seconds = run_refine(stack, folder / "traced.svg", opaque, "--preset", preset,
                                         "--image-id", "bitmap", "--select", "trace")
-    return {"image": image_path.name, "original": score(original, image), "edited": score(edited, image),
+    svgs = {"original": original, "edited": edited, "refined": refined}
+    return {"svgs": svgs, "image": image_path.name, "original": score(original, image), "edited": score(edited, image),
             "refined": score(refined, image), "seconds": seconds, "added": score(more, image),
             "added_seconds": more_seconds, "traced": score(stack, image), "traced_refined": score(traced, image),
             "traced_nodes": node_count(stack), "traced_refined_nodes": node_count(traced),
             "traced_seconds": traced_seconds}
+
+
+def figure(image_path: Path, row: dict, path: Path) -> None:
+    """The bitmap, LayerVec's result, the artist's edit and its refinement side by side, each with
+    its PSNR: the README's picture of what refine does."""
+    from PIL import Image, ImageDraw
+
+    target = load_rgb(str(image_path))
+    h, w = target.shape[:2]
+    tiles = [(target, "bitmap")] + [(rasterize_svg(row["svgs"][k], w, h), f"{label}: {row[k]:.1f} dB")
+                                    for k, label in (("original", "LayerVec"), ("edited", "edited"),
+                                                     ("refined", "refined"))]
+    out = Image.new("RGB", (len(tiles) * (w + 10) - 10, h + 24), "white")
+    draw = ImageDraw.Draw(out)
+    for k, (tile, label) in enumerate(tiles):
+        out.paste(Image.fromarray(np.asarray(tile, dtype=np.uint8)), (k * (w + 10), 0))
+        draw.text((k * (w + 10) + 4, h + 6), label, fill="black")
+    out.save(path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -129,13 +149,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--preset", default="balanced", help="refine's preset (default %(default)s)")
     p.add_argument("--add", type=int, default=8, help="--add-paths of the second refine (default %(default)s)")
     p.add_argument("--json", action="store_true", help="one JSON object per picture instead of the table")
+    p.add_argument("--figure", type=Path, help="also draw the first picture's bitmap, result, edit and refinement "
+                   "into this PNG")
     args = p.parse_args(argv)
     rows = []
     with tempfile.TemporaryDirectory(prefix="layervec-bench-refine-") as tmp:
-        for image in args.images or DEFAULT_IMAGES:
+        images = args.images or DEFAULT_IMAGES
+        for image in images:
             rows.append(measure(image, args.paths, args.preset, args.add, Path(tmp)))
+            if args.figure is not None and len(rows) == 1:
+                figure(image, rows[0], args.figure)
             if args.json:
-                print(json.dumps(rows[-1]), flush=True)
+                print(json.dumps({k: v for k, v in rows[-1].items() if k != "svgs"}), flush=True)
     if not args.json:
         print(f"| picture | original {args.paths} paths | edited | refined (s) | +{args.add} paths (s) "
               "| traced stack → refined (nodes) |")

@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import torch
 from lxml import etree
@@ -114,15 +115,31 @@ def refine(root: etree._Element, image: np.ndarray, settings: Settings, *, ids: 
     pass_settings = dataclasses.replace(settings, patience=settings.refine_patience)
     done = [0]
 
+    steps = passes * len(settings.refine_scales) * settings.refine_iters
+
     def on_step(step: int, loss: float) -> None:
-        report(min(0.99, (done[0] + step + 1) / (passes * settings.refine_iters)), "refining")
+        report(min(0.99, (done[0] + step + 1) / steps), "refining")
 
     def optimise(warmup: int = 0) -> None:
         fixed = frozenset(i for i, p in enumerate(pieces) if not p.moves)
         hold = Hold(outlines=fixed | keep, fill_geometry=fixed, colors=fixed, alpha=True, background=True)
-        optimize(scene, target, pass_settings, iters=settings.refine_iters, hold=hold, ties=_ties(pieces),
-                 on_step=on_step, show=snapshot, warmup=warmup, lr_scale=settings.refine_lr)
-        done[0] += settings.refine_iters
+        for scale in settings.refine_scales:
+            # coarse first: a path moved by many pixels is a few at a quarter of the size, where
+            # a step also costs a sixteenth
+            size = (max(8, round(w * scale)), max(8, round(h * scale)))
+            small, small_target = scene, target
+            if size != (w, h):
+                small = _scale_scene(scene, *size)
+                small_target = torch.as_tensor(cv2.resize(target_np, size, interpolation=cv2.INTER_AREA),
+                                               dtype=torch.float32, device=dev)
+            optimize(small, small_target, pass_settings, iters=settings.refine_iters, hold=hold,
+                     ties=_ties_of(pieces, small), on_step=on_step, show=snapshot, warmup=warmup,
+                     lr_scale=settings.refine_lr)
+            if small is not scene:
+                scene.paths = _scale_scene(small, w, h).paths
+                for piece, path in zip(pieces, scene.paths):
+                    piece.path = path
+            done[0] += settings.refine_iters
 
     if snapshot is not None:
         snapshot(scene)
@@ -130,7 +147,7 @@ def refine(root: etree._Element, image: np.ndarray, settings: Settings, *, ids: 
     added: list[_Piece] = []
     if add_paths:
         # where the refined paths still miss the bitmap: then everything together once more
-        report(done[0] / (passes * settings.refine_iters), f"placing {add_paths} paths")
+        report(done[0] / steps, f"placing {add_paths} paths")
         added = _detail(pieces, scene, target_np, add_paths, settings, "radial" if fill_kind == "keep" else fill_kind,
                         dev)
         at = _insertion_index(pieces, home_layer(root, selection), selection)
@@ -256,6 +273,11 @@ def _insertion_index(pieces: list[_Piece], layer: etree._Element | None, selecti
     holder = {layer} if layer is not None else set(selection)
     last = [i for i, p in enumerate(pieces) if p.origin is not None and inside(p.origin.element, holder)]
     return last[-1] + 1 if last else len(pieces)
+
+
+def _ties_of(pieces: list[_Piece], scene: Scene) -> Ties:
+    """:func:`_ties` for ``scene``'s copy of the pieces' paths (same order)."""
+    return _ties([_Piece(path, p.origin, p.moves) for p, path in zip(pieces, scene.paths)])
 
 
 def _ties(pieces: list[_Piece]) -> Ties:
