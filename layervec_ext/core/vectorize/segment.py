@@ -82,20 +82,31 @@ def _adjacent_pairs(labels: np.ndarray) -> set[tuple[int, int]]:
     return pairs
 
 
-def build_hierarchy(target: np.ndarray, scale: float = 60.0) -> Hierarchy:
-    """Over-segment ``target`` and merge neighbours cheapest-first until one region remains."""
+def _moments(target: np.ndarray, labels: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per region: the normal equations' ``gram (n, 6, 6)`` and ``rhs (n, 6, C)`` of its quadratic
+    colour fit and its colours' energy ``(n,)``. One ``bincount`` per entry: a pixel-by-entry
+    temporary (``(h·w, 6, 6)`` floats) would be 290 MB at 1024² and ``np.add.at`` seconds."""
     h, w = target.shape[:2]
-    labels = oversegment(target, scale=scale)
-    n = int(labels.max()) + 1
     feats = _features(h, w)
     colors = target.reshape(-1, target.shape[2]).astype(np.float64)
     flat = labels.ravel()
     gram = np.zeros((n, _FEATURES, _FEATURES))
     rhs = np.zeros((n, _FEATURES, colors.shape[1]))
-    outer = feats[:, :, None] * feats[:, None, :]
-    np.add.at(gram, flat, outer)
-    np.add.at(rhs, flat, feats[:, :, None] * colors[:, None, :])
+    for i in range(_FEATURES):
+        for j in range(i, _FEATURES):
+            gram[:, i, j] = gram[:, j, i] = np.bincount(flat, weights=feats[:, i] * feats[:, j], minlength=n)
+        for c in range(colors.shape[1]):
+            rhs[:, i, c] = np.bincount(flat, weights=feats[:, i] * colors[:, c], minlength=n)
     energy = np.bincount(flat, weights=np.sum(colors**2, axis=1), minlength=n)
+    return gram, rhs, energy
+
+
+def build_hierarchy(target: np.ndarray, scale: float = 60.0) -> Hierarchy:
+    """Over-segment ``target`` and merge neighbours cheapest-first until one region remains."""
+    h, w = target.shape[:2]
+    labels = oversegment(target, scale=scale)
+    n = int(labels.max()) + 1
+    gram, rhs, energy = _moments(target, labels, n)
     sse = _sse(gram, rhs, energy)
     neighbours: list[set[int]] = [set() for _ in range(n)]
     for a, b in _adjacent_pairs(labels):
