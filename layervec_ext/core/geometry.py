@@ -1,5 +1,5 @@
 """Small algorithms several stages need, one copy each: the shoelace area of a polygon, union-find
-over index pairs, a rectangle as cubics, and whether a closed outline crosses itself."""
+over index pairs, a rectangle as cubics, and whether (and where) a closed outline crosses itself."""
 
 from __future__ import annotations
 
@@ -68,14 +68,17 @@ def flatten(points: np.ndarray, k: int = FLATTEN) -> np.ndarray:
     return curve.reshape(-1, 2)
 
 
-def self_intersects(poly: np.ndarray, eps: float = 1e-9) -> bool:
-    """Whether two non-adjacent edges of the closed polyline cross or touch (exact for straight
-    edges: the signs of the four orientation tests, and an end on the other edge)."""
-    a = poly
-    b = np.roll(poly, -1, axis=0)
+def crossings(poly: np.ndarray, eps: float = 1e-9) -> np.ndarray:
+    """Pairs of non-adjacent edges of the closed polyline ``poly (N, 2)`` (edge ``e`` runs from
+    vertex ``e`` to ``e + 1``) that cross or touch, exactly for straight edges (the signs of the four
+    orientation tests, and an end on the other edge): ``(M, 4)`` rows ``i, j, u, v`` with ``i < j``
+    and the crossing at fraction ``u`` along edge ``i`` and ``v`` along edge ``j``."""
+    a = np.asarray(poly, dtype=np.float64)
     n = len(a)
     if n < 4:
-        return False
+        return np.zeros((0, 4))
+    b = np.roll(a, -1, axis=0)
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
 
     def orient(p, q, r):
         return (q[..., 0] - p[..., 0]) * (r[..., 1] - p[..., 1]) - (q[..., 1] - p[..., 1]) * (r[..., 0] - p[..., 0])
@@ -83,6 +86,9 @@ def self_intersects(poly: np.ndarray, eps: float = 1e-9) -> bool:
     i, j = np.triu_indices(n, k=2)
     keep = ~((i == 0) & (j == n - 1))  # the first and last edges share a vertex
     i, j = i[keep], j[keep]
+    # boxes first: only edges whose boxes overlap can meet
+    near = np.all((lo[i] <= hi[j] + eps) & (lo[j] <= hi[i] + eps), axis=1)
+    i, j = i[near], j[near]
     a1, b1, a2, b2 = a[i], b[i], a[j], b[j]
     d1, d2 = orient(a2, b2, a1), orient(a2, b2, b1)
     d3, d4 = orient(a1, b1, a2), orient(a1, b1, b2)
@@ -93,4 +99,14 @@ def self_intersects(poly: np.ndarray, eps: float = 1e-9) -> bool:
         return (np.abs(d) <= eps) & np.all((r >= lo) & (r <= hi), axis=-1)
 
     touch = on(a2, b2, a1, d1) | on(a2, b2, b1, d2) | on(a1, b1, a2, d3) | on(a1, b1, b2, d4)
-    return bool((proper | touch).any())
+    hit = proper | touch
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u = np.clip(np.nan_to_num(d1 / (d1 - d2), nan=0.5, posinf=0.5, neginf=0.5), 0.0, 1.0)
+        v = np.clip(np.nan_to_num(d3 / (d3 - d4), nan=0.5, posinf=0.5, neginf=0.5), 0.0, 1.0)
+    return np.stack([i[hit], j[hit], u[hit], v[hit]], axis=1).astype(np.float64)
+
+
+def self_intersects(poly: np.ndarray, eps: float = 1e-9) -> bool:
+    """Whether two non-adjacent edges of the closed polyline cross or touch (exact for straight
+    edges: see :func:`crossings`)."""
+    return bool(len(crossings(poly, eps)))
