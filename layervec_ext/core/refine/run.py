@@ -125,7 +125,9 @@ def refine(root: etree._Element, image: np.ndarray, settings: Settings, *, ids: 
         hold = Hold(outlines=fixed | keep, fill_geometry=fixed, colors=fixed, alpha=True, background=True)
         for scale in settings.refine_scales:
             # coarse first: a path moved by many pixels is a few at a quarter of the size, where
-            # a step also costs a sixteenth
+            # a step also costs a sixteenth — but what is best at a quarter of the size need not
+            # be at the full one: a size's work is kept only if the full-size picture got better
+            kept, error = _state(scene), _psnr(scene, target)
             size = (max(8, round(w * scale)), max(8, round(h * scale)))
             small, small_target = scene, target
             if size != (w, h):
@@ -137,8 +139,10 @@ def refine(root: etree._Element, image: np.ndarray, settings: Settings, *, ids: 
                      lr_scale=settings.refine_lr)
             if small is not scene:
                 scene.paths = _scale_scene(small, w, h).paths
-                for piece, path in zip(pieces, scene.paths):
-                    piece.path = path
+            if _psnr(scene, target) < error:
+                scene.paths = kept
+            for piece, path in zip(pieces, scene.paths):
+                piece.path = path
             done[0] += settings.refine_iters
 
     if snapshot is not None:
@@ -382,6 +386,16 @@ def _defs(root: etree._Element) -> etree._Element:
         defs = etree.Element(f"{{{SVG_NS}}}defs")
         root.insert(0, defs)
     return defs
+
+
+@torch.no_grad()
+def _state(scene: Scene) -> list[Path]:
+    """A copy of the scene's paths to go back to."""
+    def fill(f):
+        return type(f)(**{k: v.detach().clone() for k, v in f.tensors().items()})
+
+    return [Path(p.points.detach().clone(), fill(p.fill), p.opacity.detach().clone(), p.layer, p.id)
+            for p in scene.paths]
 
 
 @torch.no_grad()
