@@ -10,6 +10,10 @@
    cubics, fill fitted by least squares (:mod:`fit`); then Adam over all paths (:mod:`optimize`)
    with the loss weighted towards what the canvas still got wrong (:func:`focus_weight`).
 5. Clean-up (:mod:`cleanup`), layers = stages (detail levels; bottom = coarse).
+6. Untangle (:mod:`untangle`): every outline a simple closed curve — tangled ones repaired, a short
+   pass over every path, what it tangled repaired again — and, on the output's grid with the
+   points as the SVG writes them, checked once more. A detail layer whose showing adds less than
+   :data:`LAYER_GAIN` dB joins the one below (the picture is unchanged).
 """
 
 from __future__ import annotations
@@ -21,20 +25,33 @@ import cv2
 import numpy as np
 import torch
 
-from layervec_ext.core.geometry import rectangle_cubics
+from layervec_ext.core.geometry import flatten, rectangle_cubics, signed_area
 from layervec_ext.core.render import render
 from layervec_ext.core.scene import Path, Scene
 from layervec_ext.core.vectorize.background import decide_background
 from layervec_ext.core.vectorize.cleanup import drop_useless
 from layervec_ext.core.vectorize.fit import contour_to_cubics, outer_contour, share_segments
+from layervec_ext.core.vectorize.losses import crossing_penalty
 from layervec_ext.core.vectorize.optimize import optimize
 from layervec_ext.core.vectorize.propose import Proposal, propose
 from layervec_ext.core.vectorize.segment import build_hierarchy
 from layervec_ext.core.vectorize.settings import PRESETS, Settings
+from layervec_ext.core.vectorize.untangle import tangled, untangle_scene
 
 __all__ = ["PRESETS", "Progress", "Settings", "vectorize"]
 
 Progress = Callable[[float, str], None]
+
+# After the repair of tangled outlines, every path moves together for at most this many steps, at
+# this fraction of the stages' learning rates, warmed up over the first few.
+UNTANGLE_ITERS = 24
+UNTANGLE_LR = 0.5
+UNTANGLE_WARMUP = 4
+# The decimals of a point the SVG writer keeps: the final outline check is on those.
+SVG_DECIMALS = 3
+# Showing one more detail layer must add this many dB (on white, at the working size) or it joins
+# the one below: 0.1 dB over the 0.5 dB the editability report asks, for resvg at the input size.
+LAYER_GAIN = 0.6
 
 
 def hierarchy_cuts(regions: int, levels: int) -> list[int]:
@@ -211,10 +228,81 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
             optimize(scene, target, cfg, iters=cfg.final_iters, frozen=frozen, lr_scale=cfg.final_lr,
                      warmup=cfg.final_warmup, show=snapshot)
             show(scene)
+    if scene.paths:
+        report(min(0.99, done / total_steps), "untangle")
+        _untangle(scene, target, cfg, frozen)
+        show(scene)
     report(1.0, _summary(scene, target, cfg))
     scene = scene.detached().to("cpu")
+    if cfg.layers == "auto":
+        _merge_layers(scene, target.cpu())
     _compact_layers(scene)
-    return _scale_scene(scene, W, H)
+    out = _scale_scene(scene, W, H)
+    _final_outlines(out, _spare(out, cfg))
+    return out
+
+
+def _untangle(scene: Scene, target: torch.Tensor, cfg: Settings, frozen: set[int]) -> None:
+    """Every outline simple (:mod:`untangle`): repair the tangled ones, give every path a short
+    pass to win back what the repair cost (the crossing penalty of :func:`~losses.xing_loss` keeps
+    them apart), and repair again what that pass tangled (geometry only: the result is simple)."""
+    movable = [i for i in range(len(scene.paths)) if i not in frozen]
+    if not untangle_scene(scene, movable, spare=_spare(scene, cfg)):
+        return
+    if UNTANGLE_ITERS and len(scene.paths) > len(frozen):
+        with crossing_penalty():
+            optimize(scene, target, cfg, iters=UNTANGLE_ITERS, frozen=frozen, lr_scale=UNTANGLE_LR,
+                     warmup=UNTANGLE_WARMUP)
+        untangle_scene(scene, tangled(scene), spare=_spare(scene, cfg))
+
+
+def _spare(scene: Scene, cfg: Settings) -> int:
+    """Cubics the node budget (paths × segments) has left."""
+    return max(0, cfg.paths * cfg.segments - scene.num_segments)
+
+
+def _final_outlines(scene: Scene, spare: int) -> None:
+    """On the output's grid, with the points rounded as the SVG writes them: every outline simple
+    and none degenerate — nodes on one spot merged, and a path enclosing less than a pixel (it draws
+    next to nothing) left out."""
+    untangle_scene(scene, decimals=SVG_DECIMALS, spare=spare)
+    small = {i for i, p in enumerate(scene.paths)
+             if abs(float(signed_area(flatten(p.points.detach().double().numpy())))) < 1.0}
+    if len(small) < len(scene.paths):
+        scene.paths = [p for i, p in enumerate(scene.paths) if i not in small]
+
+
+def _layer_psnr(scene: Scene, target: torch.Tensor, layers: int) -> float:
+    """PSNR (dB) of the picture of the bottom ``layers`` layers, on white, against the target."""
+    part = Scene(scene.width, scene.height, [p for p in scene.paths if p.layer < layers], scene.layers,
+                 scene.background)
+    with torch.no_grad():
+        drawn = render(part)
+    white = drawn[..., :3] + (1.0 - drawn[..., 3:4])
+    want = target[..., :3] + (1.0 - target[..., 3:4])
+    return 10.0 * math.log10(1.0 / max(float(((white - want) ** 2).mean()), 1e-12))
+
+
+def _merge_layers(scene: Scene, target: torch.Tensor) -> None:
+    """Detail layers that each add at least :data:`LAYER_GAIN` dB: a layer whose showing adds less
+    goes into the one below (layers are consecutive in the drawing order, so the picture stays the
+    same). Of the ways to merge, the one keeping the most layers (and then the best coarse ones)."""
+    used = sorted({p.layer for p in scene.paths})
+    if len(used) < 2:
+        return
+    scores = [_layer_psnr(scene, target, layer + 1) for layer in used]
+    # longest chain of layer boundaries ending at the top, each LAYER_GAIN above the previous
+    best: list[list[int]] = [[k] for k in range(len(used))]
+    for k in range(len(used)):
+        for m in range(k):
+            if scores[k] - scores[m] >= LAYER_GAIN and len(best[m]) + 1 > len(best[k]):
+                best[k] = best[m] + [k]
+    kept = best[-1]
+    top_of = {}
+    for k, layer in enumerate(used):
+        top_of[layer] = used[next(b for b in kept if b >= k)]
+    for p in scene.paths:
+        p.layer = top_of[p.layer]
 
 
 def _outline(prop: Proposal) -> np.ndarray | None:

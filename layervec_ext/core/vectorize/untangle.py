@@ -1,0 +1,326 @@
+"""Untangle: every path's outline a simple closed curve, without dropping the path.
+
+An optimised path can cross itself — most often a small loop at one node (the two cubics meeting
+there cross just before and after it), sometimes two cubics far apart along the outline (a
+bow-tie) or one cubic looping on itself. The renderer fills by the non-zero rule, so what a
+tangled path shows is its non-zero region; an artist selecting it sees the loops.
+
+:func:`untangle_points` repairs one outline by local moves, each chosen, among a few candidates
+for the first crossing found, as the one that removes crossings while changing the path's
+non-zero region least (measured on a grid over the path's box, against the region before any
+move):
+
+* **cut a loop**: split the two crossing cubics at the crossing (de Casteljau: the rest of the
+  outline stays exactly where it was) and leave out either of the two loops the crossing closes —
+  the one at a node for a small loop there, the inner one of a curl;
+* **2-opt**: reverse the loop between the crossing points (the cubics in it reversed, their
+  control points swapped) and reconnect the two crossing cubics, each now the join of its half and
+  the other's: a bow-tie becomes one outline around both lobes, which is what non-zero filling
+  showed, with the same number of cubics;
+* **shrink a cubic's arms** (its control points towards its ends) for a loop inside one cubic.
+
+Cubics a cut left out are given back by halving the longest ones (exactly, so the node count is
+what it was and the shape unchanged). Consecutive nodes on one spot become one (one cubic less).
+The crossing test is the one the editability report uses (:func:`~layervec_ext.core.geometry.crossings`
+on the outline flattened into :data:`~layervec_ext.core.geometry.FLATTEN` lines per cubic).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from layervec_ext.core.geometry import FLATTEN, crossings, flatten
+from layervec_ext.core.scene import Scene
+
+# Consecutive nodes closer than this (pixels) are one node.
+SAME_NODE = 1e-2
+# Moves per path at most: a handful per crossing is what the pictures need.
+MAX_MOVES = 40
+# How far (pixels) a 2-opt moves each copy of the crossing point into its corner.
+NUDGE = 0.1
+# A repaired outline may keep up to EXTRA more cubics than it had (a 2-opt adds two) when that
+# saves more than EXTRA_COST px² of its region per cubic.
+EXTRA = 2
+EXTRA_COST = 25.0
+# The grid the non-zero regions are compared on: at most this many cells along the box's long side.
+GRID = 96
+
+
+def segments_of(points: np.ndarray) -> np.ndarray:
+    """A closed path's points ``(3S, 2)`` (scene layout) as cubics ``(S, 4, 2)``."""
+    pts = np.asarray(points, dtype=np.float64)
+    return np.stack([pts[0::3], pts[1::3], pts[2::3], np.roll(pts[0::3], -1, axis=0)], axis=1)
+
+
+def points_of(segs: np.ndarray) -> np.ndarray:
+    """Cubics ``(S, 4, 2)`` (each ending where the next starts) back to the scene layout."""
+    return np.ascontiguousarray(np.asarray(segs)[:, :3].reshape(-1, 2))
+
+
+def split(c: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
+    """De Casteljau: the cubic ``c (4, 2)`` as its parts over ``[0, t]`` and ``[t, 1]``."""
+    p01, p12, p23 = c[0] + (c[1] - c[0]) * t, c[1] + (c[2] - c[1]) * t, c[2] + (c[3] - c[2]) * t
+    p012, p123 = p01 + (p12 - p01) * t, p12 + (p23 - p12) * t
+    m = p012 + (p123 - p012) * t
+    return np.array([c[0], p01, p012, m]), np.array([m, p123, p23, c[3]])
+
+
+def join(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """One cubic for ``a`` then ``b`` (where ``a`` ends, ``b`` starts): their outer ends and end
+    tangent directions kept, the two arm lengths fitted by least squares to points along both
+    (Schneider's fit, parametrised by chord length)."""
+    t = np.linspace(0.0, 1.0, 9)[:, None]
+    pts = np.concatenate([_at(a, t), _at(b, t)[1:]])
+    chord = np.r_[0.0, np.cumsum(np.linalg.norm(np.diff(pts, axis=0), axis=1))]
+    if chord[-1] < 1e-9:
+        return np.array([a[0], a[0], b[3], b[3]])
+    u = (chord / chord[-1])[:, None]
+    p0, p3 = a[0], b[3]
+    d0, d3 = a[1] - a[0], b[2] - b[3]
+    if np.linalg.norm(d0) < 1e-9:
+        d0 = a[2] - a[0] if np.linalg.norm(a[2] - a[0]) > 1e-9 else a[3] - a[0]
+    if np.linalg.norm(d3) < 1e-9:
+        d3 = b[1] - b[3] if np.linalg.norm(b[1] - b[3]) > 1e-9 else b[0] - b[3]
+    d0 = d0 / max(np.linalg.norm(d0), 1e-12)
+    d3 = d3 / max(np.linalg.norm(d3), 1e-12)
+    w1, w2 = 3 * (1 - u) ** 2 * u, 3 * (1 - u) * u**2
+    c0, c1 = w1 * d0, w2 * d3  # the fit's columns: moving each arm along its tangent
+    rest = pts - ((1 - u) ** 3 + w1) * p0 - (w2 + u**3) * p3
+    m = np.array([[np.sum(c0 * c0), np.sum(c0 * c1)], [np.sum(c0 * c1), np.sum(c1 * c1)]])
+    r = np.array([np.sum(c0 * rest), np.sum(c1 * rest)])
+    length = float(np.linalg.norm(p3 - p0))
+    try:
+        alpha, beta = np.linalg.solve(m, r)
+    except np.linalg.LinAlgError:
+        alpha = beta = length / 3
+    if not (1e-3 < alpha < 3 * chord[-1] and 1e-3 < beta < 3 * chord[-1]):
+        alpha = beta = length / 3  # a fit with an arm backwards or huge: thirds of the chord
+    return np.array([p0, p0 + alpha * d0, p3 + beta * d3, p3])
+
+
+def _at(c: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Points of the cubic ``c (4, 2)`` at parameters ``t (T, 1)``."""
+    return (1 - t) ** 3 * c[0] + 3 * (1 - t) ** 2 * t * c[1] + 3 * (1 - t) * t**2 * c[2] + t**3 * c[3]
+
+
+def crossing_pairs(segs: np.ndarray, k: int = FLATTEN) -> np.ndarray:
+    """The outline's crossings as rows ``cubic i, t on it, cubic j, t on it`` (``i ≤ j``)."""
+    cr = crossings(flatten(points_of(segs), k))
+    if not len(cr):
+        return np.zeros((0, 4))
+    e1, e2 = cr[:, 0].astype(int), cr[:, 1].astype(int)
+    return np.stack([e1 // k, (e1 % k + cr[:, 2]) / k, e2 // k, (e2 % k + cr[:, 3]) / k], axis=1)
+
+
+def simple(points: np.ndarray, k: int = FLATTEN) -> bool:
+    """Whether the path's flattened outline is a simple closed curve."""
+    return not len(crossings(flatten(np.asarray(points, dtype=np.float64), k)))
+
+
+def _restore(segs: list[np.ndarray], count: int) -> np.ndarray:
+    """Halve the longest cubics (exactly) until there are ``count``."""
+    segs = list(segs)
+    while len(segs) < count:
+        lengths = [float(np.linalg.norm(np.diff(c, axis=0), axis=1).sum()) for c in segs]
+        s = int(np.argmax(lengths))
+        segs[s:s + 1] = list(split(segs[s], 0.5))
+    return np.asarray(segs)
+
+
+def merge_coincident(segs: np.ndarray, tol: float = SAME_NODE) -> np.ndarray:
+    """Consecutive nodes on one spot become one: the cubic between them goes (at least 2 stay)."""
+    segs = np.asarray(segs, dtype=np.float64)
+    while len(segs) > 2:
+        short = np.linalg.norm(segs[:, 3] - segs[:, 0], axis=1) < tol
+        if not short.any():
+            break
+        s = int(np.argmax(short))
+        prev = (s - 1) % len(segs)
+        segs = segs.copy()
+        segs[prev, 3] = segs[s, 3]  # the cubic before now ends where the dropped one ended
+        segs = np.delete(segs, s, axis=0)
+    return segs
+
+
+def _moves(segs: np.ndarray, i: int, ti: float, j: int, tj: float) -> list[np.ndarray]:
+    """Candidate outlines with the crossing between cubic ``i`` at ``ti`` and cubic ``j`` at ``tj``
+    (``i ≤ j``) undone."""
+    n = len(segs)
+    out = []
+    if i == j:  # a loop inside one cubic: shorter arms
+        for f in (0.75, 0.5, 0.25, 0.0):
+            c = segs.copy()
+            c[i, 1] = c[i, 0] + (c[i, 1] - c[i, 0]) * f
+            c[i, 2] = c[i, 3] + (c[i, 2] - c[i, 3]) * f
+            out.append(c)
+        lo, hi = sorted((ti, tj))
+        if hi - lo > 1e-3:  # or leave the loop out: the cubic's parts before and after it
+            left, rest = split(segs[i], lo)
+            right = split(rest, (hi - lo) / (1 - lo))[1] if lo < 1 else rest
+            m = (left[3] + right[0]) / 2
+            left[3], right[0] = m, m
+            out.append(_restore(list(np.roll(segs, -i, axis=0)[1:]) + [left, right], n))
+        return out
+    rolled = np.roll(segs, -i, axis=0)  # cubic i first
+    j -= i
+    a0, a1 = split(rolled[0], ti)
+    b0, b1 = split(rolled[j], tj)
+    x = (a0[3] + b1[0]) / 2
+    # leave out the loop from the crossing through cubics 1..j-1 back to the crossing
+    head, tail = a0.copy(), b1.copy()
+    head[3], tail[0] = x, x
+    out.append(_restore([head, tail, *rolled[j + 1:]], n))
+    # leave out the rest: keep that loop
+    first, last = a1.copy(), b0.copy()
+    first[0], last[3] = x, x
+    out.append(_restore([first, *rolled[1:j], last], n))
+    # 2-opt: the loop reversed, the crossing cubics reconnected — exactly (the crossing point
+    # visited twice, each copy moved a little into its own corner so the two do not touch), then
+    # as many cubics as before by joining the pairs whose join changes the region least
+    inner = [c[::-1].copy() for c in rolled[j - 1:0:-1]]
+    into, back, out_b, d1 = a0.copy(), b0[::-1].copy(), a1[::-1].copy(), b1.copy()
+    for first, second in ((into, back), (out_b, d1)):
+        arms = [first[2] - first[3], second[1] - second[0]]
+        lengths = [float(np.linalg.norm(v)) for v in arms]
+        if min(lengths) < 1e-9:
+            arms = [first[0] - first[3], second[3] - second[0]]
+            lengths = [float(np.linalg.norm(v)) for v in arms]
+        bisector = sum(v / max(n, 1e-12) for v, n in zip(arms, lengths))
+        size = float(np.linalg.norm(bisector))
+        if size > 1e-9:
+            shift = bisector / size * min(NUDGE, 0.2 * min(lengths))
+            first[2:] += shift
+            second[:2] += shift
+    out.append(np.asarray([into, back, *inner, out_b, d1, *rolled[j + 1:]]))
+    return out
+
+
+def _reduce(segs: np.ndarray, count: int, original: np.ndarray, k: int = FLATTEN) -> np.ndarray:
+    """Join consecutive cubics (the pair whose join changes the region least and adds no crossing)
+    until there are ``count``."""
+    while len(segs) > count:
+        now = len(crossing_pairs(segs, k))
+        best = None
+        for s in range(len(segs)):
+            t = (s + 1) % len(segs)
+            cand = np.delete(segs, t, axis=0) if t else segs[1:].copy()
+            cand[s if t else len(cand) - 1] = join(segs[s], segs[t])
+            key = (len(crossing_pairs(cand, k)) > now, _region_change(original, cand))
+            if best is None or key < best[0]:
+                best = (key, cand)
+        segs = best[1]
+    return segs
+
+
+def _winding_mask(segs: np.ndarray, x0: float, y0: float, step: float, cols: int, rows: int) -> np.ndarray:
+    """Non-zero fill of the outline at the cell centres of a grid: ``(rows, cols)`` booleans."""
+    poly = flatten(points_of(segs))
+    a, b = poly, np.roll(poly, -1, axis=0)
+    ys = y0 + (np.arange(rows) + 0.5) * step
+    ay, by = a[:, 1][None], b[:, 1][None]
+    yy = ys[:, None]
+    up = (ay <= yy) & (yy < by)
+    down = (by <= yy) & (yy < ay)
+    direction = up.astype(np.int32) - down.astype(np.int32)  # (rows, E)
+    dy = np.where(by == ay, 1.0, by - ay)
+    xs = np.where(direction != 0, a[:, 0][None] + (yy - ay) * (b[:, 0] - a[:, 0])[None] / dy, x0)
+    q = np.clip(np.ceil((xs - x0) / step - 0.5), 0, cols).astype(np.int64)  # cells left of x
+    diff = np.zeros((rows, cols + 1), dtype=np.int32)
+    r = np.broadcast_to(np.arange(rows)[:, None], q.shape)
+    np.add.at(diff, (r, np.zeros_like(q)), direction)
+    np.add.at(diff, (r, q), -direction)
+    return np.cumsum(diff, axis=1)[:, :cols] != 0
+
+
+def _region_change(before: np.ndarray, after: np.ndarray) -> float:
+    """The area (px²) in one path's non-zero region and not the other's."""
+    pts = np.concatenate([before.reshape(-1, 2), after.reshape(-1, 2)])
+    lo, hi = pts.min(0), pts.max(0)
+    step = max(float((hi - lo).max()) / GRID, 1e-3)
+    cols, rows = int((hi[0] - lo[0]) / step) + 1, int((hi[1] - lo[1]) / step) + 1
+    m0 = _winding_mask(before, lo[0], lo[1], step, cols, rows)
+    m1 = _winding_mask(after, lo[0], lo[1], step, cols, rows)
+    return float((m0 ^ m1).sum()) * step * step
+
+
+def untangle_points(points: np.ndarray, k: int = FLATTEN, extra: int = EXTRA) -> np.ndarray:
+    """A simple outline for the closed path ``points (3S, 2)`` (scene layout) with as many cubics
+    (fewer where nodes coincided, up to ``extra`` more where that pays: see :data:`EXTRA_COST`), as
+    near its non-zero region as the moves allow; the points themselves when the outline is simple
+    already.
+
+    A best-first search over the moves of :func:`_moves` applied to the first crossing left: the
+    outline whose region differs least from the original's is taken up next, the first simple one
+    taken up wins."""
+    original = merge_coincident(segments_of(points))
+    count = len(original)
+    if not len(crossing_pairs(original, k)):
+        return points_of(original)
+    frontier = [(0.0, 0, original)]
+    tie, best = 1, None
+    for _ in range(MAX_MOVES):
+        if not frontier:
+            break
+        frontier.sort(key=lambda item: (item[0], item[1]))
+        _, _, segs = frontier.pop(0)
+        cross = crossing_pairs(segs, k)
+        if not len(cross):
+            best = segs
+            break
+        i, ti, j, tj = cross[0]
+        for cand in _moves(segs, int(i), float(ti), int(j), float(tj)):
+            cand = merge_coincident(cand)
+            variants = [cand]
+            if len(cand) > count:  # as many cubics as before, or (at a price) up to EXTRA more
+                variants = [_reduce(cand, count, original, k)]
+                if len(cand) <= count + extra:
+                    variants.append(cand)
+            for v in variants:
+                cost = _region_change(original, v) + EXTRA_COST * max(0, len(v) - count)
+                frontier.append((cost, tie, v))
+                tie += 1
+    if best is None:  # what the moves could not undo: shorter arms everywhere, down to the nodes' polygon
+        segs = min(frontier, key=lambda item: (len(crossing_pairs(item[2], k)), item[0]))[2] if frontier else original
+        best = segs
+        for f in (0.5, 0.25, 0.0):
+            cand = segs.copy()
+            cand[:, 1] = cand[:, 0] + (cand[:, 1] - cand[:, 0]) * f
+            cand[:, 2] = cand[:, 3] + (cand[:, 2] - cand[:, 3]) * f
+            if not len(crossing_pairs(cand, k)):
+                best = cand
+                break
+    return points_of(best)
+
+
+@torch.no_grad()
+def untangle_scene(scene: Scene, paths: list[int] | None = None, decimals: int | None = None,
+                   spare: int | None = None) -> list[int]:
+    """Make every path (or those of ``paths``) of ``scene`` simple, in place; returns the indices
+    of the paths that changed. ``decimals``: the points rounded to that many decimals first (what
+    the SVG writer keeps), and the outline checked and repaired as it will be written. ``spare``:
+    the cubics the repairs may add in all (none past the node budget); no limit when ``None``."""
+    changed = []
+    for index in range(len(scene.paths)) if paths is None else paths:
+        path = scene.paths[index]
+        dtype, device = path.points.dtype, path.points.device
+        pts = path.points.detach().cpu().double().numpy()
+        for _ in range(3):  # rounding a repaired outline may touch again: repair that too
+            if decimals is not None:
+                pts = np.asarray(torch.as_tensor(np.round(pts, decimals), dtype=dtype).double())
+            segs = segments_of(pts)
+            if not len(crossing_pairs(segs)) and len(merge_coincident(segs)) == len(segs):
+                break
+            before = len(pts)
+            pts = untangle_points(pts, extra=EXTRA if spare is None else max(0, min(EXTRA, spare)))
+            if spare is not None:
+                spare -= max(0, (len(pts) - before) // 3)
+            changed.append(index)
+        path.points = torch.as_tensor(pts, dtype=dtype, device=device)
+    return sorted(set(changed))
+
+
+def tangled(scene: Scene, paths: list[int] | None = None) -> list[int]:
+    """Indices of the paths whose outline crosses itself."""
+    return [i for i in (range(len(scene.paths)) if paths is None else paths)
+            if not simple(scene.paths[i].points.detach().cpu().double().numpy())]
