@@ -247,13 +247,58 @@ def _untangle(scene: Scene, target: torch.Tensor, cfg: Settings, frozen: set[int
     pass to win back what the repair cost (the crossing penalty of :func:`~losses.xing_loss` keeps
     them apart), and repair again what that pass tangled (geometry only: the result is simple)."""
     movable = [i for i in range(len(scene.paths)) if i not in frozen]
-    if not untangle_scene(scene, movable, spare=_spare(scene, cfg)):
+    if not untangle_scene(scene, movable, spare=_spare(scene, cfg), score=_window_score(scene, target)):
         return
     if UNTANGLE_ITERS and len(scene.paths) > len(frozen):
         with crossing_penalty():
             optimize(scene, target, cfg, iters=UNTANGLE_ITERS, frozen=frozen, lr_scale=UNTANGLE_LR,
                      warmup=UNTANGLE_WARMUP)
-        untangle_scene(scene, tangled(scene), spare=_spare(scene, cfg))
+        untangle_scene(scene, tangled(scene), spare=_spare(scene, cfg), score=_window_score(scene, target))
+
+
+def _shifted(path: Path, offset: torch.Tensor) -> Path:
+    """The path moved by ``offset (2,)``, its fill with it."""
+    f = path.fill
+    if f.kind == "linear":
+        fill = type(f)(f.start + offset, f.end + offset, f.offsets, f.colors)
+    elif f.kind == "radial":
+        fill = type(f)(f.center + offset, f.radius, f.angle, f.offsets, f.colors)
+    else:
+        fill = f
+    return Path(path.points + offset, fill, path.opacity, path.layer, path.id)
+
+
+def _window_score(scene: Scene, target: torch.Tensor) -> Callable[[int, np.ndarray], float]:
+    """``score(index, points)``: the squared error of the picture with path ``index``'s outline
+    so, over a window around where it is now (what a repair can change), drawing only the paths
+    that reach into the window."""
+    windows: dict[int, tuple[int, int, int, int]] = {}
+
+    def score(index: int, points: np.ndarray) -> float:
+        if index not in windows:
+            pts = scene.paths[index].points.detach()
+            lo, hi = pts.min(0).values, pts.max(0).values
+            pad = 0.25 * (hi - lo) + 3.0
+            x0, y0 = (int(max(0.0, float(v))) for v in lo - pad)
+            x1, y1 = int(min(scene.width, float(hi[0] + pad[0]) + 1)), int(min(scene.height, float(hi[1] + pad[1]) + 1))
+            windows[index] = (x0, y0, max(x1, x0 + 1), max(y1, y0 + 1))
+        x0, y0, x1, y1 = windows[index]
+        offset = torch.tensor([-float(x0), -float(y0)], dtype=scene.paths[index].points.dtype,
+                              device=scene.paths[index].points.device)
+        drawn = []
+        for i, p in enumerate(scene.paths):
+            if i == index:
+                p = Path(torch.as_tensor(points, dtype=p.points.dtype, device=p.points.device), p.fill, p.opacity,
+                         p.layer, p.id)
+            pts = p.points.detach()
+            lo, hi = pts.min(0).values, pts.max(0).values
+            if float(hi[0]) >= x0 and float(lo[0]) <= x1 and float(hi[1]) >= y0 and float(lo[1]) <= y1:
+                drawn.append(_shifted(p, offset))
+        with torch.no_grad():
+            picture = render(Scene(x1 - x0, y1 - y0, drawn, scene.layers, scene.background))
+        return float(((picture - target[y0:y1, x0:x1]) ** 2).sum())
+
+    return score
 
 
 def _spare(scene: Scene, cfg: Settings) -> int:

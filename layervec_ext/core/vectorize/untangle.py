@@ -27,6 +27,8 @@ on the outline flattened into :data:`~layervec_ext.core.geometry.FLATTEN` lines 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 
@@ -43,6 +45,8 @@ NUDGE = 0.1
 # saves more than EXTRA_COST px² of its region per cubic.
 EXTRA = 2
 EXTRA_COST = 25.0
+# With a picture to score them on, this many repairs (the nearest in region) are drawn and the best kept.
+CHOICES = 4
 # The grid the non-zero regions are compared on: at most this many cells along the box's long side.
 GRID = 96
 
@@ -248,26 +252,32 @@ def untangle_points(points: np.ndarray, k: int = FLATTEN, extra: int = EXTRA) ->
     """A simple outline for the closed path ``points (3S, 2)`` (scene layout) with as many cubics
     (fewer where nodes coincided, up to ``extra`` more where that pays: see :data:`EXTRA_COST`), as
     near its non-zero region as the moves allow; the points themselves when the outline is simple
-    already.
+    already. The first of :func:`untangle_candidates`."""
+    return untangle_candidates(points, k, extra, 1)[0]
+
+
+def untangle_candidates(points: np.ndarray, k: int = FLATTEN, extra: int = EXTRA, most: int = 1) -> list[np.ndarray]:
+    """Up to ``most`` simple outlines for the closed path ``points (3S, 2)``, nearest its non-zero
+    region first (see :func:`untangle_points`).
 
     A best-first search over the moves of :func:`_moves` applied to the first crossing left: the
-    outline whose region differs least from the original's is taken up next, the first simple one
-    taken up wins."""
+    outline whose region differs least from the original's is taken up next; the simple ones taken
+    up are the answers."""
     original = merge_coincident(segments_of(points))
     count = len(original)
     if not len(crossing_pairs(original, k)):
-        return points_of(original)
+        return [points_of(original)]
     frontier = [(0.0, 0, original)]
-    tie, best = 1, None
+    tie, found = 1, []
     for _ in range(MAX_MOVES):
-        if not frontier:
+        if not frontier or len(found) >= most:
             break
         frontier.sort(key=lambda item: (item[0], item[1]))
         _, _, segs = frontier.pop(0)
         cross = crossing_pairs(segs, k)
         if not len(cross):
-            best = segs
-            break
+            found.append(points_of(segs))
+            continue
         i, ti, j, tj = cross[0]
         for cand in _moves(segs, int(i), float(ti), int(j), float(tj)):
             cand = merge_coincident(cand)
@@ -280,26 +290,30 @@ def untangle_points(points: np.ndarray, k: int = FLATTEN, extra: int = EXTRA) ->
                 cost = _region_change(original, v) + EXTRA_COST * max(0, len(v) - count)
                 frontier.append((cost, tie, v))
                 tie += 1
-    if best is None:  # what the moves could not undo: shorter arms everywhere, down to the nodes' polygon
-        segs = min(frontier, key=lambda item: (len(crossing_pairs(item[2], k)), item[0]))[2] if frontier else original
-        best = segs
-        for f in (0.5, 0.25, 0.0):
-            cand = segs.copy()
-            cand[:, 1] = cand[:, 0] + (cand[:, 1] - cand[:, 0]) * f
-            cand[:, 2] = cand[:, 3] + (cand[:, 2] - cand[:, 3]) * f
-            if not len(crossing_pairs(cand, k)):
-                best = cand
-                break
-    return points_of(best)
+    found += [points_of(v) for _, _, v in sorted(frontier, key=lambda item: (item[0], item[1]))
+              if len(found) < most and not len(crossing_pairs(v, k))]
+    if found:
+        return found
+    # what the moves could not undo: shorter arms everywhere, down to the nodes' polygon
+    segs = min(frontier, key=lambda item: (len(crossing_pairs(item[2], k)), item[0]))[2] if frontier else original
+    for f in (0.5, 0.25, 0.0):
+        cand = segs.copy()
+        cand[:, 1] = cand[:, 0] + (cand[:, 1] - cand[:, 0]) * f
+        cand[:, 2] = cand[:, 3] + (cand[:, 2] - cand[:, 3]) * f
+        if not len(crossing_pairs(cand, k)):
+            return [points_of(cand)]
+    return [points_of(segs)]
 
 
 @torch.no_grad()
 def untangle_scene(scene: Scene, paths: list[int] | None = None, decimals: int | None = None,
-                   spare: int | None = None) -> list[int]:
+                   spare: int | None = None, score: Callable[[int, np.ndarray], float] | None = None) -> list[int]:
     """Make every path (or those of ``paths``) of ``scene`` simple, in place; returns the indices
     of the paths that changed. ``decimals``: the points rounded to that many decimals first (what
     the SVG writer keeps), and the outline checked and repaired as it will be written. ``spare``:
-    the cubics the repairs may add in all (none past the node budget); no limit when ``None``."""
+    the cubics the repairs may add in all (none past the node budget); no limit when ``None``.
+    ``score(index, points)``: the picture's error with that path's points so; given it, the repair
+    is the one scoring least of the :data:`CHOICES` nearest the region."""
     changed = []
     for index in range(len(scene.paths)) if paths is None else paths:
         path = scene.paths[index]
@@ -312,7 +326,9 @@ def untangle_scene(scene: Scene, paths: list[int] | None = None, decimals: int |
             if not len(crossing_pairs(segs)) and len(merge_coincident(segs)) == len(segs):
                 break
             before = len(pts)
-            pts = untangle_points(pts, extra=EXTRA if spare is None else max(0, min(EXTRA, spare)))
+            extra = EXTRA if spare is None else max(0, min(EXTRA, spare))
+            options = untangle_candidates(pts, extra=extra, most=1 if score is None else CHOICES)
+            pts = options[0] if len(options) == 1 else min(options, key=lambda o: score(index, o))
             if spare is not None:
                 spare -= max(0, (len(pts) - before) // 3)
             changed.append(index)
