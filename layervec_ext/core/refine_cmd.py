@@ -12,9 +12,9 @@ import sys
 import time
 
 from layervec_ext import protocol
-from layervec_ext.core.reporting import Parser, UsageError, fail, progress_reporter, say, state, write_output
+from layervec_ext.core.reporting import Parser, UsageError, fail, progress_reporter, run_and_write, say, state
 from layervec_ext.options import REFINE_OPTIONS, add_cli_arguments
-from layervec_ext.protocol import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE
+from layervec_ext.protocol import EXIT_INPUT, EXIT_USAGE
 
 
 def build_parser() -> Parser:
@@ -49,10 +49,11 @@ def main(argv: list[str] | None = None) -> int:
     from layervec_ext.core.refine.document import parse_document
     from layervec_ext.core.vectorize import ImageError
 
+    ids = [i.strip() for i in args.select.split(",") if i.strip()]
     try:
         with open(args.input, "rb") as fh:
             tree = parse_document(fh.read(), args.input)
-        image = _bitmap(args, tree)
+        image = _bitmap(args, tree, ids)
     except OSError as exc:
         return fail(f"cannot read {args.input}: {exc.strerror or exc}", EXIT_INPUT)
     except (RefineError, ImageError) as exc:
@@ -65,29 +66,16 @@ def main(argv: list[str] | None = None) -> int:
 
     report, snapshot, close = progress_reporter(args)
     started = time.perf_counter()
-    ids = [i.strip() for i in args.select.split(",") if i.strip()]
-    try:
+
+    def job():
         settings = Settings.preset(args.preset, device=args.device, seed=args.seed, max_size=args.max_size)
         result = refine(tree.getroot(), image, settings, ids=ids, image_id=args.image_id, add_paths=args.add_paths,
                         keep_shapes=args.keep_shapes, fill_kind=args.fill_kind, progress=report, snapshot=snapshot)
-        text = _serialise(tree)
-    except RefineError as exc:
-        close()
-        return fail(str(exc), EXIT_INPUT)
-    except ValueError as exc:
-        close()
-        return fail(str(exc).splitlines()[0] if str(exc) else "invalid option", EXIT_USAGE)
-    except KeyboardInterrupt:
-        close()
-        return fail("interrupted", EXIT_INTERRUPTED)
-    except Exception as exc:  # an internal failure still gets one line, not a traceback
-        close()
-        return fail(f"internal error: {type(exc).__name__}: {exc}".splitlines()[0], EXIT_INTERNAL)
-    close()
-    try:
-        write_output(text, args.output)
-    except OSError as exc:
-        return fail(f"cannot write {args.output}: {exc.strerror or exc}", EXIT_INPUT)
+        return _serialise(tree), result
+
+    code, result = run_and_write(job, close, args.output, input_errors=(RefineError,))
+    if code:
+        return code
     seconds = time.perf_counter() - started
     if args.progress_json:
         say(protocol.Result(args.output, result.refined + result.added, seconds))
@@ -98,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _bitmap(args, tree):
+def _bitmap(args, tree, ids: list[str]):
     """The bitmap's pixels: ``--image``, else the ``<image>``'s own link or data."""
     from layervec_ext.core.refine import RefineError
     from layervec_ext.core.refine.document import find_image, image_href, selected_elements
@@ -111,7 +99,6 @@ def _bitmap(args, tree):
     from layervec_ext.inkscape.bitmap import BitmapError, load_href
 
     root = tree.getroot()
-    ids = [i.strip() for i in args.select.split(",") if i.strip()]
     img = find_image(root, selected_elements(root, ids), args.image_id)
     if img is None:
         raise RefineError("no bitmap: give --image, or --image-id naming the <image> the paths trace")

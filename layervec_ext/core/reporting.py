@@ -8,10 +8,13 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from layervec_ext import protocol
 from layervec_ext.files import write_atomic
+from layervec_ext.protocol import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE
 
 
 class _State:
@@ -140,3 +143,31 @@ def fail(message: str, code: int) -> int:
     return code
 
 
+
+
+def run_and_write(job: Callable[[], tuple[str, Any]], close: Callable[[], None], output: str,
+                  input_errors: tuple[type[Exception], ...] = ()) -> tuple[int, Any]:
+    """Run ``job`` (it returns the SVG text and what the caller reports), then write the text to
+    ``output`` atomically: ``(0, value)``, or ``(exit code, None)`` after one line for the user — an
+    ``input_errors`` exception is the input's fault, a ``ValueError`` a bad option, anything else
+    internal; never a traceback. ``close`` ends the progress display first."""
+    try:
+        text, value = job()
+    except input_errors as exc:
+        close()
+        return fail(str(exc), EXIT_INPUT), None
+    except ValueError as exc:
+        close()
+        return fail(str(exc).splitlines()[0] if str(exc) else "invalid option", EXIT_USAGE), None
+    except KeyboardInterrupt:
+        close()
+        return fail("interrupted", EXIT_INTERRUPTED), None
+    except Exception as exc:  # an internal failure still gets one line, not a traceback
+        close()
+        return fail(f"internal error: {type(exc).__name__}: {exc}".splitlines()[0], EXIT_INTERNAL), None
+    close()
+    try:
+        write_output(text, output)
+    except OSError as exc:
+        return fail(f"cannot write {output}: {exc.strerror or exc}", EXIT_INPUT), None
+    return 0, value

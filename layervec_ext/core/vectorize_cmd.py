@@ -28,6 +28,7 @@ from layervec_ext.core.reporting import (
     UsageError,
     fail,
     progress_reporter,
+    run_and_write,
     say,
     state,
     write_output,
@@ -87,25 +88,16 @@ def main(argv: list[str] | None = None) -> int:
     from layervec_ext.core.vectorize import Settings, vectorize
     report, snapshot, close = progress_reporter(args)
     started = time.perf_counter()
-    try:
+
+    def job():
         settings = Settings.preset(args.preset, paths=args.paths, fill=args.fill, segments=args.segments,
                                    device=args.device, seed=args.seed, max_size=args.max_size, layers=args.layers)
         scene = vectorize(image, settings, progress=report, snapshot=snapshot)
-        svg = scene_to_svg(scene)
-    except ValueError as exc:
-        close()
-        return fail(str(exc).splitlines()[0] if str(exc) else "invalid option", EXIT_USAGE)
-    except KeyboardInterrupt:
-        close()
-        return fail("interrupted", EXIT_INTERRUPTED)
-    except Exception as exc:  # an internal failure still gets one line, not a traceback
-        close()
-        return fail(f"internal error: {type(exc).__name__}: {exc}".splitlines()[0], EXIT_INTERNAL)
-    close()
-    try:
-        write_output(svg, args.output)
-    except OSError as exc:
-        return fail(f"cannot write {args.output}: {exc.strerror or exc}", EXIT_INPUT)
+        return scene_to_svg(scene), scene
+
+    code, scene = run_and_write(job, close, args.output)
+    if code:
+        return code
     if args.progress_json:
         say(protocol.Result(args.output, scene.num_paths, time.perf_counter() - started))
     elif isinstance(report, TerminalBar) and report.stage.startswith("done"):

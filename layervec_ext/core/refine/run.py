@@ -39,14 +39,14 @@ from layervec_ext.core.refine.writeback import detail_layer, outline_d, set_fill
 from layervec_ext.core.render import render
 from layervec_ext.core.scene import FlatFill, Path, Scene
 from layervec_ext.core.svg.read import INKSCAPE_NS, SVG_NS, XLINK_NS, Origin, SVGError, read_selection
-from layervec_ext.core.vectorize.fit import fit_fill
+from layervec_ext.core.vectorize.fit import contour_to_cubics, fit_fill
 from layervec_ext.core.vectorize.optimize import Hold, Ties, optimize
 from layervec_ext.core.vectorize.pipeline import (
-    _add_path,
-    _outline,
-    _scale_scene,
+    add_proposal,
     hierarchy_cuts,
+    proposal_outline,
     resolve_device,
+    scale_scene,
     work_image,
 )
 from layervec_ext.core.vectorize.propose import propose
@@ -104,7 +104,7 @@ def refine(root: etree._Element, image: np.ndarray, settings: Settings, *, ids: 
     h, w = target_np.shape[:2]
     target = torch.as_tensor(target_np, dtype=torch.float32, device=dev)
     backdrop = FlatFill(torch.tensor([*page, 1.0], dtype=torch.float32))
-    scene = _scale_scene(Scene(W, H, [p.path for p in pieces], ["Selection"], backdrop), w, h).to(dev)
+    scene = scale_scene(Scene(W, H, [p.path for p in pieces], ["Selection"], backdrop), w, h).to(dev)
     for piece, path in zip(pieces, scene.paths):
         piece.path = path
     if fill_kind != "keep":
@@ -131,14 +131,14 @@ def refine(root: etree._Element, image: np.ndarray, settings: Settings, *, ids: 
             size = (max(8, round(w * scale)), max(8, round(h * scale)))
             small, small_target = scene, target
             if size != (w, h):
-                small = _scale_scene(scene, *size)
+                small = scale_scene(scene, *size)
                 small_target = torch.as_tensor(cv2.resize(target_np, size, interpolation=cv2.INTER_AREA),
                                                dtype=torch.float32, device=dev)
             optimize(small, small_target, pass_settings, iters=settings.refine_iters, hold=hold,
                      ties=_ties_of(pieces, small), on_step=on_step, show=snapshot, warmup=warmup,
                      lr_scale=settings.refine_lr)
             if small is not scene:
-                scene.paths = _scale_scene(small, w, h).paths
+                scene.paths = scale_scene(small, w, h).paths
             if _psnr(scene, target) < error:
                 scene.paths = kept
             for piece, path in zip(pieces, scene.paths):
@@ -161,7 +161,7 @@ def refine(root: etree._Element, image: np.ndarray, settings: Settings, *, ids: 
             snapshot(scene)
         optimise(settings.final_warmup)  # over converged paths, a cold start's first steps undo them
     after = _psnr(scene, target)
-    out = _scale_scene(scene.detached().to("cpu"), W, H)  # its background is the page: not written
+    out = scale_scene(scene.detached().to("cpu"), W, H)  # its background is the page: not written
     for piece, path in zip(pieces, out.paths):
         piece.path = path
     refined = _write(root, pieces, added, to_root, selection, add_paths, keep_shapes)
@@ -259,15 +259,13 @@ def _detail(pieces: list[_Piece], scene: Scene, target: np.ndarray, count: int, 
         levels = [hierarchy.partition(r) for r in hierarchy_cuts(regions, settings.levels)]
         chosen = propose(target, canvas, levels, count, kind, settings.min_region_area, settings.hole_weight,
                          settings.gradient_stops, stride=math.ceil(max(w, h) / settings.propose_size))
-        chosen = [(prop, c) for prop in chosen if (c := _outline(prop)) is not None]
+        chosen = [(prop, c) for prop in chosen if (c := proposal_outline(prop)) is not None]
         if len(chosen) >= count:
             break
         regions *= 2
-    from layervec_ext.core.vectorize.fit import contour_to_cubics
-
     holder = Scene(w, h, [], ["Detail"])
     for prop, contour in chosen[:count]:
-        _add_path(holder, prop, contour_to_cubics(contour, settings.segments), kind, 0, dev)
+        add_proposal(holder, prop, contour_to_cubics(contour, settings.segments), kind, 0, dev)
     return [_Piece(p, None, True) for p in holder.paths]
 
 

@@ -124,7 +124,7 @@ def _layer_of(stage: int, stages: int, layers) -> int:
     return min(int(layers) - 1, stage * int(layers) // max(stages, 1))
 
 
-def _scale_scene(scene: Scene, width: int, height: int) -> Scene:
+def scale_scene(scene: Scene, width: int, height: int) -> Scene:
     """Map working-size coordinates onto the input's pixel grid (viewBox = original size)."""
     sx, sy = width / scene.width, height / scene.height
     s_mean = (sx + sy) / 2
@@ -193,11 +193,11 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
         chosen = propose(target_np, canvas, levels, count, cfg.fill, cfg.min_region_area, cfg.hole_weight,
                          cfg.gradient_stops, stride=math.ceil(max(w, h) / cfg.propose_size))
         first_new = len(scene.paths)
-        outlines = [(prop, c) for prop in chosen if (c := _outline(prop)) is not None]
+        outlines = [(prop, c) for prop in chosen if (c := proposal_outline(prop)) is not None]
         shares = share_segments([c for _, c in outlines], len(outlines) * cfg.segments,
                                 min(cfg.least_segments, cfg.segments), max(cfg.most_segments, cfg.segments))
         for (prop, contour), segments in zip(outlines, shares):
-            _add_path(scene, prop, contour_to_cubics(contour, segments), cfg.fill,
+            add_proposal(scene, prop, contour_to_cubics(contour, segments), cfg.fill,
                       _layer_of(stage, n_stages, cfg.layers), dev)
         show(scene)
 
@@ -237,7 +237,7 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
     if cfg.layers == "auto":
         _merge_layers(scene, target.cpu())
     _compact_layers(scene)
-    out = _scale_scene(scene, W, H)
+    out = scale_scene(scene, W, H)
     _final_outlines(out, _spare(out, cfg))
     return out
 
@@ -350,7 +350,7 @@ def _merge_layers(scene: Scene, target: torch.Tensor) -> None:
         p.layer = top_of[p.layer]
 
 
-def _outline(prop: Proposal) -> np.ndarray | None:
+def proposal_outline(prop: Proposal) -> np.ndarray | None:
     """A proposed region's outer contour in working-image pixels."""
     contour = outer_contour(prop.mask)
     if contour is not None:
@@ -358,7 +358,7 @@ def _outline(prop: Proposal) -> np.ndarray | None:
     return contour
 
 
-def _add_path(scene: Scene, prop: Proposal, points: np.ndarray, fill: str, layer: int, dev: torch.device) -> None:
+def add_proposal(scene: Scene, prop: Proposal, points: np.ndarray, fill: str, layer: int, dev: torch.device) -> None:
     """A proposed region as a path: its outline's cubics and its fitted fill."""
     ys, xs = np.nonzero(prop.mask)
     hint = np.stack([xs + prop.box[1].start, ys + prop.box[0].start], 1).astype(np.float64)
@@ -420,12 +420,12 @@ def _optimize_stage(scene: Scene, target: np.ndarray, weight: np.ndarray, cfg: S
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
         target = cv2.resize(target, size, interpolation=cv2.INTER_AREA)
         weight = cv2.resize(weight, size, interpolation=cv2.INTER_AREA)
-        small = _scale_scene(scene, *size)
+        small = scale_scene(scene, *size)
     optimize(small, torch.as_tensor(target, dtype=torch.float32, device=dev), cfg, iters=cfg.stage_iters,
              frozen=frozen, weight=torch.as_tensor(weight, dtype=torch.float32, device=dev), on_step=on_step,
              start=start, show=show)
     if small is not scene:
-        scene.paths[start:] = _scale_scene(small, w, h).paths[start:]
+        scene.paths[start:] = scale_scene(small, w, h).paths[start:]
 
 
 def _layer_names(n: int) -> list[str]:
