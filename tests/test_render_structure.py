@@ -43,22 +43,19 @@ def test_overlapping_paths_composite_back_to_front():
     assert bool((s.order[1:][same_pixel] > s.order[:-1][same_pixel]).all())
 
 
-def test_row_split_is_exact_for_every_stride_up_to_huge_boxes():
-    """Boxes of up to 4 million rows and 2³⁰ pixels (the float32 quotient is then off by one at
-    most, which the split corrects)."""
-    g = torch.Generator().manual_seed(0)
-    for stride_max in (2, 300, 5000, 40000):
-        stride = torch.randint(1, stride_max + 1, (20000,), generator=g)
-        rows = torch.randint(0, min(2**22, 2**30 // stride_max), (20000,), generator=g)
-        col = (torch.rand(20000, generator=g) * stride).long()
-        local = rows * stride + col
-        got_col, got_row = raster._box_xy(local, stride)
-        assert torch.equal(got_row, local // stride)
-        assert torch.equal(got_col, local % stride)
-
-
-def test_row_split_near_two_to_the_31_pixels():
-    local, stride = torch.tensor([2147393688, 2**31 - 1]), torch.tensor([322545, 46341])
-    col, row = raster._box_xy(local, stride)
-    assert torch.equal(row, local // stride)
-    assert torch.equal(col, local % stride)
+def test_each_path_covers_its_fragments_once_inside_its_box_in_row_order():
+    for n_paths, size in ((1, 40), (8, 64), (60, 96)):
+        packed = PackedScene.pack(random_scene(n_paths, size, seed=n_paths, fills="mixed").detached())
+        verts, nxt, owner = raster.flatten_all(packed, raster.DEFAULT_K)
+        s = raster.build_structure(verts, nxt, owner, packed.num_paths, size, size)
+        start = 0
+        for p, n in enumerate(s.counts):
+            x, y = s.px[start:start + n] - 0.5, s.py[start:start + n] - 0.5
+            start += n
+            assert bool((x == x.round()).all() and (y == y.round()).all())
+            key = y.long() * size + x.long()
+            assert bool((key[1:] > key[:-1]).all())  # distinct pixels, row after row
+            mine = verts[owner == p]
+            if n:
+                assert float(x.min()) >= float(mine[:, 0].min()) - 2 and float(x.max()) <= float(mine[:, 0].max()) + 1
+                assert float(y.min()) >= float(mine[:, 1].min()) - 2 and float(y.max()) <= float(mine[:, 1].max()) + 1

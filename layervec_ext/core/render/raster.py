@@ -142,15 +142,19 @@ def build_structure(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int, wid
                                                  (width, height))
     band = band_dist < BAND * BAND
 
-    # Boxes are concatenated in draw order, so the covered keys come out path-major.
+    # Boxes are concatenated in draw order, so the covered keys come out path-major; each box row
+    # is a run of ``stride`` keys, so a fragment's pixel is its row's (one gather, no division).
     covered = inside | band
     key = torch.nonzero(covered).squeeze(1)
     running = torch.cat([torch.zeros(1, dtype=torch.long, device=dev), torch.cumsum(covered, 0)])
     per_path = running.index_select(0, offset + sizes) - running.index_select(0, offset)
-    path = torch.repeat_interleave(torch.arange(n_paths, device=dev), per_path, output_size=key.shape[0])
-    x, y = _box_xy(key - offset.index_select(0, path), stride.index_select(0, path))
-    x += x0.index_select(0, path)
-    y += y0.index_select(0, path)
+    row_path, row_rank = _expand(y1 - y0)
+    row_stride = stride.index_select(0, row_path)
+    row_key = offset.index_select(0, row_path) + row_rank * row_stride  # key of the row's first pixel
+    per_row = running.index_select(0, row_key + row_stride) - running.index_select(0, row_key)
+    row = torch.repeat_interleave(torch.arange(row_key.shape[0], device=dev), per_row, output_size=key.shape[0])
+    x = key - (row_key - x0.index_select(0, row_path)).index_select(0, row)
+    y = (y0.index_select(0, row_path) + row_rank).index_select(0, row)
 
     counts = per_path.tolist()
     in_band = torch.nonzero(band.index_select(0, key)).squeeze(1)
@@ -159,16 +163,6 @@ def build_structure(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int, wid
     return Structure(x.to(verts.dtype) + 0.5, y.to(verts.dtype) + 0.5, counts, order, inverse, pixel, first, last,
                      width * height, None, 0, inside.index_select(0, key), in_band,
                      band_edge.index_select(0, band_key), second.index_select(0, band_key), inner)
-
-
-def _box_xy(local: Tensor, stride: Tensor) -> tuple[Tensor, Tensor]:
-    """``local = row * stride + col`` → ``(col, row)`` (int64). Integer division does not
-    vectorise on the CPU; float32 division does, and is off by at most one row below 4 million
-    rows, which one correction each way fixes."""
-    row = torch.floor((local.float() + 0.5) / stride.float()).long()
-    row -= (row * stride > local).long()
-    row += ((row + 1) * stride <= local).long()
-    return local - row * stride, row
 
 
 def _pixel_major(pixel: Tensor, counts: list[int], pixels: int) -> tuple[Tensor, ...]:
