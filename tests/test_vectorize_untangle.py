@@ -31,10 +31,10 @@ def straight(corners) -> np.ndarray:
     return np.asarray(out)
 
 
-def picture(points: np.ndarray) -> np.ndarray:
+def picture(points: np.ndarray, size: int = SIZE) -> np.ndarray:
     """The one-path scene's SVG drawn by resvg on white."""
     path = Path(torch.as_tensor(points, dtype=torch.float32), FlatFill(torch.tensor([0.1, 0.3, 0.8, 1.0])))
-    return rasterize_svg(scene_to_svg(Scene(SIZE, SIZE, [path])), SIZE, SIZE)
+    return rasterize_svg(scene_to_svg(Scene(size, size, [path])), size, size)
 
 
 def check_repair(points: np.ndarray, min_psnr: float) -> np.ndarray:
@@ -125,3 +125,36 @@ def test_vectorized_outlines_are_simple_and_every_layer_adds() -> None:
     assert rep["self_intersecting"] == 0 and rep["degenerate"] == 0
     gains = np.diff(rep["layer_psnr"])
     assert len(rep["layer_psnr"]) >= 2 and (gains >= 0.5).all(), rep["layer_psnr"]
+
+
+def test_a_slot_pinched_by_two_crossings_is_kept_as_a_bay_not_filled() -> None:
+    """A disc whose outline runs up into it and back, the two sides crossing twice on the way (what
+    the optimiser made of a clock face with its hands cut out, 256 px): undoing both crossings
+    exactly before joining cubics keeps the slot, with the two cubics a repair may add; filling it
+    was the only answer before, and still is with none to spare."""
+    disc_with_slot = np.array([[100.8, 213.2], [210.1, 237.4], [257.7, 110.1], [179.7, 55.2], [98.9, 3.1],
+                               [-3.1, 96.2], [64.3, 187.3], [162.9, 268.9], [115.4, 142.4], [120.6, 108.8],
+                               [127.0, -7.5], [169.0, 150.5]])
+    assert len(crossing_pairs(segments_of(disc_with_slot))) == 2
+    tangled = picture(disc_with_slot, 256)
+    kept = untangle_points(disc_with_slot)
+    filled = untangle_points(disc_with_slot, extra=0)
+    for fixed in (kept, filled):
+        assert simple(fixed) and not self_intersects(flatten(fixed, 64))
+    assert len(kept) // 3 <= 6
+    assert psnr(picture(kept, 256), tangled) >= psnr(picture(filled, 256), tangled) + 4.0
+
+
+def test_a_ring_drawn_as_two_loops_keeps_its_hole() -> None:
+    """A tyre (256 px) as one outline: the rim, then the hub's edge the other way round (the hole),
+    the two loops meeting at one point where their ends tangle (4 crossings within a pixel of it).
+    A cut or a 2-opt would fill the hole; shifting a node by a pixel or two undoes the tangle and
+    keeps it, with no cubic more."""
+    tyre = np.array([[190.8, 245.4], [230.7, 261.7], [247.3, 210.6], [217.4, 196.1], [182.2, 182.5], [161.0, 226.6],
+                     [191.8, 245.8], [190.7, 239.6], [179.9, 193.0], [211.1, 204.7], [236.3, 214.4], [215.7, 239.3]])
+    assert len(crossing_pairs(segments_of(tyre))) == 4
+    fixed = untangle_points(tyre, extra=0)
+    assert simple(fixed) and not self_intersects(flatten(fixed, 64)) and len(fixed) == len(tyre)
+    drawn = picture(fixed, 256)
+    assert psnr(drawn, picture(tyre, 256)) >= 35.0
+    assert drawn[215, 210].min() > 250  # the hub: the white page shows through

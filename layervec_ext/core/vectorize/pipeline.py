@@ -225,8 +225,9 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
             frozen = _drop_useless(scene, target, cfg, frozen)
         if cfg.final_iters:
             report(min(0.99, done / total_steps), "final pass")
-            optimize(scene, target, cfg, iters=cfg.final_iters, frozen=frozen, lr_scale=cfg.final_lr,
-                     warmup=cfg.final_warmup, show=snapshot)
+            with crossing_penalty():  # fewer and shallower crossings left for the repair
+                optimize(scene, target, cfg, iters=cfg.final_iters, frozen=frozen, lr_scale=cfg.final_lr,
+                         warmup=cfg.final_warmup, show=snapshot)
             show(scene)
     if scene.paths:
         report(min(0.99, done / total_steps), "untangle")
@@ -243,17 +244,22 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
 
 
 def _untangle(scene: Scene, target: torch.Tensor, cfg: Settings, frozen: set[int]) -> None:
-    """Every outline simple (:mod:`untangle`): repair the tangled ones, give every path a short
-    pass to win back what the repair cost (the crossing penalty of :func:`~losses.xing_loss` keeps
-    them apart), and repair again what that pass tangled (geometry only: the result is simple)."""
+    """Every outline simple (:mod:`untangle`): repair the tangled ones, then give every path a
+    short pass to win back what the repair cost (the crossing penalty of :func:`~losses.xing_loss`
+    keeps them apart) and repair again what that pass tangled. Both ends are simple; the pass is
+    kept only if its end is the better picture (a path the picture pulls back into its loop loses
+    more to the second repair than the pass won)."""
     movable = [i for i in range(len(scene.paths)) if i not in frozen]
     if not untangle_scene(scene, movable, spare=_spare(scene, cfg), score=_window_score(scene, target)):
         return
     if UNTANGLE_ITERS and len(scene.paths) > len(frozen):
+        before, repaired = _psnr(scene, target), scene.detached()
         with crossing_penalty():
             optimize(scene, target, cfg, iters=UNTANGLE_ITERS, frozen=frozen, lr_scale=UNTANGLE_LR,
                      warmup=UNTANGLE_WARMUP)
         untangle_scene(scene, tangled(scene), spare=_spare(scene, cfg), score=_window_score(scene, target))
+        if _psnr(scene, target) < before:
+            scene.paths, scene.background = repaired.paths, repaired.background
 
 
 def _shifted(path: Path, offset: torch.Tensor) -> Path:

@@ -45,6 +45,14 @@ NUDGE = 0.1
 # saves more than EXTRA_COST px² of its region per cubic.
 EXTRA = 2
 EXTRA_COST = 25.0
+# While the search goes on, an outline may carry this many cubics more than it had (each 2-opt adds
+# two): undoing several crossings exactly and joining cubics only once it is simple keeps what a
+# join at every step would lose.
+HEADROOM = 6
+# How far (pixels) a node may be shifted to undo crossings at it, smallest first.
+NUDGES = (0.5, 1.0, 2.0, 4.0)
+# Nudges are tried for a crossing this near (in t) to a node on both cubics.
+NEAR_NODE = 0.1
 # With a picture to score them on, this many repairs (the nearest in region) are drawn and the best kept.
 CHOICES = 4
 # The grid the non-zero regions are compared on: at most this many cells along the box's long side.
@@ -200,6 +208,32 @@ def _moves(segs: np.ndarray, i: int, ti: float, j: int, tj: float) -> list[np.nd
     return out
 
 
+def _nudges(segs: np.ndarray, i: int, ti: float, j: int, tj: float, k: int = FLATTEN) -> list[np.ndarray]:
+    """Outlines with the node nearest the crossing on either cubic moved a little (its two control
+    points with it: the tangents stay), the ones with fewer crossings: where two loops of one path
+    meet at a point (a ring drawn as one outline, its hole a loop the other way round), their ends
+    tangle there, and what undoes that is a shift of a pixel or two, not a cut or a 2-opt (which
+    would fill the hole)."""
+    if min(ti, 1 - ti) > NEAR_NODE or min(tj, 1 - tj) > NEAR_NODE:
+        return []
+    n = len(segs)
+    now = len(crossing_pairs(segs, k))
+    nodes = {(i if ti < 0.5 else i + 1) % n, (j if tj < 0.5 else j + 1) % n}
+    out = []
+    for node in nodes:
+        for radius in NUDGES:
+            for angle in np.arange(8) * np.pi / 4:
+                cand = segs.copy()
+                shift = radius * np.array([np.cos(angle), np.sin(angle)])
+                cand[node, :2] += shift  # the node and the control point after it
+                cand[node - 1, 2:] += shift  # the control point before it, and the node again
+                if len(crossing_pairs(cand, k)) < now:
+                    out.append(cand)
+            if out:  # the smallest shift that helps
+                return out
+    return out
+
+
 def _reduce(segs: np.ndarray, count: int, original: np.ndarray, k: int = FLATTEN) -> np.ndarray:
     """Join consecutive cubics (the pair whose join changes the region least and adds no crossing)
     until there are ``count``."""
@@ -253,47 +287,58 @@ def untangle_points(points: np.ndarray, k: int = FLATTEN, extra: int = EXTRA) ->
     (fewer where nodes coincided, up to ``extra`` more where that pays: see :data:`EXTRA_COST`), as
     near its non-zero region as the moves allow; the points themselves when the outline is simple
     already. The first of :func:`untangle_candidates`."""
-    return untangle_candidates(points, k, extra, 1)[0]
+    return untangle_candidates(points, k, extra)[0]
 
 
-def untangle_candidates(points: np.ndarray, k: int = FLATTEN, extra: int = EXTRA, most: int = 1) -> list[np.ndarray]:
-    """Up to ``most`` simple outlines for the closed path ``points (3S, 2)``, nearest its non-zero
-    region first (see :func:`untangle_points`).
+def untangle_candidates(points: np.ndarray, k: int = FLATTEN, extra: int = EXTRA) -> list[np.ndarray]:
+    """Up to :data:`CHOICES` simple outlines for the closed path ``points (3S, 2)``, nearest its
+    non-zero region first (see :func:`untangle_points`).
 
     A best-first search over the moves of :func:`_moves` applied to the first crossing left: the
     outline whose region differs least from the original's is taken up next; the simple ones taken
-    up are the answers."""
+    up are the answers. The way to the nearest can pass through outlines farther than others (one
+    crossing of two undone), so the search goes on until it has them all."""
     original = merge_coincident(segments_of(points))
     count = len(original)
     if not len(crossing_pairs(original, k)):
         return [points_of(original)]
+
+    def cost(segs: np.ndarray) -> float:
+        return _region_change(original, segs) + EXTRA_COST * max(0, len(segs) - count)
+
     frontier = [(0.0, 0, original)]
     tie, found = 1, []
+
+    def push(segs: np.ndarray) -> None:
+        nonlocal tie
+        frontier.append((cost(segs), tie, segs))
+        tie += 1
+
     for _ in range(MAX_MOVES):
-        if not frontier or len(found) >= most:
+        if not frontier or len(found) >= CHOICES:
             break
         frontier.sort(key=lambda item: (item[0], item[1]))
-        _, _, segs = frontier.pop(0)
+        item = frontier.pop(0)
+        segs = item[2]
         cross = crossing_pairs(segs, k)
         if not len(cross):
-            found.append(points_of(segs))
+            if len(segs) <= count + extra:
+                found.append(item)
+            else:  # simple, with more cubics than it may keep: joined down to what it may
+                push(_reduce(segs, count + extra, original, k))
             continue
         i, ti, j, tj = cross[0]
-        for cand in _moves(segs, int(i), float(ti), int(j), float(tj)):
+        for cand in _moves(segs, int(i), float(ti), int(j), float(tj)) + _nudges(segs, int(i), ti, int(j), tj, k):
             cand = merge_coincident(cand)
-            variants = [cand]
-            if len(cand) > count:  # as many cubics as before, or (at a price) up to EXTRA more
-                variants = [_reduce(cand, count, original, k)]
-                if len(cand) <= count + extra:
-                    variants.append(cand)
-            for v in variants:
-                cost = _region_change(original, v) + EXTRA_COST * max(0, len(v) - count)
-                frontier.append((cost, tie, v))
-                tie += 1
-    found += [points_of(v) for _, _, v in sorted(frontier, key=lambda item: (item[0], item[1]))
-              if len(found) < most and not len(crossing_pairs(v, k))]
+            if len(cand) > count + extra:  # as many cubics as it may keep, or more for now (the
+                push(_reduce(cand, count + extra, original, k))  # next moves may need them)
+            if len(cand) <= count + HEADROOM:
+                push(cand)
+    if len(found) < CHOICES:
+        found += [item for item in sorted(frontier, key=lambda item: (item[0], item[1]))
+                  if len(item[2]) <= count + extra and not len(crossing_pairs(item[2], k))][:CHOICES - len(found)]
     if found:
-        return found
+        return [points_of(segs) for _, _, segs in sorted(found, key=lambda item: (item[0], item[1]))]
     # what the moves could not undo: shorter arms everywhere, down to the nodes' polygon
     segs = min(frontier, key=lambda item: (len(crossing_pairs(item[2], k)), item[0]))[2] if frontier else original
     for f in (0.5, 0.25, 0.0):
@@ -327,8 +372,8 @@ def untangle_scene(scene: Scene, paths: list[int] | None = None, decimals: int |
                 break
             before = len(pts)
             extra = EXTRA if spare is None else max(0, min(EXTRA, spare))
-            options = untangle_candidates(pts, extra=extra, most=1 if score is None else CHOICES)
-            pts = options[0] if len(options) == 1 else min(options, key=lambda o: score(index, o))
+            options = untangle_candidates(pts, extra=extra)
+            pts = options[0] if score is None or len(options) == 1 else min(options, key=lambda o: score(index, o))
             if spare is not None:
                 spare -= max(0, (len(pts) - before) // 3)
             changed.append(index)
