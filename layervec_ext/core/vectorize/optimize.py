@@ -305,7 +305,7 @@ def optimize(scene: Scene, target: torch.Tensor, settings: Settings, *, iters: i
         if show is not None and (step + 1) % settings.show_every == 0:
             problem.write_back()
             show(scene)
-        if last < best * (1 - tol):
+        if last < best * (1 - tol) or step < warmup:  # a warm-up's rising rates may lift the loss for a while
             stale = 0
         else:
             stale += 1

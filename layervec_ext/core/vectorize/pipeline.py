@@ -227,7 +227,7 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
             report(min(0.99, done / total_steps), "final pass")
             with crossing_penalty():  # fewer and shallower crossings left for the repair
                 optimize(scene, target, cfg, iters=cfg.final_iters, frozen=frozen, lr_scale=cfg.final_lr,
-                         warmup=cfg.final_warmup, show=snapshot)
+                         warmup=cfg.final_warmup, show=snapshot, start=_frozen_below(frozen))
             show(scene)
     if scene.paths:
         report(min(0.99, done / total_steps), "untangle")
@@ -256,10 +256,20 @@ def _untangle(scene: Scene, target: torch.Tensor, cfg: Settings, frozen: set[int
         before, repaired = _psnr(scene, target), scene.detached()
         with crossing_penalty():
             optimize(scene, target, cfg, iters=UNTANGLE_ITERS, frozen=frozen, lr_scale=UNTANGLE_LR,
-                     warmup=UNTANGLE_WARMUP)
+                     warmup=UNTANGLE_WARMUP, start=_frozen_below(frozen))
         untangle_scene(scene, tangled(scene), spare=_spare(scene, cfg), score=_window_score(scene, target))
         if _psnr(scene, target) < before:
             scene.paths, scene.background = repaired.paths, repaired.background
+
+
+def _frozen_below(frozen: set[int]) -> int:
+    """How many paths at the bottom are frozen (a photo's full-canvas background): the passes over
+    every path draw them once as a fixed canvas, so a step costs what the others cover (their
+    colours, which the stages before held too, stay)."""
+    below = 0
+    while below in frozen:
+        below += 1
+    return below
 
 
 def _shifted(path: Path, offset: torch.Tensor) -> Path:
