@@ -225,9 +225,8 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
             frozen = _drop_useless(scene, target, cfg, frozen)
         if cfg.final_iters:
             report(min(0.99, done / total_steps), "final pass")
-            with crossing_penalty():  # fewer and shallower crossings left for the repair
-                optimize(scene, target, cfg, iters=cfg.final_iters, frozen=frozen, lr_scale=cfg.final_lr,
-                         warmup=cfg.final_warmup, show=snapshot, start=_frozen_below(frozen))
+            optimize(scene, target, cfg, iters=cfg.final_iters, frozen=frozen, lr_scale=cfg.final_lr,
+                     warmup=cfg.final_warmup, show=snapshot, start=_frozen_below(frozen))
             show(scene)
     if scene.paths:
         report(min(0.99, done / total_steps), "untangle")
@@ -286,32 +285,40 @@ def _shifted(path: Path, offset: torch.Tensor) -> Path:
 
 def _window_score(scene: Scene, target: torch.Tensor) -> Callable[[int, np.ndarray], float]:
     """``score(index, points)``: the squared error of the picture with path ``index``'s outline
-    so, over a window around where it is now (what a repair can change), drawing only the paths
-    that reach into the window."""
-    windows: dict[int, tuple[int, int, int, int]] = {}
+    so, over a window around where it is now (what a repair can change). The paths reaching into
+    the window below and above it are drawn once per path scored ("over" is associative), so each
+    candidate costs one path's drawing."""
+    windows: dict[int, tuple[tuple[int, int, int, int], torch.Tensor, torch.Tensor, torch.Tensor]] = {}
+
+    def window(index: int) -> tuple[tuple[int, int, int, int], torch.Tensor, torch.Tensor, torch.Tensor]:
+        pts = scene.paths[index].points.detach()
+        lo, hi = pts.min(0).values, pts.max(0).values
+        pad = 0.25 * (hi - lo) + 3.0
+        x0, y0 = (int(max(0.0, float(v))) for v in lo - pad)
+        x1, y1 = int(min(scene.width, float(hi[0] + pad[0]) + 1)), int(min(scene.height, float(hi[1] + pad[1]) + 1))
+        x1, y1 = max(x1, x0 + 1), max(y1, y0 + 1)
+        offset = torch.tensor([-float(x0), -float(y0)], dtype=pts.dtype, device=pts.device)
+        below, above = [], []
+        for i, p in enumerate(scene.paths):
+            q = p.points.detach()
+            lo, hi = q.min(0).values, q.max(0).values
+            if i != index and float(hi[0]) >= x0 and float(lo[0]) <= x1 and float(hi[1]) >= y0 and float(lo[1]) <= y1:
+                (below if i < index else above).append(_shifted(p, offset))
+        with torch.no_grad():
+            under = render(Scene(x1 - x0, y1 - y0, below, scene.layers, scene.background))
+            over = render(Scene(x1 - x0, y1 - y0, above, scene.layers))
+        return (x0, y0, x1, y1), offset, under, over
 
     def score(index: int, points: np.ndarray) -> float:
         if index not in windows:
-            pts = scene.paths[index].points.detach()
-            lo, hi = pts.min(0).values, pts.max(0).values
-            pad = 0.25 * (hi - lo) + 3.0
-            x0, y0 = (int(max(0.0, float(v))) for v in lo - pad)
-            x1, y1 = int(min(scene.width, float(hi[0] + pad[0]) + 1)), int(min(scene.height, float(hi[1] + pad[1]) + 1))
-            windows[index] = (x0, y0, max(x1, x0 + 1), max(y1, y0 + 1))
-        x0, y0, x1, y1 = windows[index]
-        offset = torch.tensor([-float(x0), -float(y0)], dtype=scene.paths[index].points.dtype,
-                              device=scene.paths[index].points.device)
-        drawn = []
-        for i, p in enumerate(scene.paths):
-            if i == index:
-                p = Path(torch.as_tensor(points, dtype=p.points.dtype, device=p.points.device), p.fill, p.opacity,
-                         p.layer, p.id)
-            pts = p.points.detach()
-            lo, hi = pts.min(0).values, pts.max(0).values
-            if float(hi[0]) >= x0 and float(lo[0]) <= x1 and float(hi[1]) >= y0 and float(lo[1]) <= y1:
-                drawn.append(_shifted(p, offset))
+            windows[index] = window(index)
+        (x0, y0, x1, y1), offset, under, over = windows[index]
+        p = scene.paths[index]
+        moved = Path(torch.as_tensor(points, dtype=p.points.dtype, device=p.points.device), p.fill, p.opacity,
+                     p.layer, p.id)
         with torch.no_grad():
-            picture = render(Scene(x1 - x0, y1 - y0, drawn, scene.layers, scene.background))
+            path = render(Scene(x1 - x0, y1 - y0, [_shifted(moved, offset)], scene.layers))
+        picture = over + (1.0 - over[..., 3:4]) * (path + (1.0 - path[..., 3:4]) * under)
         return float(((picture - target[y0:y1, x0:x1]) ** 2).sum())
 
     return score

@@ -55,6 +55,8 @@ NUDGES = (0.5, 1.0, 2.0, 4.0)
 NEAR_NODE = 0.1
 # With a picture to score them on, this many repairs (the nearest in region) are drawn and the best kept.
 CHOICES = 4
+# A repair changing the region by at most this many px² is taken without drawing the others.
+CLEAR = 1.0
 # The grid the non-zero regions are compared on: at most this many cells along the box's long side.
 GRID = 96
 
@@ -292,7 +294,13 @@ def untangle_points(points: np.ndarray, k: int = FLATTEN, extra: int = EXTRA) ->
 
 def untangle_candidates(points: np.ndarray, k: int = FLATTEN, extra: int = EXTRA) -> list[np.ndarray]:
     """Up to :data:`CHOICES` simple outlines for the closed path ``points (3S, 2)``, nearest its
-    non-zero region first (see :func:`untangle_points`).
+    non-zero region first (see :func:`untangle_points` and :func:`_repairs`)."""
+    return [pts for _, pts in _repairs(points, k, extra)]
+
+
+def _repairs(points: np.ndarray, k: int = FLATTEN, extra: int = EXTRA) -> list[tuple[float, np.ndarray]]:
+    """:func:`untangle_candidates` with each one's cost: the area (px²) its region differs by from
+    the original's, and :data:`EXTRA_COST` per cubic more (infinite for the last resort).
 
     A best-first search over the moves of :func:`_moves` applied to the first crossing left: the
     outline whose region differs least from the original's is taken up next; the simple ones taken
@@ -301,7 +309,7 @@ def untangle_candidates(points: np.ndarray, k: int = FLATTEN, extra: int = EXTRA
     original = merge_coincident(segments_of(points))
     count = len(original)
     if not len(crossing_pairs(original, k)):
-        return [points_of(original)]
+        return [(0.0, points_of(original))]
 
     def cost(segs: np.ndarray) -> float:
         return _region_change(original, segs) + EXTRA_COST * max(0, len(segs) - count)
@@ -330,15 +338,15 @@ def untangle_candidates(points: np.ndarray, k: int = FLATTEN, extra: int = EXTRA
         i, ti, j, tj = cross[0]
         for cand in _moves(segs, int(i), float(ti), int(j), float(tj)) + _nudges(segs, int(i), ti, int(j), tj, k):
             cand = merge_coincident(cand)
-            if len(cand) > count + extra:  # as many cubics as it may keep, or more for now (the
-                push(_reduce(cand, count + extra, original, k))  # next moves may need them)
-            if len(cand) <= count + HEADROOM:
-                push(cand)
+            if len(cand) <= count + HEADROOM:  # more cubics than it may keep, for now: the next
+                push(cand)  # moves may need them, and once simple it is joined down (above)
+            else:
+                push(_reduce(cand, count + extra, original, k))
     if len(found) < CHOICES:
         found += [item for item in sorted(frontier, key=lambda item: (item[0], item[1]))
                   if len(item[2]) <= count + extra and not len(crossing_pairs(item[2], k))][:CHOICES - len(found)]
     if found:
-        return [points_of(segs) for _, _, segs in sorted(found, key=lambda item: (item[0], item[1]))]
+        return [(c, points_of(segs)) for c, _, segs in sorted(found, key=lambda item: (item[0], item[1]))]
     # what the moves could not undo: shorter arms everywhere, down to the nodes' polygon
     segs = min(frontier, key=lambda item: (len(crossing_pairs(item[2], k)), item[0]))[2] if frontier else original
     for f in (0.5, 0.25, 0.0):
@@ -346,8 +354,8 @@ def untangle_candidates(points: np.ndarray, k: int = FLATTEN, extra: int = EXTRA
         cand[:, 1] = cand[:, 0] + (cand[:, 1] - cand[:, 0]) * f
         cand[:, 2] = cand[:, 3] + (cand[:, 2] - cand[:, 3]) * f
         if not len(crossing_pairs(cand, k)):
-            return [points_of(cand)]
-    return [points_of(segs)]
+            return [(float("inf"), points_of(cand))]
+    return [(float("inf"), points_of(segs))]
 
 
 @torch.no_grad()
@@ -372,8 +380,11 @@ def untangle_scene(scene: Scene, paths: list[int] | None = None, decimals: int |
                 break
             before = len(pts)
             extra = EXTRA if spare is None else max(0, min(EXTRA, spare))
-            options = untangle_candidates(pts, extra=extra)
-            pts = options[0] if score is None or len(options) == 1 else min(options, key=lambda o: score(index, o))
+            options = _repairs(pts, extra=extra)
+            if score is None or len(options) == 1 or options[0][0] <= CLEAR:
+                pts = options[0][1]
+            else:
+                pts = min((o for _, o in options), key=lambda o: score(index, o))
             if spare is not None:
                 spare -= max(0, (len(pts) - before) // 3)
             changed.append(index)
