@@ -17,10 +17,15 @@ move):
   control points swapped) and reconnect the two crossing cubics, each now the join of its half and
   the other's: a bow-tie becomes one outline around both lobes, which is what non-zero filling
   showed, with the same number of cubics;
-* **shrink a cubic's arms** (its control points towards its ends) for a loop inside one cubic.
+* **shrink a cubic's arms** (its control points towards its ends) for a loop inside one cubic;
+* **nudge a node** by a pixel or so, where two loops of one outline meet at it and their ends
+  tangle (a ring drawn as one outline: a cut or a 2-opt would fill its hole).
 
-Cubics a cut left out are given back by halving the longest ones (exactly, so the node count is
-what it was and the shape unchanged). Consecutive nodes on one spot become one (one cubic less).
+The search keeps going from outlines with more cubics than the path may keep (each 2-opt adds
+two) and joins them down only once they are simple, so several crossings can be undone exactly
+first. Cubics a cut left out are given back by halving the longest ones (exactly, so the node
+count is what it was and the shape unchanged). Consecutive nodes on one spot become one (one
+cubic less).
 The crossing test is the one the editability report uses (:func:`~layervec_ext.core.geometry.crossings`
 on the outline flattened into :data:`~layervec_ext.core.geometry.FLATTEN` lines per cubic).
 """
