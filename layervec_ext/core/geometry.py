@@ -4,6 +4,7 @@ over index pairs, a rectangle as cubics, and whether (and where) a closed outlin
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 import numpy as np
 
@@ -68,6 +69,16 @@ def flatten(points: np.ndarray, k: int = FLATTEN) -> np.ndarray:
     return curve.reshape(-1, 2)
 
 
+@lru_cache(maxsize=32)
+def _edge_pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs ``i < j`` of edges of a closed ``n``-gon that share no vertex (read-only)."""
+    i, j = np.triu_indices(n, k=2)
+    keep = ~((i == 0) & (j == n - 1))  # the first and last edges share a vertex
+    i, j = i[keep], j[keep]
+    i.flags.writeable = j.flags.writeable = False
+    return i, j
+
+
 def crossings(poly: np.ndarray, eps: float = 1e-9) -> np.ndarray:
     """Pairs of non-adjacent edges of the closed polyline ``poly (N, 2)`` (edge ``e`` runs from
     vertex ``e`` to ``e + 1``) that cross or touch, exactly for straight edges (the signs of the four
@@ -83,9 +94,7 @@ def crossings(poly: np.ndarray, eps: float = 1e-9) -> np.ndarray:
     def orient(p, q, r):
         return (q[..., 0] - p[..., 0]) * (r[..., 1] - p[..., 1]) - (q[..., 1] - p[..., 1]) * (r[..., 0] - p[..., 0])
 
-    i, j = np.triu_indices(n, k=2)
-    keep = ~((i == 0) & (j == n - 1))  # the first and last edges share a vertex
-    i, j = i[keep], j[keep]
+    i, j = _edge_pairs(n)
     # boxes first: only edges whose boxes overlap can meet
     near = np.all((lo[i] <= hi[j] + eps) & (lo[j] <= hi[i] + eps), axis=1)
     i, j = i[near], j[near]

@@ -271,11 +271,10 @@ def _winding_mask(segs: np.ndarray, x0: float, y0: float, step: float, cols: int
     dy = np.where(by == ay, 1.0, by - ay)
     xs = np.where(direction != 0, a[:, 0][None] + (yy - ay) * (b[:, 0] - a[:, 0])[None] / dy, x0)
     q = np.clip(np.ceil((xs - x0) / step - 0.5), 0, cols).astype(np.int64)  # cells left of x
-    diff = np.zeros((rows, cols + 1), dtype=np.int32)
-    r = np.broadcast_to(np.arange(rows)[:, None], q.shape)
-    np.add.at(diff, (r, np.zeros_like(q)), direction)
-    np.add.at(diff, (r, q), -direction)
-    return np.cumsum(diff, axis=1)[:, :cols] != 0
+    start = np.arange(rows)[:, None] * (cols + 1)  # each row's crossings: +d at its first cell, -d right of x
+    diff = (np.bincount(np.broadcast_to(start, q.shape).ravel(), direction.ravel(), rows * (cols + 1))
+            - np.bincount((start + q).ravel(), direction.ravel(), rows * (cols + 1)))
+    return np.cumsum(diff.reshape(rows, cols + 1), axis=1)[:, :cols] != 0
 
 
 def _region_change(before: np.ndarray, after: np.ndarray) -> float:
