@@ -69,8 +69,8 @@ def flatten(points: np.ndarray, k: int = FLATTEN) -> np.ndarray:
     return curve.reshape(-1, 2)
 
 
-@lru_cache(maxsize=32)
-def _edge_pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+@lru_cache(maxsize=64)
+def edge_pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
     """The pairs ``i < j`` of edges of a closed ``n``-gon that share no vertex (read-only)."""
     i, j = np.triu_indices(n, k=2)
     keep = ~((i == 0) & (j == n - 1))  # the first and last edges share a vertex
@@ -94,7 +94,7 @@ def crossings(poly: np.ndarray, eps: float = 1e-9) -> np.ndarray:
     def orient(p, q, r):
         return (q[..., 0] - p[..., 0]) * (r[..., 1] - p[..., 1]) - (q[..., 1] - p[..., 1]) * (r[..., 0] - p[..., 0])
 
-    i, j = _edge_pairs(n)
+    i, j = edge_pairs(n)
     # boxes first: only edges whose boxes overlap can meet
     near = np.all((lo[i] <= hi[j] + eps) & (lo[j] <= hi[i] + eps), axis=1)
     i, j = i[near], j[near]

@@ -11,6 +11,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from layervec_ext.core.geometry import edge_pairs
+
 Tensor = torch.Tensor
 
 # Lines per cubic of the outline the crossing penalty looks at.
@@ -87,10 +89,9 @@ def _edge_pairs(counts: tuple[int, ...], k: int) -> tuple[np.ndarray, np.ndarray
         n = c * k
         idx = np.arange(n)
         nxt.append(start + (idx + 1) % n)
-        i, j = np.triu_indices(n, k=2)
-        keep = ~((i == 0) & (j == n - 1))
-        first.append(start + i[keep])
-        second.append(start + j[keep])
+        i, j = edge_pairs(n)
+        first.append(start + i)
+        second.append(start + j)
         start += n
     return np.concatenate(nxt), np.concatenate(first), np.concatenate(second)
 

@@ -127,22 +127,23 @@ def _layer_of(stage: int, stages: int, layers) -> int:
 def scale_scene(scene: Scene, width: int, height: int) -> Scene:
     """Map working-size coordinates onto the input's pixel grid (viewBox = original size)."""
     sx, sy = width / scene.width, height / scene.height
-    s_mean = (sx + sy) / 2
-    vec = torch.tensor([sx, sy], dtype=torch.float32)
+    return Scene(width, height, [map_path(p, (sx, sy)) for p in scene.paths], list(scene.layers), scene.background)
 
-    def scale_path(p: Path) -> Path:
-        f = p.fill
-        dev = p.points.device
-        v = vec.to(dev)
-        if f.kind == "linear":
-            fill = type(f)(f.start * v, f.end * v, f.offsets, f.colors)
-        elif f.kind == "radial":
-            fill = type(f)(f.center * v, f.radius.abs() * s_mean, f.angle, f.offsets, f.colors)
-        else:
-            fill = f
-        return Path(p.points * v, fill, p.opacity, p.layer, p.id)
 
-    return Scene(width, height, [scale_path(p) for p in scene.paths], list(scene.layers), scene.background)
+def map_path(path: Path, scale: tuple[float, float] = (1.0, 1.0), offset: tuple[float, float] = (0.0, 0.0)) -> Path:
+    """The path with every point ``p`` at ``p * scale + offset``, its fill's geometry with it (a
+    radial gradient's radii by the mean scale)."""
+    dev = path.points.device
+    v = torch.tensor(scale, dtype=torch.float32, device=dev)
+    o = torch.tensor(offset, dtype=torch.float32, device=dev)
+    f = path.fill
+    if f.kind == "linear":
+        fill = type(f)(f.start * v + o, f.end * v + o, f.offsets, f.colors)
+    elif f.kind == "radial":
+        fill = type(f)(f.center * v + o, f.radius.abs() * ((scale[0] + scale[1]) / 2), f.angle, f.offsets, f.colors)
+    else:
+        fill = f
+    return Path(path.points * v + o, fill, path.opacity, path.layer, path.id)
 
 
 def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Progress | None = None,
@@ -271,39 +272,27 @@ def _frozen_below(frozen: set[int]) -> int:
     return below
 
 
-def _shifted(path: Path, offset: torch.Tensor) -> Path:
-    """The path moved by ``offset (2,)``, its fill with it."""
-    f = path.fill
-    if f.kind == "linear":
-        fill = type(f)(f.start + offset, f.end + offset, f.offsets, f.colors)
-    elif f.kind == "radial":
-        fill = type(f)(f.center + offset, f.radius, f.angle, f.offsets, f.colors)
-    else:
-        fill = f
-    return Path(path.points + offset, fill, path.opacity, path.layer, path.id)
-
-
 def _window_score(scene: Scene, target: torch.Tensor) -> Callable[[int, np.ndarray], float]:
     """``score(index, points)``: the squared error of the picture with path ``index``'s outline
     so, over a window around where it is now (what a repair can change). The paths reaching into
     the window below and above it are drawn once per path scored ("over" is associative), so each
     candidate costs one path's drawing."""
-    windows: dict[int, tuple[tuple[int, int, int, int], torch.Tensor, torch.Tensor, torch.Tensor]] = {}
+    windows: dict[int, tuple[tuple[int, int, int, int], tuple[float, float], torch.Tensor, torch.Tensor]] = {}
 
-    def window(index: int) -> tuple[tuple[int, int, int, int], torch.Tensor, torch.Tensor, torch.Tensor]:
+    def window(index: int) -> tuple[tuple[int, int, int, int], tuple[float, float], torch.Tensor, torch.Tensor]:
         pts = scene.paths[index].points.detach()
         lo, hi = pts.min(0).values, pts.max(0).values
         pad = 0.25 * (hi - lo) + 3.0
         x0, y0 = (int(max(0.0, float(v))) for v in lo - pad)
         x1, y1 = int(min(scene.width, float(hi[0] + pad[0]) + 1)), int(min(scene.height, float(hi[1] + pad[1]) + 1))
         x1, y1 = max(x1, x0 + 1), max(y1, y0 + 1)
-        offset = torch.tensor([-float(x0), -float(y0)], dtype=pts.dtype, device=pts.device)
+        offset = (-float(x0), -float(y0))
         below, above = [], []
         for i, p in enumerate(scene.paths):
             q = p.points.detach()
             lo, hi = q.min(0).values, q.max(0).values
             if i != index and float(hi[0]) >= x0 and float(lo[0]) <= x1 and float(hi[1]) >= y0 and float(lo[1]) <= y1:
-                (below if i < index else above).append(_shifted(p, offset))
+                (below if i < index else above).append(map_path(p, offset=offset))
         with torch.no_grad():
             under = render(Scene(x1 - x0, y1 - y0, below, scene.layers, scene.background))
             over = render(Scene(x1 - x0, y1 - y0, above, scene.layers))
@@ -317,7 +306,7 @@ def _window_score(scene: Scene, target: torch.Tensor) -> Callable[[int, np.ndarr
         moved = Path(torch.as_tensor(points, dtype=p.points.dtype, device=p.points.device), p.fill, p.opacity,
                      p.layer, p.id)
         with torch.no_grad():
-            path = render(Scene(x1 - x0, y1 - y0, [_shifted(moved, offset)], scene.layers))
+            path = render(Scene(x1 - x0, y1 - y0, [map_path(moved, offset=offset)], scene.layers))
         picture = over + (1.0 - over[..., 3:4]) * (path + (1.0 - path[..., 3:4]) * under)
         return float(((picture - target[y0:y1, x0:x1]) ** 2).sum())
 
