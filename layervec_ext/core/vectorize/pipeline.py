@@ -272,43 +272,59 @@ def _frozen_below(frozen: set[int]) -> int:
     return below
 
 
-def _window_score(scene: Scene, target: torch.Tensor) -> Callable[[int, np.ndarray], float]:
-    """``score(index, points)``: the squared error of the picture with path ``index``'s outline
-    so, over a window around where it is now (what a repair can change). The paths reaching into
-    the window below and above it are drawn once per path scored ("over" is associative), so each
-    candidate costs one path's drawing."""
+def _window_score(scene: Scene, target: torch.Tensor) -> Callable[[int, list[np.ndarray]], list[float]]:
+    """``score(index, options)``: for each outline of ``options``, the squared error of the picture
+    with path ``index``'s outline so, over a window around where it is now (what a repair can
+    change). The paths reaching into the window below and above it are drawn once per path scored
+    ("over" is associative), and the options side by side in one more drawing."""
     windows: dict[int, tuple[tuple[int, int, int, int], tuple[float, float], torch.Tensor, torch.Tensor]] = {}
+    boxes: dict[int, tuple[torch.Tensor, np.ndarray]] = {}  # per path: its points and their box, while they are those
+
+    def box(i: int) -> np.ndarray:
+        pts = scene.paths[i].points
+        if i not in boxes or boxes[i][0] is not pts:
+            q = pts.detach()
+            boxes[i] = (pts, torch.cat([q.min(0).values, q.max(0).values]).double().cpu().numpy())
+        return boxes[i][1]
 
     def window(index: int) -> tuple[tuple[int, int, int, int], tuple[float, float], torch.Tensor, torch.Tensor]:
-        pts = scene.paths[index].points.detach()
-        lo, hi = pts.min(0).values, pts.max(0).values
+        lo, hi = np.split(box(index), 2)
         pad = 0.25 * (hi - lo) + 3.0
         x0, y0 = (int(max(0.0, float(v))) for v in lo - pad)
         x1, y1 = int(min(scene.width, float(hi[0] + pad[0]) + 1)), int(min(scene.height, float(hi[1] + pad[1]) + 1))
         x1, y1 = max(x1, x0 + 1), max(y1, y0 + 1)
         offset = (-float(x0), -float(y0))
-        below, above = [], []
-        for i, p in enumerate(scene.paths):
-            q = p.points.detach()
-            lo, hi = q.min(0).values, q.max(0).values
-            if i != index and float(hi[0]) >= x0 and float(lo[0]) <= x1 and float(hi[1]) >= y0 and float(lo[1]) <= y1:
-                (below if i < index else above).append(map_path(p, offset=offset))
+        every = np.stack([box(i) for i in range(len(scene.paths))])
+        reach = (every[:, 2] >= x0) & (every[:, 0] <= x1) & (every[:, 3] >= y0) & (every[:, 1] <= y1)
+        reach[index] = False
+        below = [map_path(scene.paths[i], offset=offset) for i in np.flatnonzero(reach[:index])]
+        above = [map_path(scene.paths[i], offset=offset) for i in np.flatnonzero(reach[index + 1:]) + index + 1]
         with torch.no_grad():
             under = render(Scene(x1 - x0, y1 - y0, below, scene.layers, scene.background))
             over = render(Scene(x1 - x0, y1 - y0, above, scene.layers))
         return (x0, y0, x1, y1), offset, under, over
 
-    def score(index: int, points: np.ndarray) -> float:
+    def score(index: int, options: list[np.ndarray]) -> list[float]:
         if index not in windows:
             windows[index] = window(index)
         (x0, y0, x1, y1), offset, under, over = windows[index]
+        width = x1 - x0
         p = scene.paths[index]
-        moved = Path(torch.as_tensor(points, dtype=p.points.dtype, device=p.points.device), p.fill, p.opacity,
-                     p.layer, p.id)
+        # side by side, each far enough from the next that no drawing reaches into another's window
+        xs = np.concatenate([o[:, 0] for o in options]) + offset[0]
+        stride = math.ceil(max(float(width), float(xs.max())) + 2.0 - min(0.0, float(xs.min())) + 2.0)
+        tiles = [map_path(Path(torch.as_tensor(o, dtype=p.points.dtype, device=p.points.device), p.fill, p.opacity,
+                               p.layer, p.id), offset=(offset[0] + t * stride, offset[1]))
+                 for t, o in enumerate(options)]
         with torch.no_grad():
-            path = render(Scene(x1 - x0, y1 - y0, [map_path(moved, offset=offset)], scene.layers))
-        picture = over + (1.0 - over[..., 3:4]) * (path + (1.0 - path[..., 3:4]) * under)
-        return float(((picture - target[y0:y1, x0:x1]) ** 2).sum())
+            drawn = render(Scene((len(options) - 1) * stride + width, y1 - y0, tiles, scene.layers))
+        want = target[y0:y1, x0:x1]
+        errors = []
+        for t in range(len(options)):
+            path = drawn[:, t * stride:t * stride + width]
+            picture = over + (1.0 - over[..., 3:4]) * (path + (1.0 - path[..., 3:4]) * under)
+            errors.append(float(((picture - want) ** 2).sum()))
+        return errors
 
     return score
 

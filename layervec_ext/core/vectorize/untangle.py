@@ -241,20 +241,20 @@ def _nudges(segs: np.ndarray, i: int, ti: float, j: int, tj: float, k: int = FLA
     return out
 
 
-def _reduce(segs: np.ndarray, count: int, original: np.ndarray, k: int = FLATTEN) -> np.ndarray:
-    """Join consecutive cubics (the pair whose join changes the region least and adds no crossing)
-    until there are ``count``."""
+def _reduce(segs: np.ndarray, count: int, region: Region, k: int = FLATTEN) -> np.ndarray:
+    """Join consecutive cubics (the pair whose join changes ``region`` least and adds no crossing)
+    until there are ``count``. The joins are tried nearest first, so only the crossings of those
+    nearer than the first that adds none are counted."""
     while len(segs) > count:
         now = len(crossing_pairs(segs, k))
-        best = None
+        cands = []
         for s in range(len(segs)):
             t = (s + 1) % len(segs)
             cand = np.delete(segs, t, axis=0) if t else segs[1:].copy()
             cand[s if t else len(cand) - 1] = join(segs[s], segs[t])
-            key = (len(crossing_pairs(cand, k)) > now, _region_change(original, cand))
-            if best is None or key < best[0]:
-                best = (key, cand)
-        segs = best[1]
+            cands.append((region.change(cand), s, cand))
+        cands.sort(key=lambda item: (item[0], item[1]))
+        segs = next((cand for _, _, cand in cands if len(crossing_pairs(cand, k)) <= now), cands[0][2])
     return segs
 
 
@@ -277,15 +277,26 @@ def _winding_mask(segs: np.ndarray, x0: float, y0: float, step: float, cols: int
     return np.cumsum(diff.reshape(rows, cols + 1), axis=1)[:, :cols] != 0
 
 
-def _region_change(before: np.ndarray, after: np.ndarray) -> float:
-    """The area (px²) in one path's non-zero region and not the other's."""
-    pts = np.concatenate([before.reshape(-1, 2), after.reshape(-1, 2)])
-    lo, hi = pts.min(0), pts.max(0)
-    step = max(float((hi - lo).max()) / GRID, 1e-3)
-    cols, rows = int((hi[0] - lo[0]) / step) + 1, int((hi[1] - lo[1]) / step) + 1
-    m0 = _winding_mask(before, lo[0], lo[1], step, cols, rows)
-    m1 = _winding_mask(after, lo[0], lo[1], step, cols, rows)
-    return float((m0 ^ m1).sum()) * step * step
+class Region:
+    """An outline's non-zero region, to measure others against (:meth:`change`): its grid mask is
+    kept for the next outline measured on the same grid (one inside its box: most repairs)."""
+
+    def __init__(self, segs: np.ndarray):
+        self.segs = segs
+        self.points = segs.reshape(-1, 2)
+        self.grid: tuple | None = None
+        self.mask: np.ndarray | None = None
+
+    def change(self, other: np.ndarray) -> float:
+        """The area (px²) in this region and not ``other``'s, or in ``other``'s and not this."""
+        pts = np.concatenate([self.points, other.reshape(-1, 2)])
+        lo, hi = pts.min(0), pts.max(0)
+        step = max(float((hi - lo).max()) / GRID, 1e-3)
+        cols, rows = int((hi[0] - lo[0]) / step) + 1, int((hi[1] - lo[1]) / step) + 1
+        grid = (float(lo[0]), float(lo[1]), step, cols, rows)
+        if grid != self.grid:
+            self.grid, self.mask = grid, _winding_mask(self.segs, *grid)
+        return float((self.mask ^ _winding_mask(other, *grid)).sum()) * step * step
 
 
 def untangle_points(points: np.ndarray, k: int = FLATTEN, extra: int = EXTRA) -> np.ndarray:
@@ -315,8 +326,10 @@ def _repairs(points: np.ndarray, k: int = FLATTEN, extra: int = EXTRA) -> list[t
     if not len(crossing_pairs(original, k)):
         return [(0.0, points_of(original))]
 
+    region = Region(original)
+
     def cost(segs: np.ndarray) -> float:
-        return _region_change(original, segs) + EXTRA_COST * max(0, len(segs) - count)
+        return region.change(segs) + EXTRA_COST * max(0, len(segs) - count)
 
     frontier = [(0.0, 0, original)]
     tie, found = 1, []
@@ -337,7 +350,7 @@ def _repairs(points: np.ndarray, k: int = FLATTEN, extra: int = EXTRA) -> list[t
             if len(segs) <= count + extra:
                 found.append(item)
             else:  # simple, with more cubics than it may keep: joined down to what it may
-                push(_reduce(segs, count + extra, original, k))
+                push(_reduce(segs, count + extra, region, k))
             continue
         i, ti, j, tj = cross[0]
         for cand in _moves(segs, int(i), float(ti), int(j), float(tj)) + _nudges(segs, int(i), ti, int(j), tj, k):
@@ -345,7 +358,7 @@ def _repairs(points: np.ndarray, k: int = FLATTEN, extra: int = EXTRA) -> list[t
             if len(cand) <= count + HEADROOM:  # more cubics than it may keep, for now: the next
                 push(cand)  # moves may need them, and once simple it is joined down (above)
             else:
-                push(_reduce(cand, count + extra, original, k))
+                push(_reduce(cand, count + extra, region, k))
     if len(found) < CHOICES:
         found += [item for item in sorted(frontier, key=lambda item: (item[0], item[1]))
                   if len(item[2]) <= count + extra and not len(crossing_pairs(item[2], k))][:CHOICES - len(found)]
@@ -364,13 +377,14 @@ def _repairs(points: np.ndarray, k: int = FLATTEN, extra: int = EXTRA) -> list[t
 
 @torch.no_grad()
 def untangle_scene(scene: Scene, paths: list[int] | None = None, decimals: int | None = None,
-                   spare: int | None = None, score: Callable[[int, np.ndarray], float] | None = None) -> list[int]:
+                   spare: int | None = None, score: Callable[[int, list[np.ndarray]], list[float]] | None = None
+                   ) -> list[int]:
     """Make every path (or those of ``paths``) of ``scene`` simple, in place; returns the indices
     of the paths that changed. ``decimals``: the points rounded to that many decimals first (what
     the SVG writer keeps), and the outline checked and repaired as it will be written. ``spare``:
     the cubics the repairs may add in all (none past the node budget); no limit when ``None``.
-    ``score(index, points)``: the picture's error with that path's points so; given it, the repair
-    is the one scoring least of the :data:`CHOICES` nearest the region."""
+    ``score(index, options)``: the picture's error with that path's points as each option has them;
+    given it, the repair is the one scoring least of the :data:`CHOICES` nearest the region."""
     changed = []
     for index in range(len(scene.paths)) if paths is None else paths:
         path = scene.paths[index]
@@ -388,7 +402,8 @@ def untangle_scene(scene: Scene, paths: list[int] | None = None, decimals: int |
             if score is None or len(options) == 1 or options[0][0] <= CLEAR:
                 pts = options[0][1]
             else:
-                pts = min((o for _, o in options), key=lambda o: score(index, o))
+                errors = score(index, [o for _, o in options])
+                pts = options[errors.index(min(errors))][1]
             if spare is not None:
                 spare -= max(0, (len(pts) - before) // 3)
             changed.append(index)
