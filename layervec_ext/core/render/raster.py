@@ -111,12 +111,15 @@ class Structure(Fragments):
     band_edge: Tensor  # (B,) their nearest boundary edge
     band_edge2: Tensor  # (B,) the nearest edge opposed to it within the band, or -1
     inner: Tensor  # (E, 2) inner unit normal of every edge
+    touched: Tensor | None = None  # (H·W,) bool: pixels some fragment covers, when sampled (else: every drawn one)
+    on_band: Tensor | None = None  # (H·W,) bool: pixels some path's boundary band reaches, when sampled
 
 
 @torch.no_grad()
-def build_structure(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int, width: int, height: int
-                    ) -> Structure:
-    """Fragments of every path (see the module docstring)."""
+def build_structure(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int, width: int, height: int,
+                    every: int = 1) -> Structure:
+    """Fragments of every path (see the module docstring). ``every > 1``: only the fragments of
+    the pixels :func:`_sample` keeps."""
     dev = verts.device
     a, b = verts, verts.index_select(0, nxt)
 
@@ -156,13 +159,36 @@ def build_structure(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int, wid
     x = key - (row_key - x0.index_select(0, row_path)).index_select(0, row)
     y = (y0.index_select(0, row_path) + row_rank).index_select(0, row)
 
+    touched = on_band = None
+    if every > 1:
+        key, x, y, per_path, touched, on_band = _sample(key, x, y, per_path, band, width * height, width, every)
     counts = per_path.tolist()
     in_band = torch.nonzero(band.index_select(0, key)).squeeze(1)
     band_key = key.index_select(0, in_band)
     order, inverse, pixel, first, last = _pixel_major(y * width + x, counts, width * height)
     return Structure(x.to(verts.dtype) + 0.5, y.to(verts.dtype) + 0.5, counts, order, inverse, pixel, first, last,
                      width * height, None, 0, inside.index_select(0, key), in_band,
-                     band_edge.index_select(0, band_key), second.index_select(0, band_key), inner)
+                     band_edge.index_select(0, band_key), second.index_select(0, band_key), inner, touched, on_band)
+
+
+def _sample(key: Tensor, x: Tensor, y: Tensor, per_path: Tensor, band: Tensor, pixels: int, width: int, every: int
+            ) -> tuple[Tensor, ...]:
+    """The fragments of the pixels some path's boundary band reaches (where the outlines' gradients
+    come from), and elsewhere — where every fragment is wholly inside and only the paint's gradient
+    comes from — those of one pixel in each ``every × every`` block: ``key, x, y, per_path`` of the
+    kept fragments, and the canvas masks of the touched and of the band's pixels."""
+    pixel = y * width + x
+    touched = torch.zeros(pixels, dtype=torch.bool, device=key.device)
+    touched[pixel] = True
+    on_band = torch.zeros_like(touched)
+    on_band[pixel[band.index_select(0, key)]] = True
+    half = every // 2
+    kept = on_band.index_select(0, pixel) | ((x % every == half) & (y % every == half))
+    path = torch.repeat_interleave(torch.arange(per_path.shape[0], device=key.device), per_path,
+                                   output_size=key.shape[0])
+    kept = torch.nonzero(kept).squeeze(1)
+    per_path = torch.bincount(path.index_select(0, kept), minlength=per_path.shape[0])
+    return (*(v.index_select(0, kept) for v in (key, x, y)), per_path, touched, on_band)
 
 
 def _pixel_major(pixel: Tensor, counts: list[int], pixels: int) -> tuple[Tensor, ...]:
@@ -367,25 +393,33 @@ def render_packed(packed: PackedScene, k: int = DEFAULT_K) -> Tensor:
     return over_background(image, packed.background)
 
 
-def render_packed_sparse(packed: PackedScene, k: int = DEFAULT_K) -> tuple[Tensor, Tensor]:
-    """The row-major pixels ``(U,)`` the scene touches and their premultiplied RGBA ``(U, 4)``,
-    differentiable in every tensor of ``packed``: a step that only moves a few paths over a fixed
-    canvas then costs what they cover, not the canvas. The paths only: a background would touch
-    every pixel (draw it into the fixed canvas instead)."""
-    if packed.background is not None:
-        raise ValueError("render_packed_sparse draws no background: put it in the canvas under the paths")
+def render_packed_sampled(packed: PackedScene, every: int = 1, k: int = DEFAULT_K
+                          ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """The paths of ``packed`` (not its background) where a loss needs them: the row-major pixels
+    ``(T,)`` they touch; the pixels ``(U,)`` drawn, their premultiplied RGBA ``(U, 4)`` and the
+    share ``(U,)`` of the touched pixels each stands for. ``every = 1``: every touched pixel, each
+    for itself. ``every > 1``: the pixels of the boundary band (each for itself) and one in each
+    ``every × every`` block of the rest (each for ``every²``; see :func:`_sample`) — a step then
+    shades a fraction of the fragments for an estimate of the loss that only misses the paint's
+    finest detail. Differentiable in every tensor of ``packed``; over a fixed canvas (or the
+    background), a step costs what the paths cover, not the canvas."""
     h, w = packed.height, packed.width
+    dev, dt = packed.device, packed.points.dtype
     if packed.num_paths == 0:
-        dev = packed.device
-        return torch.zeros(0, dtype=torch.long, device=dev), torch.zeros(0, 4, device=dev, dtype=packed.points.dtype)
+        none = torch.zeros(0, dtype=torch.long, device=dev)
+        return none, none, torch.zeros(0, 4, device=dev, dtype=dt), torch.zeros(0, device=dev, dtype=dt)
     verts, nxt, owner = flatten_all(packed, k)
-    s = build_structure(verts.detach(), nxt, owner, packed.num_paths, w, h)
+    s = build_structure(verts.detach(), nxt, owner, packed.num_paths, w, h, every)
     table, cov, frags = paint_inputs(s, packed, fragment_coverage(s, verts, nxt))
     starts = torch.ones_like(s.pixel, dtype=torch.bool)
     starts[1:] = s.pixel[1:] != s.pixel[:-1]  # pixel-major: a pixel's fragments are contiguous
-    touched = s.pixel[starts]
-    frags = replace(frags, pixel=torch.cumsum(starts, 0) - 1, pixels=int(touched.shape[0]))
-    return touched, ShadeComposite.apply(table, cov, frags).t()
+    drawn = s.pixel[starts]
+    frags = replace(frags, pixel=torch.cumsum(starts, 0) - 1, pixels=int(drawn.shape[0]))
+    values = ShadeComposite.apply(table, cov, frags).t()
+    if s.touched is None:
+        return drawn, drawn, values, torch.ones(drawn.shape[0], device=dev, dtype=values.dtype)
+    share = torch.where(s.on_band.index_select(0, drawn), 1.0, float(every * every)).to(values.dtype)
+    return torch.nonzero(s.touched).squeeze(1), drawn, values, share
 
 
 def paint_table(packed: PackedScene) -> tuple[Tensor, Tensor, int]:

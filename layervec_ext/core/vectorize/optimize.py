@@ -14,10 +14,11 @@ from dataclasses import dataclass
 import torch
 
 from layervec_ext.core.render import render
+from layervec_ext.core.render.common import over_background
 from layervec_ext.core.render.packed import PackedScene
-from layervec_ext.core.render.raster import render_packed, render_packed_sparse
+from layervec_ext.core.render.raster import render_packed_sampled
 from layervec_ext.core.scene import FlatFill, Scene, stop_offsets
-from layervec_ext.core.vectorize.losses import pixel_loss, xing_loss
+from layervec_ext.core.vectorize.losses import xing_loss
 from layervec_ext.core.vectorize.settings import Settings
 
 # Which learning-rate group each packed fill field belongs to.
@@ -101,9 +102,11 @@ class _Problem:
     """The scene as the optimiser sees it: packed leaves, learning-rate groups, held and tied
     rows, and the fixed canvas under them (the paths before ``start``, drawn once)."""
 
-    def __init__(self, scene: Scene, hold: Hold, start: int = 0, ties: Ties = Ties()):
+    def __init__(self, scene: Scene, hold: Hold, start: int = 0, ties: Ties = Ties(), every: int = 1):
         self.under = None
-        self.under_error: torch.Tensor | None = None  # per pixel, weighted: the fixed canvas's error
+        self.under_picture: torch.Tensor | None = None  # what lies under the paths, while it holds still
+        self.under_error: torch.Tensor | None = None  # per pixel, weighted: its error
+        self.every = every
         background = scene.background
         if start > 0:
             with torch.no_grad():
@@ -171,26 +174,38 @@ class _Problem:
                 for name, ts in self.grouped().items()]
 
     def loss(self, target: torch.Tensor, weight: torch.Tensor | None) -> torch.Tensor:
-        """:func:`pixel_loss` of the picture; over a fixed canvas only the touched pixels are
-        rendered and compared, the rest of the canvas's error added as the constant it is."""
-        if self.under is None:
-            return pixel_loss(self.render(), target, weight)
-        if self.under_error is None:
-            err = ((self.under - target) ** 2).sum(-1).reshape(-1)
-            self.under_error = err if weight is None else err * weight.reshape(-1)
-            self.under_total = self.under_error.sum()
-        touched, values = render_packed_sparse(self.packed)
-        under = self.under.reshape(-1, 4).index_select(0, touched)
-        picture = values + (1.0 - values[:, 3:4]) * under
-        err = ((picture - target.reshape(-1, 4).index_select(0, touched)) ** 2).sum(1)
+        """:func:`~losses.pixel_loss` of the picture: the moving paths are drawn only where they
+        touch (:func:`~raster.render_packed_sampled`, ``every`` as :meth:`Settings.sample_every`
+        says) over what lies under them, and the error of the rest of the canvas is added as that
+        of what lies under it."""
+        touched, drawn, values, share = render_packed_sampled(self.packed, self.every)
+        flat = target.reshape(-1, 4)
+        under, under_error = self._under(flat, weight)
+        below = under.index_select(0, drawn) if under.shape[0] > 1 else under
+        err = ((values + (1.0 - values[:, 3:4]) * below - flat.index_select(0, drawn)) ** 2).sum(1) * share
         if weight is not None:
-            err = err * weight.reshape(-1).index_select(0, touched)
-        total = err.sum() + self.under_total - self.under_error.index_select(0, touched).sum()
-        return total / (weight.sum().clamp_min(1e-9) if weight is not None else float(target[..., 0].numel()))
+            err = err * weight.reshape(-1).index_select(0, drawn)
+        untouched = torch.ones_like(under_error, dtype=torch.bool).index_fill_(0, touched, False)
+        total = err.sum() + under_error[untouched].sum()
+        return total / (weight.sum().clamp_min(1e-9) if weight is not None else float(flat.shape[0]))
 
-    def render(self) -> torch.Tensor:
-        """The picture of the moving paths (with no fixed canvas under them: see :meth:`loss`)."""
-        return render_packed(self.packed)
+    def _under(self, flat: torch.Tensor, weight: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """What lies under the moving paths — the fixed canvas ``(H·W, 4)``, or the background's
+        colour ``(1, 4)`` (nothing: transparent) — and its weighted error per pixel ``(H·W,)``:
+        held from step to step unless it is the background colour being optimised."""
+        if self.under_error is not None:
+            return self.under_picture, self.under_error
+        if self.under is not None:
+            under = self.under.reshape(-1, 4)
+        else:
+            under = over_background(flat.new_zeros(1, 4), self.packed.background)
+        error = ((under - flat) ** 2).sum(1)
+        if weight is not None:
+            error = error * weight.reshape(-1)
+        if self.packed.background is None or self.hold_background or self.under is not None:
+            self.under_picture, self.under_error = under.detach(), error.detach()
+            return self.under_picture, self.under_error
+        return under, error
 
     @torch.no_grad()
     def hold_grads(self) -> None:
@@ -275,7 +290,7 @@ def optimize(scene: Scene, target: torch.Tensor, settings: Settings, *, iters: i
         more = Hold.frozen(frozen)
         held = dataclasses.replace(held, outlines=held.outlines | more.outlines,
                                    fill_geometry=held.fill_geometry | more.fill_geometry)
-    problem = _Problem(scene, held, start, ties)
+    problem = _Problem(scene, held, start, ties, settings.sample_every(scene.width, scene.height))
     rates = {name: lr * lr_scale for name, lr in settings.learning_rates.as_dict().items()}
     opt = Adam(problem.param_groups(rates, scale))
     patience, tol, fall = settings.patience, settings.tol, 1.0 - settings.lr_decay_to

@@ -428,12 +428,12 @@ def _boxes_area(scene: Scene) -> float:
 
 def _stage_scale(stage: int, stages: int, long_side: int, coarse_size: int, coarse_above: int) -> float:
     """The fraction of the working size a stage optimises at: on a picture bigger than
-    ``coarse_above``, each stage before the last halves it, down to ``coarse_size`` — the first
-    stages place big shapes, which a smaller picture shows as well, at a quarter of the cost per
-    halving."""
+    ``coarse_above``, half the working size at most, and each stage before the last half the next's,
+    down to ``coarse_size`` — the stages place shapes, which a smaller picture shows as well at a
+    quarter of the cost per halving; the passes over every path after them work at the full size."""
     if long_side <= coarse_above:
         return 1.0
-    size = max(coarse_size, long_side >> (stages - 1 - stage))
+    size = min(long_side // 2, max(coarse_size, long_side >> (stages - 1 - stage)))
     return min(1.0, size / long_side)
 
 
