@@ -54,3 +54,24 @@ def test_removal_errors_match_rendering_without_each_path(seed: int, with_canvas
         expected = float(((without - target) ** 2).sum()) - base
         assert float(errors[pos]) == pytest.approx(expected, abs=0.05 + 0.01 * abs(expected))
     assert float(errors[packed.order.index(len(scene.paths) - 1)]) == 0.0  # the path off the canvas
+
+
+def test_sampled_removal_errors_estimate_the_exact_ones() -> None:
+    """On a big canvas clean-up scores from the sampled fragments: near the same worth, the same
+    paths the picture is better without."""
+    g = torch.Generator().manual_seed(7)
+    scene = Scene(96, 80, [])
+    for _ in range(12):
+        c = torch.rand(2, generator=g) * torch.tensor([96.0, 80.0])
+        colors = torch.rand(2, 4, generator=g)
+        colors[:, 3] = 0.5 + 0.5 * colors[:, 3]
+        scene.add(Path(circle_points(float(c[0]), float(c[1]), 5 + 20 * float(torch.rand(1, generator=g)), 4),
+                       linear(c - 8, c + 8, torch.tensor([0.0, 1.0]), colors)))
+    y, x = torch.meshgrid(torch.linspace(0, 1, 80), torch.linspace(0, 1, 96), indexing="ij")
+    target = torch.stack([x, y, x * y, 0.5 + 0.5 * x], -1)
+    packed = PackedScene.pack(scene)
+    _, exact = removal_errors(packed, target)
+    _, sampled = removal_errors(packed, target, every=2)
+    assert not torch.equal(sampled, exact)
+    assert torch.allclose(sampled, exact, rtol=0.1, atol=0.5)
+    assert torch.equal(sampled < 0, exact < 0)  # the paths the picture is better without

@@ -44,6 +44,28 @@ def test_hierarchy_cuts_keep_a_smooth_gradient_in_one_region_and_nest() -> None:
     assert len(np.unique(h.partition(1))) == 1
 
 
+def test_a_big_image_is_segmented_on_a_smaller_copy_and_partitioned_at_its_own_size() -> None:
+    target = two_discs(128)
+    h = build_hierarchy(target, most=64)
+    assert h.labels.shape == (64, 64)
+    three = h.partition(3)
+    assert three.shape == (128, 128) and len(np.unique(three)) == 3
+    blocks = three.reshape(64, 2, 64, 2)
+    assert (blocks == blocks[:, :1, :, :1]).all()  # each copy pixel's label on its 2 × 2 pixels
+    y, x = np.mgrid[0:128, 0:128] + 0.5
+    red = (x - 24) ** 2 + (y - 32) ** 2 < 16**2
+    blue = (x - 50) ** 2 + (y - 14) ** 2 < 6**2
+    for disc in (red, blue):  # each disc is one region, the background another (up to its edge pixels)
+        core = three[disc & ~ndimage_edge(disc)]
+        assert len(np.unique(core)) == 1 and np.mean(three[~disc] == np.unique(core)[0]) < 0.01
+
+
+def ndimage_edge(mask: np.ndarray) -> np.ndarray:
+    from scipy import ndimage
+
+    return mask & ~ndimage.binary_erosion(mask, iterations=2)
+
+
 def test_proposal_picks_the_regions_that_remove_most_error_first() -> None:
     target = two_discs()
     canvas = np.zeros_like(target)

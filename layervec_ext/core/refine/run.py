@@ -252,7 +252,7 @@ def _detail(pieces: list[_Piece], scene: Scene, target: np.ndarray, count: int, 
     h, w = target.shape[:2]
     with torch.no_grad():
         canvas = render(scene).cpu().double().numpy()
-    hierarchy = build_hierarchy(target)
+    hierarchy = build_hierarchy(target, most=settings.segment_size)
     regions = max((len(pieces) + count) * settings.regions_per_path, 16)
     chosen: list = []
     for _ in range(4):  # a finer cut when the first offers too few regions

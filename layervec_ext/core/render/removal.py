@@ -21,12 +21,14 @@ Tensor = torch.Tensor
 
 
 @torch.no_grad()
-def removal_errors(packed: PackedScene, target: Tensor, under: Tensor | None = None, k: int = DEFAULT_K
-                   ) -> tuple[Tensor, Tensor]:
+def removal_errors(packed: PackedScene, target: Tensor, under: Tensor | None = None, k: int = DEFAULT_K,
+                   every: int = 1) -> tuple[Tensor, Tensor]:
     """Premultiplied RGBA image ``(H, W, 4)`` of ``packed`` over ``under`` (premultiplied, or
     nothing) over the packed scene's background, and per drawn path (draw order, ``(P,)``) how
     much the summed squared error against ``target (H, W, 4)`` grows when that path alone is left
-    out (negative: the picture is better without it)."""
+    out (negative: the picture is better without it). ``every > 1``: the errors estimated from the
+    pixels :func:`~layervec_ext.core.render.raster.render_packed_sampled` draws (each standing for
+    its share), and the image right on those pixels only."""
     h, w = packed.height, packed.width
     dev = packed.points.device
     base = under.reshape(-1, 4) if under is not None else torch.zeros(h * w, 4, device=dev)
@@ -34,7 +36,7 @@ def removal_errors(packed: PackedScene, target: Tensor, under: Tensor | None = N
     if packed.num_paths == 0:
         return base.t().reshape(h, w, 4), torch.zeros(0, device=dev)
     verts, nxt, owner = flatten_all(packed, k)
-    s = build_structure(verts, nxt, owner, packed.num_paths, w, h)
+    s = build_structure(verts, nxt, owner, packed.num_paths, w, h, every)
     table, cov, frags = paint_inputs(s, packed, fragment_coverage(s, verts, nxt))
     *_, rgba, alpha, _ = shade(table, cov, frags)
     color, a, trans, weight, image = _composite(rgba[:3], alpha, frags)
@@ -49,6 +51,8 @@ def removal_errors(packed: PackedScene, target: Tensor, under: Tensor | None = N
     delta = -weight[None] * (paint - behind)  # (4, F): how the pixel changes without the fragment
     residual = (picture - target.reshape(-1, 4).t().to(picture.dtype)).index_select(1, frags.pixel)
     gain = (2.0 * delta * residual + delta * delta).sum(0)
+    if s.on_band is not None:  # sampled: an inside pixel stands for its block
+        gain = torch.where(s.on_band.index_select(0, frags.pixel), gain, gain * float(every * every))
     path_major_owner = torch.repeat_interleave(torch.arange(packed.num_paths, device=dev),
                                                torch.as_tensor(s.counts, device=dev))
     owner_pm = path_major_owner.index_select(0, frags.order)

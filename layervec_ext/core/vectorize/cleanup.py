@@ -27,7 +27,8 @@ def drop_useless(scene: Scene, target: torch.Tensor, settings: Settings, keep: s
     than ``settings.drop_below``, and degenerate ones. Returns the indices kept (``keep`` always
     stays). The scene's background is not a path: it stays.
 
-    Every path's worth comes from one render (:func:`~layervec_ext.core.render.removal.removal_errors`).
+    Every path's worth comes from one render (:func:`~layervec_ext.core.render.removal.removal_errors`,
+    sampled as the optimiser's steps are on a big canvas).
     Two useless paths may be useless because of each other (a duplicate), so a round drops only
     paths whose boxes don't overlap another one dropped in it, and the next round re-scores."""
     project(scene, settings.min_radius)
@@ -36,7 +37,7 @@ def drop_useless(scene: Scene, target: torch.Tensor, settings: Settings, keep: s
     while True:
         packed = PackedScene.pack(Scene(scene.width, scene.height, [scene.paths[i] for i in kept], scene.layers,
                                         scene.background))
-        _, errors = removal_errors(packed, target)
+        _, errors = removal_errors(packed, target, every=settings.sample_every(scene.width, scene.height))
         worth = {kept[packed.order[pos]]: float(e) for pos, e in enumerate(errors)}
         useless = sorted((worth.get(i, 0.0), i) for i in kept
                          if i not in keep and worth.get(i, 0.0) < settings.drop_below)

@@ -24,6 +24,7 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from layervec_ext.core.geometry import flatten, rectangle_cubics, signed_area
 from layervec_ext.core.render import render
@@ -52,6 +53,9 @@ SVG_DECIMALS = 3
 # Showing one more detail layer must add this many dB (on white, at the working size) or it joins
 # the one below: 0.1 dB over the 0.5 dB the editability report asks, for resvg at the input size.
 LAYER_GAIN = 0.6
+# The untangle score draws its windows on a grid this long at most (an integer fraction of the
+# working size past it).
+SCORE_SIZE = 512
 
 
 def hierarchy_cuts(regions: int, levels: int) -> list[int]:
@@ -181,7 +185,7 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
         scene.add(Path(torch.as_tensor(rect, dtype=torch.float32, device=dev), bg.to_fill(dev),
                        torch.tensor(1.0, device=dev), 0, None))
         frozen.add(0)
-    hierarchy = build_hierarchy(target_np) if sizes else None
+    hierarchy = build_hierarchy(target_np, most=cfg.segment_size) if sizes else None
     total_steps = sum(cfg.stage_iters for _ in sizes) + cfg.final_iters or 1
     done = 0
 
@@ -276,29 +280,37 @@ def _window_score(scene: Scene, target: torch.Tensor) -> Callable[[int, list[np.
     """``score(index, options)``: for each outline of ``options``, the squared error of the picture
     with path ``index``'s outline so, over a window around where it is now (what a repair can
     change). The paths reaching into the window below and above it are drawn once per path scored
-    ("over" is associative), and the options side by side in one more drawing."""
+    ("over" is associative), and the options side by side in one more drawing — on a canvas bigger
+    than :data:`SCORE_SIZE`, at an integer fraction of the size that brings it within it (the
+    options differ by whole loops, which that size shows as well)."""
+    f = math.ceil(max(scene.width, scene.height) / SCORE_SIZE)
+    k = 1.0 / f
+    if f > 1:
+        target = F.avg_pool2d(target.permute(2, 0, 1)[None], f, ceil_mode=True)[0].permute(1, 2, 0)
+    width, height = target.shape[1], target.shape[0]
     windows: dict[int, tuple[tuple[int, int, int, int], tuple[float, float], torch.Tensor, torch.Tensor]] = {}
     boxes: dict[int, tuple[torch.Tensor, np.ndarray]] = {}  # per path: its points and their box, while they are those
 
     def box(i: int) -> np.ndarray:
+        """Path ``i``'s box on the scoring grid: ``x0, y0, x1, y1``."""
         pts = scene.paths[i].points
         if i not in boxes or boxes[i][0] is not pts:
             q = pts.detach()
-            boxes[i] = (pts, torch.cat([q.min(0).values, q.max(0).values]).double().cpu().numpy())
+            boxes[i] = (pts, torch.cat([q.min(0).values, q.max(0).values]).double().cpu().numpy() * k)
         return boxes[i][1]
 
     def window(index: int) -> tuple[tuple[int, int, int, int], tuple[float, float], torch.Tensor, torch.Tensor]:
         lo, hi = np.split(box(index), 2)
         pad = 0.25 * (hi - lo) + 3.0
         x0, y0 = (int(max(0.0, float(v))) for v in lo - pad)
-        x1, y1 = int(min(scene.width, float(hi[0] + pad[0]) + 1)), int(min(scene.height, float(hi[1] + pad[1]) + 1))
+        x1, y1 = int(min(width, float(hi[0] + pad[0]) + 1)), int(min(height, float(hi[1] + pad[1]) + 1))
         x1, y1 = max(x1, x0 + 1), max(y1, y0 + 1)
         offset = (-float(x0), -float(y0))
         every = np.stack([box(i) for i in range(len(scene.paths))])
         reach = (every[:, 2] >= x0) & (every[:, 0] <= x1) & (every[:, 3] >= y0) & (every[:, 1] <= y1)
         reach[index] = False
-        below = [map_path(scene.paths[i], offset=offset) for i in np.flatnonzero(reach[:index])]
-        above = [map_path(scene.paths[i], offset=offset) for i in np.flatnonzero(reach[index + 1:]) + index + 1]
+        below = [map_path(scene.paths[i], (k, k), offset) for i in np.flatnonzero(reach[:index])]
+        above = [map_path(scene.paths[i], (k, k), offset) for i in np.flatnonzero(reach[index + 1:]) + index + 1]
         with torch.no_grad():
             under = render(Scene(x1 - x0, y1 - y0, below, scene.layers, scene.background))
             over = render(Scene(x1 - x0, y1 - y0, above, scene.layers))
@@ -308,20 +320,20 @@ def _window_score(scene: Scene, target: torch.Tensor) -> Callable[[int, list[np.
         if index not in windows:
             windows[index] = window(index)
         (x0, y0, x1, y1), offset, under, over = windows[index]
-        width = x1 - x0
+        size = x1 - x0
         p = scene.paths[index]
         # side by side, each far enough from the next that no drawing reaches into another's window
-        xs = np.concatenate([o[:, 0] for o in options]) + offset[0]
-        stride = math.ceil(max(float(width), float(xs.max())) + 2.0 - min(0.0, float(xs.min())) + 2.0)
+        xs = np.concatenate([o[:, 0] for o in options]) * k + offset[0]
+        stride = math.ceil(max(float(size), float(xs.max())) + 2.0 - min(0.0, float(xs.min())) + 2.0)
         tiles = [map_path(Path(torch.as_tensor(o, dtype=p.points.dtype, device=p.points.device), p.fill, p.opacity,
-                               p.layer, p.id), offset=(offset[0] + t * stride, offset[1]))
+                               p.layer, p.id), (k, k), (offset[0] + t * stride, offset[1]))
                  for t, o in enumerate(options)]
         with torch.no_grad():
-            drawn = render(Scene((len(options) - 1) * stride + width, y1 - y0, tiles, scene.layers))
+            drawn = render(Scene((len(options) - 1) * stride + size, y1 - y0, tiles, scene.layers))
         want = target[y0:y1, x0:x1]
         errors = []
         for t in range(len(options)):
-            path = drawn[:, t * stride:t * stride + width]
+            path = drawn[:, t * stride:t * stride + size]
             picture = over + (1.0 - over[..., 3:4]) * (path + (1.0 - path[..., 3:4]) * under)
             errors.append(float(((picture - want) ** 2).sum()))
         return errors

@@ -14,6 +14,7 @@ from __future__ import annotations
 import heapq
 import warnings
 
+import cv2
 import numpy as np
 from scipy import ndimage
 
@@ -36,17 +37,23 @@ def _features(h: int, w: int) -> np.ndarray:
 class Hierarchy:
     """Initial labels plus the merge sequence; :meth:`partition` replays it down to K regions."""
 
-    def __init__(self, labels: np.ndarray, merges: list[tuple[int, int]]):
+    def __init__(self, labels: np.ndarray, merges: list[tuple[int, int]], shape: tuple[int, int] | None = None):
         self.labels = labels
         self.merges = merges
         self.count = int(labels.max()) + 1
+        self.shape = shape or labels.shape  # the image's: labels of a smaller copy are scaled up to it
 
     def partition(self, regions: int) -> np.ndarray:
         """Label map (consecutive ids from 0) with at most ``max(regions, 1)`` regions."""
         todo = max(0, self.count - max(regions, 1))
         roots = np.array(union_roots(self.count, self.merges[:todo]))
         _, compact = np.unique(roots, return_inverse=True)
-        return compact[self.labels]
+        labels = self.labels
+        if labels.shape != self.shape:  # nearest: each pixel takes the label of the copy's pixel it lies in
+            rows = np.arange(self.shape[0]) * labels.shape[0] // self.shape[0]
+            cols = np.arange(self.shape[1]) * labels.shape[1] // self.shape[1]
+            labels = labels[rows[:, None], cols[None, :]]
+        return compact[labels]
 
 
 def oversegment(target: np.ndarray, scale: float = 60.0, min_size: int = 6) -> np.ndarray:
@@ -101,8 +108,16 @@ def _moments(target: np.ndarray, labels: np.ndarray, n: int) -> tuple[np.ndarray
     return gram, rhs, energy
 
 
-def build_hierarchy(target: np.ndarray, scale: float = 60.0) -> Hierarchy:
-    """Over-segment ``target`` and merge neighbours cheapest-first until one region remains."""
+def build_hierarchy(target: np.ndarray, scale: float = 60.0, most: int | None = None) -> Hierarchy:
+    """Over-segment ``target`` and merge neighbours cheapest-first until one region remains. With
+    ``most``, on a copy of the image brought within that long side (area filter; cost grows with
+    the pixels, and the stages' proposals are scored on a coarser grid anyway); the partitions come
+    at the image's size."""
+    shape = target.shape[:2]
+    if most is not None and max(shape) > most:
+        f = most / max(shape)
+        size = (max(1, round(shape[1] * f)), max(1, round(shape[0] * f)))
+        target = cv2.resize(target, size, interpolation=cv2.INTER_AREA)
     h, w = target.shape[:2]
     labels = oversegment(target, scale=scale)
     n = int(labels.max()) + 1
@@ -150,7 +165,7 @@ def build_hierarchy(target: np.ndarray, scale: float = 60.0) -> Hierarchy:
         # disconnected pieces (never on a grid, but stay total): join the rest in label order
         roots = [i for i in range(n) if alive[i]]
         merges += [(roots[0], r) for r in roots[1:]]
-    return Hierarchy(labels, merges)
+    return Hierarchy(labels, merges, shape)
 
 
 def region_masks(labels: np.ndarray) -> list[tuple[int, tuple[slice, slice], np.ndarray]]:

@@ -78,6 +78,10 @@ class Settings:
     # small enough to work on whole.
     coarse_size: int = 128
     coarse_above: int = 256
+    # The segmentation works on the working image brought within this long side (its cost grows
+    # with the pixels: python -m layervec_ext.bench scale --sizes 1024); its partitions are scaled
+    # back up.
+    segment_size: int = 512
     levels: int = 3  # candidates come from this many cuts of the hierarchy per stage (K, 2K, 4K regions)
     regions_per_path: int = 3  # the coarsest cut of a stage has this many regions per new path
     # Candidate regions are fitted and scored on every k-th row and column, k chosen so that this
