@@ -89,11 +89,11 @@ def test_the_optimisers_loss_is_the_pictures_with_a_background_or_a_fixed_canvas
     for start in (0, 5):
         for w in (None, weight):
             problem = _Problem(scene, Hold(), start=start)
-            got = problem.loss(target, w)
+            got = problem.touched_loss(target, w)  # what a sampled step computes, with nothing sampled out
             want = pixel_loss(render(scene.detached()), target, w)
             assert abs(float(got.detach()) - float(want)) < 1e-6 * float(want)
     problem = _Problem(scene, Hold(), start=0)
-    problem.loss(target, None).backward()
+    problem.touched_loss(target, None).backward()
     bg = scene.detached()
     bg.background.color.requires_grad_()
     pixel_loss(render(bg), target).backward()

@@ -43,8 +43,8 @@ def crossing_penalty(weight: float = CROSSING) -> Iterator[None]:
 def pixel_loss(rendered: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:
     """Mean squared error over premultiplied RGBA (alpha is matched too, so transparent stays
     transparent); ``weight (H, W)`` focuses it where the new paths should explain the image. The
-    definition, on a whole picture: the optimiser computes it from the pixels the paths touch
-    (``optimize._Problem.loss``, tested against this)."""
+    definition, on a whole picture: over a fixed canvas, or sampled, the optimiser computes it from
+    the pixels the paths touch (``optimize._Problem.loss``, tested against this)."""
     if weight is None:
         return F.mse_loss(rendered, target, reduction="sum") / rendered[..., 0].numel()
     err = F.mse_loss(rendered, target, reduction="none").sum(-1)

@@ -16,9 +16,9 @@ import torch
 from layervec_ext.core.render import render
 from layervec_ext.core.render.common import over_background
 from layervec_ext.core.render.packed import PackedScene
-from layervec_ext.core.render.raster import render_packed_sampled
+from layervec_ext.core.render.raster import render_packed, render_packed_sampled
 from layervec_ext.core.scene import FlatFill, Scene, stop_offsets
-from layervec_ext.core.vectorize.losses import xing_loss
+from layervec_ext.core.vectorize.losses import pixel_loss, xing_loss
 from layervec_ext.core.vectorize.settings import Settings
 
 # Which learning-rate group each packed fill field belongs to.
@@ -177,7 +177,15 @@ class _Problem:
         """:func:`~losses.pixel_loss` of the picture: the moving paths are drawn only where they
         touch (:func:`~raster.render_packed_sampled`, ``every`` as :meth:`Settings.sample_every`
         says) over what lies under them, and the error of the rest of the canvas is added as that
-        of what lies under it."""
+        of what lies under it — or, with nothing sampled out and no fixed canvas, the whole
+        picture is drawn and compared (the same loss, summed in the order the numbers in the
+        README's 256² tables were measured with)."""
+        if self.every == 1 and self.under is None:
+            return pixel_loss(render_packed(self.packed), target, weight)
+        return self.touched_loss(target, weight)
+
+    def touched_loss(self, target: torch.Tensor, weight: torch.Tensor | None) -> torch.Tensor:
+        """:meth:`loss` from the pixels the moving paths touch (sampled as ``every`` says)."""
         touched, drawn, values, share = render_packed_sampled(self.packed, self.every)
         flat = target.reshape(-1, 4)
         under, under_error = self._under(flat, weight)
@@ -185,8 +193,7 @@ class _Problem:
         err = ((values + (1.0 - values[:, 3:4]) * below - flat.index_select(0, drawn)) ** 2).sum(1) * share
         if weight is not None:
             err = err * weight.reshape(-1).index_select(0, drawn)
-        untouched = torch.ones_like(under_error, dtype=torch.bool).index_fill_(0, touched, False)
-        total = err.sum() + under_error[untouched].sum()
+        total = err.sum() + under_error.sum() - under_error.index_select(0, touched).sum()
         return total / (weight.sum().clamp_min(1e-9) if weight is not None else float(flat.shape[0]))
 
     def _under(self, flat: torch.Tensor, weight: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
