@@ -8,7 +8,7 @@ import dataclasses
 import torch
 
 from layervec_ext.bench.render import random_scene
-from layervec_ext.core.render import raster
+from layervec_ext.core.render import raster, render
 from layervec_ext.core.render.packed import PackedScene
 from layervec_ext.core.scene import FlatFill
 from layervec_ext.core.vectorize.losses import pixel_loss
@@ -84,8 +84,6 @@ def test_the_optimisers_loss_is_the_pictures_with_a_background_or_a_fixed_canvas
     scene.background = FlatFill(torch.tensor([0.2, 0.5, 0.7, 0.8]))
     target = smooth_target()
     weight = 1.0 + smooth_target()[..., 0]
-    from layervec_ext.core.render import render
-
     for start in (0, 5):
         for w in (None, weight):
             problem = _Problem(scene, Hold(), start=start)

@@ -113,6 +113,14 @@ class Structure(Fragments):
     inner: Tensor  # (E, 2) inner unit normal of every edge
     touched: Tensor | None = None  # (H·W,) bool: pixels some fragment covers, when sampled (else: every drawn one)
     on_band: Tensor | None = None  # (H·W,) bool: pixels some path's boundary band reaches, when sampled
+    every: int = 1  # the sampling block (1: every pixel drawn)
+
+    def share(self, pixel: Tensor) -> Tensor:
+        """How many of the touched pixels each drawn ``pixel`` (row-major keys) stands for: 1 on the
+        band (and everywhere when nothing is sampled out), ``every²`` inside."""
+        if self.on_band is None:
+            return torch.ones(pixel.shape[0], device=pixel.device, dtype=self.px.dtype)
+        return torch.where(self.on_band.index_select(0, pixel), 1.0, float(self.every**2)).to(self.px.dtype)
 
 
 @torch.no_grad()
@@ -159,25 +167,27 @@ def build_structure(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int, wid
     x = key - (row_key - x0.index_select(0, row_path)).index_select(0, row)
     y = (y0.index_select(0, row_path) + row_rank).index_select(0, row)
 
+    pixel = y * width + x
     touched = on_band = None
     if every > 1:
-        key, x, y, per_path, touched, on_band = _sample(key, x, y, per_path, band, width * height, width, every)
+        key, x, y, pixel, per_path, touched, on_band = _sample(key, x, y, pixel, per_path, band, width * height,
+                                                               every)
     counts = per_path.tolist()
     in_band = torch.nonzero(band.index_select(0, key)).squeeze(1)
     band_key = key.index_select(0, in_band)
-    order, inverse, pixel, first, last = _pixel_major(y * width + x, counts, width * height)
+    order, inverse, pixel, first, last = _pixel_major(pixel, counts, width * height)
     return Structure(x.to(verts.dtype) + 0.5, y.to(verts.dtype) + 0.5, counts, order, inverse, pixel, first, last,
                      width * height, None, 0, inside.index_select(0, key), in_band,
-                     band_edge.index_select(0, band_key), second.index_select(0, band_key), inner, touched, on_band)
+                     band_edge.index_select(0, band_key), second.index_select(0, band_key), inner, touched, on_band,
+                     every)
 
 
-def _sample(key: Tensor, x: Tensor, y: Tensor, per_path: Tensor, band: Tensor, pixels: int, width: int, every: int
-            ) -> tuple[Tensor, ...]:
+def _sample(key: Tensor, x: Tensor, y: Tensor, pixel: Tensor, per_path: Tensor, band: Tensor, pixels: int,
+            every: int) -> tuple[Tensor, ...]:
     """The fragments of the pixels some path's boundary band reaches (where the outlines' gradients
     come from), and elsewhere — where every fragment is wholly inside and only the paint's gradient
-    comes from — those of one pixel in each ``every × every`` block: ``key, x, y, per_path`` of the
-    kept fragments, and the canvas masks of the touched and of the band's pixels."""
-    pixel = y * width + x
+    comes from — those of one pixel in each ``every × every`` block: ``key, x, y, pixel, per_path``
+    of the kept fragments, and the canvas masks of the touched and of the band's pixels."""
     touched = torch.zeros(pixels, dtype=torch.bool, device=key.device)
     touched[pixel] = True
     on_band = torch.zeros_like(touched)
@@ -188,7 +198,8 @@ def _sample(key: Tensor, x: Tensor, y: Tensor, per_path: Tensor, band: Tensor, p
                                    output_size=key.shape[0])
     kept = torch.nonzero(kept).squeeze(1)
     per_path = torch.bincount(path.index_select(0, kept), minlength=per_path.shape[0])
-    return (*(v.index_select(0, kept) for v in (key, x, y)), per_path, touched, on_band)
+    key, x, y, pixel = (v.index_select(0, kept) for v in (key, x, y, pixel))
+    return key, x, y, pixel, per_path, touched, on_band
 
 
 def _pixel_major(pixel: Tensor, counts: list[int], pixels: int) -> tuple[Tensor, ...]:
@@ -416,10 +427,8 @@ def render_packed_sampled(packed: PackedScene, every: int = 1, k: int = DEFAULT_
     drawn = s.pixel[starts]
     frags = replace(frags, pixel=torch.cumsum(starts, 0) - 1, pixels=int(drawn.shape[0]))
     values = ShadeComposite.apply(table, cov, frags).t()
-    if s.touched is None:
-        return drawn, drawn, values, torch.ones(drawn.shape[0], device=dev, dtype=values.dtype)
-    share = torch.where(s.on_band.index_select(0, drawn), 1.0, float(every * every)).to(values.dtype)
-    return torch.nonzero(s.touched).squeeze(1), drawn, values, share
+    touched = drawn if s.touched is None else torch.nonzero(s.touched).squeeze(1)
+    return touched, drawn, values, s.share(drawn).to(values.dtype)
 
 
 def paint_table(packed: PackedScene) -> tuple[Tensor, Tensor, int]:

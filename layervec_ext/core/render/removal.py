@@ -51,8 +51,8 @@ def removal_errors(packed: PackedScene, target: Tensor, under: Tensor | None = N
     delta = -weight[None] * (paint - behind)  # (4, F): how the pixel changes without the fragment
     residual = (picture - target.reshape(-1, 4).t().to(picture.dtype)).index_select(1, frags.pixel)
     gain = (2.0 * delta * residual + delta * delta).sum(0)
-    if s.on_band is not None:  # sampled: an inside pixel stands for its block
-        gain = torch.where(s.on_band.index_select(0, frags.pixel), gain, gain * float(every * every))
+    if every > 1:  # sampled: an inside pixel stands for its block
+        gain = gain * s.share(frags.pixel).to(gain.dtype)
     path_major_owner = torch.repeat_interleave(torch.arange(packed.num_paths, device=dev),
                                                torch.as_tensor(s.counts, device=dev))
     owner_pm = path_major_owner.index_select(0, frags.order)

@@ -104,8 +104,8 @@ class _Problem:
 
     def __init__(self, scene: Scene, hold: Hold, start: int = 0, ties: Ties = Ties(), every: int = 1):
         self.under = None
-        self.under_picture: torch.Tensor | None = None  # what lies under the paths, while it holds still
-        self.under_error: torch.Tensor | None = None  # per pixel, weighted: its error
+        # what lies under the paths, its weighted error per pixel and in all, while it holds still
+        self.under_held: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
         self.every = every
         background = scene.background
         if start > 0:
@@ -188,20 +188,20 @@ class _Problem:
         """:meth:`loss` from the pixels the moving paths touch (sampled as ``every`` says)."""
         touched, drawn, values, share = render_packed_sampled(self.packed, self.every)
         flat = target.reshape(-1, 4)
-        under, under_error = self._under(flat, weight)
+        under, under_error, under_total = self._under(flat, weight)
         below = under.index_select(0, drawn) if under.shape[0] > 1 else under
         err = ((values + (1.0 - values[:, 3:4]) * below - flat.index_select(0, drawn)) ** 2).sum(1) * share
         if weight is not None:
             err = err * weight.reshape(-1).index_select(0, drawn)
-        total = err.sum() + under_error.sum() - under_error.index_select(0, touched).sum()
+        total = err.sum() + under_total - under_error.index_select(0, touched).sum()
         return total / (weight.sum().clamp_min(1e-9) if weight is not None else float(flat.shape[0]))
 
-    def _under(self, flat: torch.Tensor, weight: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    def _under(self, flat: torch.Tensor, weight: torch.Tensor | None) -> tuple[torch.Tensor, ...]:
         """What lies under the moving paths — the fixed canvas ``(H·W, 4)``, or the background's
-        colour ``(1, 4)`` (nothing: transparent) — and its weighted error per pixel ``(H·W,)``:
-        held from step to step unless it is the background colour being optimised."""
-        if self.under_error is not None:
-            return self.under_picture, self.under_error
+        colour ``(1, 4)`` (nothing: transparent) —, its weighted error per pixel ``(H·W,)`` and that
+        error's sum: held from step to step unless it is the background colour being optimised."""
+        if self.under_held is not None:
+            return self.under_held
         if self.under is not None:
             under = self.under.reshape(-1, 4)
         else:
@@ -210,9 +210,10 @@ class _Problem:
         if weight is not None:
             error = error * weight.reshape(-1)
         if self.packed.background is None or self.hold_background or self.under is not None:
-            self.under_picture, self.under_error = under.detach(), error.detach()
-            return self.under_picture, self.under_error
-        return under, error
+            under, error = under.detach(), error.detach()
+            self.under_held = (under, error, error.sum())
+            return self.under_held
+        return under, error, error.sum()
 
     @torch.no_grad()
     def hold_grads(self) -> None:
