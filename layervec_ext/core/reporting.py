@@ -19,6 +19,7 @@ from layervec_ext.protocol import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, E
 
 class _State:
     json_lines = False  # --progress-json: errors too are protocol lines (set by a main before anything can fail)
+    interrupted = False  # Ctrl-C came (see catch_interrupts)
 
 
 state = _State()
@@ -31,6 +32,24 @@ class UsageError(Exception):
 class Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line instead of usage + message
         raise UsageError(message)
+
+
+def catch_interrupts() -> None:
+    """Make Ctrl-C stick: Python raises KeyboardInterrupt wherever the signal lands, and where that
+    is a finaliser or a callback the exception is printed and dropped and the run would go on;
+    the flag set here lets :func:`raise_if_interrupted` raise it again at the next progress call."""
+    import signal
+
+    def handler(signum, frame):
+        state.interrupted = True
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)
+
+
+def raise_if_interrupted() -> None:
+    if state.interrupted:
+        raise KeyboardInterrupt
 
 
 def say(message: protocol.Message) -> None:
