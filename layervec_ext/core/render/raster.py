@@ -157,12 +157,12 @@ def build_structure(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int, wid
     # is a run of ``stride`` keys, so a fragment's pixel is its row's (one gather, no division).
     covered = inside | band
     key = torch.nonzero(covered).squeeze(1)
-    running = torch.cat([torch.zeros(1, dtype=torch.long, device=dev), torch.cumsum(covered, 0)])
-    per_path = running.index_select(0, offset + sizes) - running.index_select(0, offset)
+    running = _running_count(covered)
+    per_path = (running.index_select(0, offset + sizes) - running.index_select(0, offset)).long()
     row_path, row_rank = _expand(y1 - y0)
     row_stride = stride.index_select(0, row_path)
     row_key = offset.index_select(0, row_path) + row_rank * row_stride  # key of the row's first pixel
-    per_row = running.index_select(0, row_key + row_stride) - running.index_select(0, row_key)
+    per_row = (running.index_select(0, row_key + row_stride) - running.index_select(0, row_key)).long()
     row = torch.repeat_interleave(torch.arange(row_key.shape[0], device=dev), per_row, output_size=key.shape[0])
     x = key - (row_key - x0.index_select(0, row_path)).index_select(0, row)
     y = (y0.index_select(0, row_path) + row_rank).index_select(0, row)
@@ -171,7 +171,7 @@ def build_structure(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int, wid
     touched = on_band = None
     if every > 1:
         key, x, y, pixel, per_path, touched, on_band = _sample(key, x, y, pixel, per_path, band, width * height,
-                                                               every)
+                                                               every, width)
     counts = per_path.tolist()
     in_band = torch.nonzero(band.index_select(0, key)).squeeze(1)
     band_key = key.index_select(0, in_band)
@@ -183,23 +183,40 @@ def build_structure(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int, wid
 
 
 def _sample(key: Tensor, x: Tensor, y: Tensor, pixel: Tensor, per_path: Tensor, band: Tensor, pixels: int,
-            every: int) -> tuple[Tensor, ...]:
+            every: int, width: int) -> tuple[Tensor, ...]:
     """The fragments of the pixels some path's boundary band reaches (where the outlines' gradients
     come from), and elsewhere — where every fragment is wholly inside and only the paint's gradient
     comes from — those of one pixel in each ``every × every`` block: ``key, x, y, pixel, per_path``
     of the kept fragments, and the canvas masks of the touched and of the band's pixels."""
     touched = torch.zeros(pixels, dtype=torch.bool, device=key.device)
-    touched[pixel] = True
+    touched.index_fill_(0, pixel, True)
     on_band = torch.zeros_like(touched)
-    on_band[pixel[band.index_select(0, key)]] = True
-    half = every // 2
-    kept = on_band.index_select(0, pixel) | ((x % every == half) & (y % every == half))
-    path = torch.repeat_interleave(torch.arange(per_path.shape[0], device=key.device), per_path,
-                                   output_size=key.shape[0])
+    on_band.index_fill_(0, pixel.masked_select(band.index_select(0, key)), True)
+    kept = (on_band | _block_centres(pixels // width, width, every, key.device)).index_select(0, pixel)
+    running = _running_count(kept)
+    ends = torch.cumsum(per_path, 0)
+    per_path = (running.index_select(0, ends) - running.index_select(0, ends - per_path)).long()
     kept = torch.nonzero(kept).squeeze(1)
-    per_path = torch.bincount(path.index_select(0, kept), minlength=per_path.shape[0])
     key, x, y, pixel = (v.index_select(0, kept) for v in (key, x, y, pixel))
     return key, x, y, pixel, per_path, touched, on_band
+
+
+def _running_count(mask: Tensor) -> Tensor:
+    """``(N + 1,)``: how many of ``mask (N,)`` are set before each index (int32 while that fits:
+    the prefix sum over every box pixel is a good part of a structure's cost)."""
+    dtype = torch.int32 if mask.shape[0] < 2**31 else torch.long
+    running = torch.zeros(mask.shape[0] + 1, dtype=dtype, device=mask.device)
+    torch.cumsum(mask, 0, dtype=dtype, out=running[1:])
+    return running
+
+
+@lru_cache(maxsize=8)
+def _block_centres(height: int, width: int, every: int, device: torch.device) -> Tensor:
+    """``(H·W,)`` bool: the one pixel :func:`_sample` keeps in each ``every × every`` block."""
+    half = every // 2
+    rows = torch.arange(height, device=device) % every == half
+    cols = torch.arange(width, device=device) % every == half
+    return (rows[:, None] & cols[None, :]).reshape(-1)
 
 
 def _pixel_major(pixel: Tensor, counts: list[int], pixels: int) -> tuple[Tensor, ...]:
