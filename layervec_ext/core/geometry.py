@@ -70,6 +70,15 @@ def flatten(points: np.ndarray, k: int = FLATTEN) -> np.ndarray:
 
 
 @lru_cache(maxsize=64)
+def _pair_mask(n: int) -> np.ndarray:
+    """``(n, n)`` bool: the pairs of :func:`edge_pairs` (read-only)."""
+    mask = np.zeros((n, n), dtype=bool)
+    mask[edge_pairs(n)] = True
+    mask.flags.writeable = False
+    return mask
+
+
+@lru_cache(maxsize=64)
 def edge_pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
     """The pairs ``i < j`` of edges of a closed ``n``-gon that share no vertex (read-only)."""
     i, j = np.triu_indices(n, k=2)
@@ -94,10 +103,10 @@ def crossings(poly: np.ndarray, eps: float = 1e-9) -> np.ndarray:
     def orient(p, q, r):
         return (q[..., 0] - p[..., 0]) * (r[..., 1] - p[..., 1]) - (q[..., 1] - p[..., 1]) * (r[..., 0] - p[..., 0])
 
-    i, j = edge_pairs(n)
-    # boxes first: only edges whose boxes overlap can meet
-    near = np.all((lo[i] <= hi[j] + eps) & (lo[j] <= hi[i] + eps), axis=1)
-    i, j = i[near], j[near]
+    # boxes first: only edges whose boxes overlap can meet (an n × n table: cheaper than
+    # gathering both boxes of every pair; np.nonzero keeps edge_pairs' row-major order)
+    below = np.all(lo[:, None] <= hi[None] + eps, axis=2)
+    i, j = np.nonzero(below & below.T & _pair_mask(n))
     a1, b1, a2, b2 = a[i], b[i], a[j], b[j]
     d1, d2 = orient(a2, b2, a1), orient(a2, b2, b1)
     d3, d4 = orient(a1, b1, a2), orient(a1, b1, b2)
