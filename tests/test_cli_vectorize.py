@@ -121,3 +121,23 @@ def test_a_terminal_gets_a_bar_and_a_last_line_saying_what_was_made(picture, tmp
     assert "%" in text and "\r" in text  # the bar
     last = text.replace("\r", "\n").strip().splitlines()[-1]
     assert last.startswith(f"layervec: {out}: done: ") and " paths, " in last and last.endswith(" s")
+
+
+def test_ctrl_c_mid_run_exits_130_and_writes_nothing(picture, tmp_path):
+    """SIGINT once the run reports its first optimisation step: one line, exit 130, no file."""
+    import signal
+
+    out = tmp_path / "out.svg"
+    proc = subprocess.Popen([sys.executable, "-m", "layervec_ext", str(picture), "-o", str(out), "--paths", "16",
+                             "--progress-json"], stderr=subprocess.PIPE, text=True, env=ENV)
+    try:
+        for line in proc.stderr:
+            if json.loads(line).get("stage", "").endswith("optimising"):
+                break
+        proc.send_signal(signal.SIGINT)
+        rest = proc.communicate(timeout=60)[1]
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert [json.loads(r)["message"] for r in rest.splitlines() if json.loads(r)["kind"] == "error"] == ["interrupted"]
+    assert not out.exists() and list(tmp_path.iterdir()) == []
