@@ -12,7 +12,17 @@ import sys
 import time
 
 from layervec_ext import protocol
-from layervec_ext.core.reporting import Parser, UsageError, fail, progress_reporter, run_and_write, say, state
+from layervec_ext.core.reporting import (
+    Parser,
+    UsageError,
+    catch_interrupts,
+    fail,
+    interruptible,
+    progress_reporter,
+    run_and_write,
+    say,
+    state,
+)
 from layervec_ext.options import REFINE_OPTIONS, add_cli_arguments
 from layervec_ext.protocol import EXIT_INPUT, EXIT_USAGE
 
@@ -45,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     from layervec_ext.core.runtime import prepare_process
 
     prepare_process(args.threads)
+    catch_interrupts()
     from layervec_ext.core.refine import RefineError
     from layervec_ext.core.refine.document import parse_document
     from layervec_ext.core.vectorize import ImageError
@@ -70,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     def job():
         settings = Settings.preset(args.preset, device=args.device, seed=args.seed, max_size=args.max_size)
         result = refine(tree.getroot(), image, settings, ids=ids, image_id=args.image_id, add_paths=args.add_paths,
-                        keep_shapes=args.keep_shapes, fill_kind=args.fill_kind, progress=report, snapshot=snapshot)
+                        keep_shapes=args.keep_shapes, fill_kind=args.fill_kind, progress=interruptible(report),
+                        snapshot=snapshot)
         return _serialise(tree), result
 
     code, result = run_and_write(job, close, args.output, input_errors=(RefineError,))

@@ -44,12 +44,24 @@ def catch_interrupts() -> None:
         state.interrupted = True
         raise KeyboardInterrupt
 
+    state.interrupted = False
     signal.signal(signal.SIGINT, handler)
 
 
 def raise_if_interrupted() -> None:
     if state.interrupted:
         raise KeyboardInterrupt
+
+
+def interruptible(progress: Callable[[float, str], None] | None) -> Callable[[float, str], None]:
+    """``progress`` that first raises a Ctrl-C that came but was lost (see :func:`catch_interrupts`)."""
+
+    def report(frac: float, stage: str) -> None:
+        raise_if_interrupted()
+        if progress is not None:
+            progress(frac, stage)
+
+    return report
 
 
 def say(message: protocol.Message) -> None:
@@ -172,6 +184,7 @@ def run_and_write(job: Callable[[], tuple[str, Any]], close: Callable[[], None],
     internal; never a traceback. ``close`` ends the progress display first."""
     try:
         text, value = job()
+        raise_if_interrupted()  # a Ctrl-C that landed where it was dropped: nothing is written
     except input_errors as exc:
         close()
         return fail(str(exc), EXIT_INPUT), None

@@ -28,6 +28,7 @@ from layervec_ext.core.reporting import (
     UsageError,
     catch_interrupts,
     fail,
+    interruptible,
     progress_reporter,
     raise_if_interrupted,
     run_and_write,
@@ -95,8 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     def job():
         settings = Settings.preset(args.preset, paths=args.paths, fill=args.fill, segments=args.segments,
                                    device=args.device, seed=args.seed, max_size=args.max_size, layers=args.layers)
-        scene = vectorize(image, settings, progress=_checked(report), snapshot=snapshot)
-        raise_if_interrupted()
+        scene = vectorize(image, settings, progress=interruptible(report), snapshot=snapshot)
         return scene_to_svg(scene), scene
 
     code, scene = run_and_write(job, close, args.output)
@@ -281,23 +281,12 @@ class _BatchReport:
         TerminalBar.close_last()
 
 
-def _checked(progress: Callable[[float, str], None] | None) -> Callable[[float, str], None]:
-    """``progress`` that first raises a Ctrl-C that came but was lost (see ``catch_interrupts``)."""
-
-    def report(frac: float, stage: str) -> None:
-        raise_if_interrupted()
-        if progress is not None:
-            progress(frac, stage)
-
-    return report
-
-
 def _run_here(jobs: list[_Job], settings: Any, threads: int, report: _BatchReport,
               finish: Callable[[_Job, _Outcome], None]) -> None:
     """``--jobs 1``: one picture after the other in this process (torch loads once)."""
     for i, job in enumerate(jobs):
         bar = report.bar(f"[{i + 1}/{len(jobs)}] {Path(job.name).name[:24]} ")
-        outcome = vectorize_file(job.name, settings, threads, progress=_checked(bar))
+        outcome = vectorize_file(job.name, settings, threads, progress=interruptible(bar))
         raise_if_interrupted()  # a Ctrl-C that landed where it was dropped: this picture is not written
         finish(job, outcome)
 

@@ -170,8 +170,8 @@ def build_structure(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int, wid
     pixel = y * width + x
     touched = on_band = None
     if every > 1:
-        key, x, y, pixel, per_path, touched, on_band = _sample(key, x, y, pixel, per_path, band, width * height,
-                                                               every, width)
+        key, x, y, pixel, per_path, touched, on_band = _sample(key, x, y, pixel, per_path, band, width, height,
+                                                               every)
     counts = per_path.tolist()
     in_band = torch.nonzero(band.index_select(0, key)).squeeze(1)
     band_key = key.index_select(0, in_band)
@@ -182,17 +182,17 @@ def build_structure(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int, wid
                      every)
 
 
-def _sample(key: Tensor, x: Tensor, y: Tensor, pixel: Tensor, per_path: Tensor, band: Tensor, pixels: int,
-            every: int, width: int) -> tuple[Tensor, ...]:
+def _sample(key: Tensor, x: Tensor, y: Tensor, pixel: Tensor, per_path: Tensor, band: Tensor, width: int,
+            height: int, every: int) -> tuple[Tensor, ...]:
     """The fragments of the pixels some path's boundary band reaches (where the outlines' gradients
     come from), and elsewhere — where every fragment is wholly inside and only the paint's gradient
     comes from — those of one pixel in each ``every × every`` block: ``key, x, y, pixel, per_path``
     of the kept fragments, and the canvas masks of the touched and of the band's pixels."""
-    touched = torch.zeros(pixels, dtype=torch.bool, device=key.device)
+    touched = torch.zeros(width * height, dtype=torch.bool, device=key.device)
     touched.index_fill_(0, pixel, True)
     on_band = torch.zeros_like(touched)
     on_band.index_fill_(0, pixel.masked_select(band.index_select(0, key)), True)
-    kept = (on_band | _block_centres(pixels // width, width, every, key.device)).index_select(0, pixel)
+    kept = (on_band | _block_centres(height, width, every, key.device)).index_select(0, pixel)
     running = _running_count(kept)
     ends = torch.cumsum(per_path, 0)
     per_path = (running.index_select(0, ends) - running.index_select(0, ends - per_path)).long()
