@@ -58,6 +58,10 @@ Tensor = torch.Tensor
 PIECE = 8.0
 # Edges reaching farther than this (pixels) off the canvas are clipped to it first.
 REACH = 64.0
+# A drawing that needs no gradients works on strips of the canvas of at most this many pixels,
+# so its memory is one strip's fragments (a 1024² canvas with a few hundred paths would hold
+# gigabytes at once); the work per strip is the paths reaching into it.
+STRIP_PIXELS = 1 << 18
 
 
 @lru_cache(maxsize=64)
@@ -125,10 +129,13 @@ class Structure(Fragments):
 
 @torch.no_grad()
 def build_structure(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int, width: int, height: int,
-                    every: int = 1) -> Structure:
+                    every: int = 1, rows: tuple[int, int] | None = None) -> Structure:
     """Fragments of every path (see the module docstring). ``every > 1``: only the fragments of
-    the pixels :func:`_sample` keeps."""
+    the pixels :func:`_sample` keeps. ``rows = (r0, r1)``: only the canvas rows ``r0 ≤ y < r1``
+    (a strip: its pixels keyed from row ``r0``, the fragments' centres where they are on the
+    canvas; ``r0`` a multiple of ``every``, so a strip samples as the canvas does)."""
     dev = verts.device
+    r0, r1 = rows if rows is not None else (0, height)
     a, b = verts, verts.index_select(0, nxt)
 
     # Per path: pixel box = vertex bounds ± 1 px, clipped; buffers hold one extra column per row.
@@ -140,6 +147,8 @@ def build_structure(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int, wid
     area = polygon_area(verts, nxt, owner, n_paths)
     x1 = torch.where(area.abs() < MIN_AREA, x0, x1)  # collapsed: no box
     y0, y1 = _boxes(lo[:, 1] - 1.0, hi[:, 1] + 1.0, height)
+    if rows is not None:
+        y0, y1 = y0.clamp(r0, r1), y1.clamp(r0, r1)
     stride = x1 - x0 + 1
     sizes = (y1 - y0) * stride
     offset = torch.cumsum(sizes, 0) - sizes
@@ -167,17 +176,18 @@ def build_structure(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int, wid
     x = key - (row_key - x0.index_select(0, row_path)).index_select(0, row)
     y = (y0.index_select(0, row_path) + row_rank).index_select(0, row)
 
-    pixel = y * width + x
+    pixel = (y - r0) * width + x
+    pixels = width * (r1 - r0)
     touched = on_band = None
     if every > 1:
-        key, x, y, pixel, per_path, touched, on_band = _sample(key, x, y, pixel, per_path, band, width, height,
+        key, x, y, pixel, per_path, touched, on_band = _sample(key, x, y, pixel, per_path, band, width, r1 - r0,
                                                                every)
     counts = per_path.tolist()
     in_band = torch.nonzero(band.index_select(0, key)).squeeze(1)
     band_key = key.index_select(0, in_band)
-    order, inverse, pixel, first, last = _pixel_major(pixel, counts, width * height)
+    order, inverse, pixel, first, last = _pixel_major(pixel, counts, pixels)
     return Structure(x.to(verts.dtype) + 0.5, y.to(verts.dtype) + 0.5, counts, order, inverse, pixel, first, last,
-                     width * height, None, 0, inside.index_select(0, key), in_band,
+                     pixels, None, 0, inside.index_select(0, key), in_band,
                      band_edge.index_select(0, band_key), second.index_select(0, band_key), inner, touched, on_band,
                      every)
 
@@ -410,15 +420,26 @@ def render_scene(scene: Scene, k: int = DEFAULT_K) -> Tensor:
 
 
 def render_packed(packed: PackedScene, k: int = DEFAULT_K) -> Tensor:
-    """Premultiplied RGBA ``(H, W, 4)`` over the background, differentiable in every tensor of ``packed``."""
+    """Premultiplied RGBA ``(H, W, 4)`` over the background, differentiable in every tensor of
+    ``packed``. Under ``no_grad``, a big canvas is drawn in strips of rows (:func:`strips`), so
+    what a drawing holds at once is one strip's fragments."""
     h, w = packed.height, packed.width
     if packed.num_paths == 0:
         image = torch.zeros(h, w, 4, device=packed.device, dtype=packed.points.dtype)
     else:
         verts, nxt, owner = flatten_all(packed, k)
-        s = build_structure(verts.detach(), nxt, owner, packed.num_paths, w, h)
-        image = shade_fragments(s, packed, verts, nxt, w, h)
+        rows = [(0, h)] if torch.is_grad_enabled() else strips(w, h)
+        parts = [shade_fragments(build_structure(verts.detach(), nxt, owner, packed.num_paths, w, h,
+                                                 rows=(r0, r1)), packed, verts, nxt, w, r1 - r0) for r0, r1 in rows]
+        image = parts[0] if len(parts) == 1 else torch.cat(parts)
     return over_background(image, packed.background)
+
+
+def strips(width: int, height: int, every: int = 1, pixels: int = STRIP_PIXELS) -> list[tuple[int, int]]:
+    """Row ranges ``[r0, r1)`` covering the canvas, each of about ``pixels`` pixels at most and
+    starting on a multiple of ``every`` (one strip: a canvas that small)."""
+    step = max(every, (pixels // max(width, 1)) // every * every)
+    return [(r0, min(height, r0 + step)) for r0 in range(0, height, step)] or [(0, height)]
 
 
 def render_packed_sampled(packed: PackedScene, every: int = 1, k: int = DEFAULT_K

@@ -15,7 +15,7 @@ import torch
 from layervec_ext.core.render.common import DEFAULT_K, over_background
 from layervec_ext.core.render.fused import _composite, shade
 from layervec_ext.core.render.packed import PackedScene
-from layervec_ext.core.render.raster import build_structure, flatten_all, fragment_coverage, paint_inputs
+from layervec_ext.core.render.raster import build_structure, flatten_all, fragment_coverage, paint_inputs, strips
 
 Tensor = torch.Tensor
 
@@ -28,15 +28,29 @@ def removal_errors(packed: PackedScene, target: Tensor, under: Tensor | None = N
     much the summed squared error against ``target (H, W, 4)`` grows when that path alone is left
     out (negative: the picture is better without it). ``every > 1``: the errors estimated from the
     pixels :func:`~layervec_ext.core.render.raster.render_packed_sampled` draws (each standing for
-    its share), and the image right on those pixels only."""
+    its share), and the image right on those pixels only. A big canvas is worked through in strips
+    of rows (:func:`~layervec_ext.core.render.raster.strips`): the errors add up over them."""
     h, w = packed.height, packed.width
     dev = packed.points.device
-    base = under.reshape(-1, 4) if under is not None else torch.zeros(h * w, 4, device=dev)
-    base = over_background(base, packed.background).t()  # the scene's background under everything
+    base = under.reshape(h, w, 4) if under is not None else torch.zeros(h, w, 4, device=dev)
+    base = over_background(base, packed.background)  # the scene's background under everything
     if packed.num_paths == 0:
-        return base.t().reshape(h, w, 4), torch.zeros(0, device=dev)
+        return base, torch.zeros(0, device=dev)
     verts, nxt, owner = flatten_all(packed, k)
-    s = build_structure(verts, nxt, owner, packed.num_paths, w, h, every)
+    parts = [_strip_errors(packed, verts, nxt, owner, target[r0:r1], base[r0:r1], (r0, r1), every)
+             for r0, r1 in strips(w, h, every)]
+    if len(parts) == 1:
+        return parts[0]
+    return torch.cat([p for p, _ in parts]), torch.stack([e for _, e in parts]).sum(0)
+
+
+def _strip_errors(packed: PackedScene, verts: Tensor, nxt: Tensor, owner: Tensor, target: Tensor, base: Tensor,
+                  rows: tuple[int, int], every: int) -> tuple[Tensor, Tensor]:
+    """:func:`removal_errors` on the canvas rows ``rows``: their picture and each path's gain there."""
+    h, w = rows[1] - rows[0], packed.width
+    dev = verts.device
+    base = base.reshape(-1, 4).t()
+    s = build_structure(verts, nxt, owner, packed.num_paths, w, packed.height, every, rows)
     table, cov, frags = paint_inputs(s, packed, fragment_coverage(s, verts, nxt))
     *_, rgba, alpha, _ = shade(table, cov, frags)
     color, a, trans, weight, image = _composite(rgba[:3], alpha, frags)
