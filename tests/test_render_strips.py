@@ -1,5 +1,6 @@
 """Drawing a big canvas in strips of rows (what keeps a 1024² picture's memory down) draws the
-same picture, samples the same pixels and scores every path the same as drawing it whole."""
+same picture, samples the same pixels, scores every path and gives the optimiser the same loss and
+gradients as drawing it whole."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ import torch
 
 from layervec_ext.core.render import render
 from layervec_ext.core.render.packed import PackedScene
-from layervec_ext.core.render.raster import STRIP_PIXELS, build_structure, flatten_all, strips
+from layervec_ext.core.render.raster import STEP_STRIP_PIXELS, STRIP_PIXELS, build_structure, flatten_all, strips
 from layervec_ext.core.render.removal import removal_errors
 from layervec_ext.core.scene import FlatFill, Path, Scene, circle_points, flat, linear, radial
+from layervec_ext.core.vectorize.optimize import Hold, _Problem
 
-W, H = 1024, 600  # three strips
+W, H = 1024, 600  # three strips of a drawing, two of a step
 
 
 def big_scene(paths: int = 24) -> Scene:
@@ -99,3 +101,30 @@ def test_every_paths_worth_is_the_same_from_strips(every: int) -> None:
         _, exact = removal_errors(packed, target)
         assert torch.allclose(errors, exact, rtol=0.1, atol=5.0)
         assert torch.equal(errors < 0, exact < 0)
+
+
+def leaf_grads(problem: _Problem) -> torch.Tensor:
+    return torch.cat([t.grad.reshape(-1) if t.grad is not None else torch.zeros(t.numel()) for t in problem.leaves()])
+
+
+@pytest.mark.parametrize("start", [0, 6])
+@pytest.mark.parametrize("every", [1, 2])
+def test_a_step_differentiated_strip_by_strip_has_the_whole_canvas_gradient(start: int, every: int) -> None:
+    """The optimiser's loss on a canvas of several strips, drawn and differentiated a strip at a
+    time (its memory one strip's graph), is the loss over the whole canvas at once, and so are the
+    gradients of every outline, paint and the background colour — over a fixed canvas of the
+    bottom paths or over the moving background."""
+    assert len(strips(W, H, every, STEP_STRIP_PIXELS)) == 2
+    scene = big_scene(16)
+    g = torch.Generator().manual_seed(9)
+    target = torch.rand(H, W, 4, generator=g) * 0.3 + 0.5
+    weight = 1.0 + torch.rand(H, W, generator=g)
+    whole = _Problem(scene, Hold(), start=start, every=every)
+    loss = whole.touched_loss(target, weight)  # one drawing of the canvas
+    loss.backward()
+    in_strips = _Problem(scene, Hold(), start=start, every=every)
+    value = in_strips.backward(target, weight, None)
+    assert value == pytest.approx(float(loss.detach()), rel=1e-6)
+    want, got = leaf_grads(whole), leaf_grads(in_strips)
+    assert float(want.abs().max()) > 0 and (start or float(in_strips.packed.background.grad.abs().max()) > 0)
+    assert torch.allclose(got, want, rtol=1e-4, atol=1e-5 * float(want.abs().max()))

@@ -16,7 +16,7 @@ import torch
 from layervec_ext.core.render import render
 from layervec_ext.core.render.common import over_background
 from layervec_ext.core.render.packed import PackedScene
-from layervec_ext.core.render.raster import render_packed, render_packed_sampled
+from layervec_ext.core.render.raster import STEP_STRIP_PIXELS, render_packed, render_packed_sampled, strips
 from layervec_ext.core.scene import FlatFill, Scene, stop_offsets
 from layervec_ext.core.vectorize.losses import pixel_loss, xing_loss
 from layervec_ext.core.vectorize.settings import Settings
@@ -184,17 +184,41 @@ class _Problem:
             return pixel_loss(render_packed(self.packed), target, weight)
         return self.touched_loss(target, weight)
 
-    def touched_loss(self, target: torch.Tensor, weight: torch.Tensor | None) -> torch.Tensor:
-        """:meth:`loss` from the pixels the moving paths touch (sampled as ``every`` says)."""
-        touched, drawn, values, share = render_packed_sampled(self.packed, self.every)
+    def touched_loss(self, target: torch.Tensor, weight: torch.Tensor | None,
+                     rows: tuple[int, int] | None = None, whole: bool = True) -> torch.Tensor:
+        """:meth:`loss` from the pixels the moving paths touch (sampled as ``every`` says); with
+        ``rows``, the part of it from those canvas rows, and ``whole``: with the error of what
+        lies under the paths over the whole canvas added."""
+        touched, drawn, values, share = render_packed_sampled(self.packed, self.every, rows=rows)
         flat = target.reshape(-1, 4)
         under, under_error, under_total = self._under(flat, weight)
         below = under.index_select(0, drawn) if under.shape[0] > 1 else under
         err = ((values + (1.0 - values[:, 3:4]) * below - flat.index_select(0, drawn)) ** 2).sum(1) * share
         if weight is not None:
             err = err * weight.reshape(-1).index_select(0, drawn)
-        total = err.sum() + under_total - under_error.index_select(0, touched).sum()
+        total = err.sum() - under_error.index_select(0, touched).sum()
+        if whole:
+            total = total + under_total
         return total / (weight.sum().clamp_min(1e-9) if weight is not None else float(flat.shape[0]))
+
+    def backward(self, target: torch.Tensor, weight: torch.Tensor | None, extra: torch.Tensor | None) -> float:
+        """:meth:`loss`'s gradient (and ``extra``'s, a penalty) into the leaves; returns the loss.
+        On a canvas of several :func:`~raster.strips` (of :data:`~raster.STEP_STRIP_PIXELS`), the
+        loss is drawn and differentiated strip by strip (what it sums over, pixels, splits by
+        rows), so a step holds one strip's fragments and their graph at a time."""
+        rows = strips(self.scene.width, self.scene.height, self.every, STEP_STRIP_PIXELS)
+        if len(rows) == 1 or (self.every == 1 and self.under is None):
+            loss = self.loss(target, weight)
+            (loss if extra is None else loss + extra).backward()
+            return float(loss.detach())
+        value = 0.0
+        for n, strip in enumerate(rows):  # each part draws its own graph (a moving background's too)
+            part = self.touched_loss(target, weight, strip, whole=n == len(rows) - 1)
+            part.backward()
+            value += float(part.detach())
+        if extra is not None:
+            extra.backward()
+        return value
 
     def _under(self, flat: torch.Tensor, weight: torch.Tensor | None) -> tuple[torch.Tensor, ...]:
         """What lies under the moving paths — the fixed canvas ``(H·W, 4)``, or the background's
@@ -312,13 +336,9 @@ def optimize(scene: Scene, target: torch.Tensor, settings: Settings, *, iters: i
         for g, lr in zip(opt.param_groups, base):
             g["lr"] = lr * decay
         opt.zero_grad()
-        loss = problem.loss(target, weight)
-        total = loss
-        if problem.packed.num_paths:
-            total = loss + settings.xing_weight * xing_loss(problem.packed.segments())
-        total.backward()
+        penalty = settings.xing_weight * xing_loss(problem.packed.segments()) if problem.packed.num_paths else None
+        last = problem.backward(target, weight, penalty)
         problem.hold_grads()
-        last = float(loss.detach())
         if last < best:
             best_state = problem.snapshot()
         opt.step()
