@@ -9,7 +9,9 @@
 4. Each stage adds several paths where the residual is largest (:mod:`propose`): contour → S
    cubics, fill fitted by least squares (:mod:`fit`); then Adam over all paths (:mod:`optimize`)
    with the loss weighted towards what the canvas still got wrong (:func:`focus_weight`).
-5. Clean-up (:mod:`cleanup`), layers = stages (detail levels; bottom = coarse).
+5. Clean-up (:mod:`cleanup`), layers = stages (detail levels; bottom = coarse); the node budget it
+   leaves halves the cubics along which the picture misses most (:mod:`nodes`) before a last pass
+   over every path.
 6. Untangle (:mod:`untangle`): every outline a simple closed curve — tangled ones repaired, a short
    pass over every path, what it tangled repaired again — and, on the output's grid with the
    points as the SVG writes them, checked once more. A detail layer whose showing adds less than
@@ -33,6 +35,7 @@ from layervec_ext.core.vectorize.background import decide_background
 from layervec_ext.core.vectorize.cleanup import drop_useless
 from layervec_ext.core.vectorize.fit import contour_to_cubics, outer_contour, share_segments
 from layervec_ext.core.vectorize.losses import crossing_penalty
+from layervec_ext.core.vectorize.nodes import error_map, split_by_need
 from layervec_ext.core.vectorize.optimize import optimize
 from layervec_ext.core.vectorize.propose import Proposal, propose
 from layervec_ext.core.vectorize.segment import build_hierarchy
@@ -229,6 +232,7 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
             add_stage(missing, len(sizes) - 1, (sizes[-1] + missing) * cfg.regions_per_path * 2, "detail", 1.0)
             frozen = _drop_useless(scene, target, cfg, frozen)
         if cfg.final_iters:
+            _spend_spare_nodes(scene, target_np, cfg, frozen)
             report(min(0.99, done / total_steps), "final pass")
             optimize(scene, target, cfg, iters=cfg.final_iters, frozen=frozen, lr_scale=cfg.final_lr,
                      warmup=cfg.final_warmup, show=snapshot, start=_frozen_below(frozen))
@@ -264,6 +268,18 @@ def _untangle(scene: Scene, target: torch.Tensor, cfg: Settings, frozen: set[int
         untangle_scene(scene, tangled(scene), spare=_spare(scene, cfg), score=_window_score(scene, target))
         if _psnr(scene, target) < before:
             scene.paths, scene.background = repaired.paths, repaired.background
+
+
+def _spend_spare_nodes(scene: Scene, target: np.ndarray, cfg: Settings, frozen: set[int]) -> None:
+    """Nodes by need (:mod:`nodes`): of the node budget clean-up left, up to ``cfg.split_share`` of
+    the scene's cubics go to halving those along which the picture misses most, for the final pass
+    to fit (a path keeps at most ``cfg.most_segments``). A flat background took one path's share
+    of the budget: a scene that kept every other path has none left."""
+    left = _spare(scene, cfg) - (cfg.segments if scene.background is not None else 0)
+    count = int(min(left, cfg.split_share * scene.num_segments))
+    if count > 0:
+        split_by_need(scene, [i for i in range(len(scene.paths)) if i not in frozen],
+                      error_map(_canvas(scene), target), count, cfg.most_segments)
 
 
 def _frozen_below(frozen: set[int]) -> int:

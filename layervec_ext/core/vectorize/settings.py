@@ -103,6 +103,11 @@ class Settings:
     # four 256² pictures) but lost at 64 (−1.2 to −2 dB; icons up to −4 dB, fewer paths kept).
     least_segments: int = 4
     most_segments: int = 16
+    # Before the final pass, the node budget clean-up left (paths × segments, less what the kept
+    # paths have) halves up to this fraction of the scene's cubics, those along which the picture
+    # misses most (nodes.split_by_need), so the pass fits complex outlines with more nodes and
+    # simple ones keep their few (python -m layervec_ext.bench scale: see the README's table).
+    split_share: float = 1.0
 
     # -- optimiser -------------------------------------------------------------------------------
     learning_rates: LearningRates = field(default_factory=LearningRates)
@@ -151,6 +156,8 @@ class Settings:
             raise ValueError(f"unknown device {self.device!r}; choose one of {', '.join(DEVICES)}")
         if self.segments < 2:
             raise ValueError("segments must be at least 2")
+        if self.split_share < 0:
+            raise ValueError("split-share must not be negative")
         if self.max_size < 8:
             raise ValueError("max-size must be at least 8")
         if not (self.layers == "auto" or (isinstance(self.layers, int) and self.layers >= 1)):

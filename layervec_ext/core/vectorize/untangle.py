@@ -90,7 +90,7 @@ def join(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     tangent directions kept, the two arm lengths fitted by least squares to points along both
     (Schneider's fit, parametrised by chord length)."""
     t = np.linspace(0.0, 1.0, 9)[:, None]
-    pts = np.concatenate([_at(a, t), _at(b, t)[1:]])
+    pts = np.concatenate([cubic_at(a, t), cubic_at(b, t)[1:]])
     chord = np.r_[0.0, np.cumsum(np.linalg.norm(np.diff(pts, axis=0), axis=1))]
     if chord[-1] < 1e-9:
         return np.array([a[0], a[0], b[3], b[3]])
@@ -118,7 +118,7 @@ def join(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.array([p0, p0 + alpha * d0, p3 + beta * d3, p3])
 
 
-def _at(c: np.ndarray, t: np.ndarray) -> np.ndarray:
+def cubic_at(c: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Points of the cubic ``c (4, 2)`` at parameters ``t (T, 1)``."""
     return (1 - t) ** 3 * c[0] + 3 * (1 - t) ** 2 * t * c[1] + 3 * (1 - t) * t**2 * c[2] + t**3 * c[3]
 
