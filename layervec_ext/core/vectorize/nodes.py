@@ -4,8 +4,9 @@ gets wrong along.
 Every path starts with the same number of cubics, and clean-up drops the paths that add nothing,
 so part of the budget (paths × segments) is left. :func:`split_by_need` halves the cubics along
 which the picture misses the target most (the error on the pixels under each cubic, summed along
-it), exactly — the picture is unchanged until the pass after it moves the new nodes — so a
-complex silhouette ends with more nodes and an ellipse keeps its few.
+it), exactly — the picture is unchanged until the pass after it moves the new nodes. Where the
+budget left is scarce, the outlines the picture gets wrong get the nodes; where it exceeds the
+scene's cubics, every cubic the picture is wrong along is halved once.
 """
 
 from __future__ import annotations
@@ -51,15 +52,17 @@ def split_by_need(scene: Scene, paths: list[int], error: np.ndarray, count: int,
     scores = [(float(v), i, s) for i in paths for s, v in enumerate(need(segs[i], error))]
     scores.sort(key=lambda item: (-item[0], item[1], item[2]))
     chosen: dict[int, list[int]] = {}
+    halved = 0
     for score, i, s in scores:
-        if sum(len(v) for v in chosen.values()) >= count or score <= 0.0:
+        if halved >= count or score <= 0.0:
             break
         if len(segs[i]) + len(chosen.get(i, [])) < most:
             chosen.setdefault(i, []).append(s)
+            halved += 1
     for i, halve in chosen.items():
         out = []
         for s, c in enumerate(segs[i]):
             out += list(split(c, 0.5)) if s in halve else [c]
         path = scene.paths[i]
         path.points = torch.as_tensor(points_of(np.asarray(out)), dtype=path.points.dtype, device=path.points.device)
-    return sum(len(v) for v in chosen.values())
+    return halved

@@ -104,9 +104,9 @@ class Settings:
     least_segments: int = 4
     most_segments: int = 16
     # Before the final pass, the node budget clean-up left (paths × segments, less what the kept
-    # paths have) halves up to this fraction of the scene's cubics, those along which the picture
-    # misses most (nodes.split_by_need), so the pass fits complex outlines with more nodes and
-    # simple ones keep their few (python -m layervec_ext.bench scale: see the README's table).
+    # paths and a flat background's share have) halves up to this fraction of the scene's cubics,
+    # those along which the picture misses most first (nodes.split_by_need), for the pass to fit
+    # (python -m layervec_ext.bench scale: see the README's table).
     split_share: float = 1.0
 
     # -- optimiser -------------------------------------------------------------------------------
