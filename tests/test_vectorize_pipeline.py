@@ -173,3 +173,16 @@ def test_segments_shared_by_need_give_a_complex_outline_more():
     assert sum(counts) <= 16 and min(counts) >= 2
     assert counts[1] > counts[0]
     assert share_segments([ellipse, flower], 8, 4, 16) == [4, 4]  # no room: everyone gets the least
+
+
+def test_a_layer_gain_past_the_renderers_agreement_does_not_count():
+    from layervec_ext.core.vectorize.pipeline import LAYER_GAIN, layer_gain
+
+    def mse(db: float) -> float:
+        return 10.0 ** (-db / 10.0)
+
+    # a coarse picture's gains are what they are
+    assert layer_gain(mse(30.0), mse(33.0)) == pytest.approx(3.0, abs=0.1)
+    # 48.0 -> 48.7 dB by our renderer: beside resvg's antialiasing (they agree to about 50 dB)
+    # the artist would not see it, so the layer is not kept for it
+    assert layer_gain(mse(48.0), mse(48.7)) < LAYER_GAIN <= 48.7 - 48.0

@@ -56,6 +56,10 @@ SVG_DECIMALS = 3
 # Showing one more detail layer must add this many dB (on white, at the working size) or it joins
 # the one below: 0.1 dB over the 0.5 dB the editability report asks, for resvg at the input size.
 LAYER_GAIN = 0.6
+# A layer's gain is scored as if every picture erred by this much more (mean squared, 0-1 scale:
+# 50 dB, about what our render and resvg's of a finished icon agree to): past it the two renderers'
+# edge antialiasing differ by more than an upper layer adds, so the artist may never see that gain.
+LAYER_ERROR_FLOOR = 1e-5
 # The untangle score draws its windows on a grid this long at most (an integer fraction of the
 # working size past it).
 SCORE_SIZE = 512
@@ -373,15 +377,21 @@ def _final_outlines(scene: Scene, spare: int) -> None:
         scene.paths = [p for i, p in enumerate(scene.paths) if i not in small]
 
 
-def _layer_psnr(scene: Scene, target: torch.Tensor, layers: int) -> float:
-    """PSNR (dB) of the picture of the bottom ``layers`` layers, on white, against the target."""
+def _layer_error(scene: Scene, target: torch.Tensor, layers: int) -> float:
+    """Mean squared error of the picture of the bottom ``layers`` layers, on white, against the target."""
     part = Scene(scene.width, scene.height, [p for p in scene.paths if p.layer < layers], scene.layers,
                  scene.background)
     with torch.no_grad():
         drawn = render(part)
     white = drawn[..., :3] + (1.0 - drawn[..., 3:4])
     want = target[..., :3] + (1.0 - target[..., 3:4])
-    return 10.0 * math.log10(1.0 / max(float(((white - want) ** 2).mean()), 1e-12))
+    return float(((white - want) ** 2).mean())
+
+
+def layer_gain(below: float, above: float) -> float:
+    """The dB that showing more layers adds, from the error ``below`` to the error ``above``, each
+    raised by :data:`LAYER_ERROR_FLOOR` (a gain past what the renderers agree on does not count)."""
+    return 10.0 * math.log10((below + LAYER_ERROR_FLOOR) / (above + LAYER_ERROR_FLOOR))
 
 
 def _merge_layers(scene: Scene, target: torch.Tensor) -> None:
@@ -391,12 +401,12 @@ def _merge_layers(scene: Scene, target: torch.Tensor) -> None:
     used = sorted({p.layer for p in scene.paths})
     if len(used) < 2:
         return
-    scores = [_layer_psnr(scene, target, layer + 1) for layer in used]
+    errors = [_layer_error(scene, target, layer + 1) for layer in used]
     # longest chain of layer boundaries ending at the top, each LAYER_GAIN above the previous
     best: list[list[int]] = [[k] for k in range(len(used))]
     for k in range(len(used)):
         for m in range(k):
-            if scores[k] - scores[m] >= LAYER_GAIN and len(best[m]) + 1 > len(best[k]):
+            if layer_gain(errors[m], errors[k]) >= LAYER_GAIN and len(best[m]) + 1 > len(best[k]):
                 best[k] = best[m] + [k]
     kept = best[-1]
     top_of = {}
