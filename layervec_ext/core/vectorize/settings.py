@@ -9,6 +9,7 @@ otherwise; re-run it after changing one.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 
 from layervec_ext.options import DEVICES, FILLS
@@ -49,7 +50,10 @@ class Settings:
     stage_iters: int = 64  # Adam steps per stage at most
     patience: int = 12  # a stage ends after this many steps without a relative gain of ``tol``
     tol: float = 2e-4
-    final_iters: int = 32  # steps of the last pass over every path together (0: none)
+    final_iters: int = 32  # steps of the last pass over every path together (0: none), up to 32 paths
+    # ... and this many more per doubling of the budget past 32 paths: more paths, and the nodes
+    # split for the pass, have more to fit (python -m layervec_ext.bench scale; see final_steps).
+    final_growth: int = 16
     final_lr: float = 1.0  # the last pass's learning rates, as a fraction of the stages'
     final_warmup: int = 8  # the last pass's rates grow linearly over this many first steps
     # Refine (``layervec refine``): steps of a pass over the artist's paths (and one more with the
@@ -141,6 +145,13 @@ class Settings:
         if name not in PRESETS:
             raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
         return dataclasses.replace(PRESETS[name], **job)
+
+    def final_steps(self) -> int:
+        """Steps of the last pass over every path: :attr:`final_iters` at up to 32 paths, and
+        :attr:`final_growth` more per doubling of the budget past that (none when it is off)."""
+        if not self.final_iters:
+            return 0
+        return self.final_iters + round(self.final_growth * max(0.0, math.log2(self.paths / 32)))
 
     def sample_every(self, width: int, height: int) -> int:
         """The sampling block of a step's loss on a ``width × height`` canvas (1: every pixel)."""
