@@ -220,3 +220,13 @@ def test_inkscape_reads_the_generated_inx_without_a_warning(tmp_path):
     assert "org.layervec.vectorize:" in proc.stdout
     assert re.search(r"^org\.layervec\.refine\s*:", proc.stdout, re.M), "the refine action's menu item too"
     assert "layervec" not in proc.stderr.lower(), proc.stderr
+
+
+def test_the_final_pass_grows_with_the_budget_but_not_its_cost_past_the_working_size():
+    from layervec_ext.core.vectorize import Settings
+
+    steps = [Settings(paths=n).final_steps(512) for n in (8, 32, 64, 256, 1024)]
+    assert steps == [32, 32, 48, 80, 112]
+    # on a 1024-px working image each step draws four times the pixels: a quarter of the extra steps
+    assert Settings(paths=256).final_steps(1024) == 32 + 12
+    assert Settings.preset("fast", paths=256).final_steps(512) == 0  # the pass is off

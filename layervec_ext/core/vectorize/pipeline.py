@@ -193,7 +193,8 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
                        torch.tensor(1.0, device=dev), 0, None))
         frozen.add(0)
     hierarchy = build_hierarchy(target_np, most=cfg.segment_size) if sizes else None
-    total_steps = sum(cfg.stage_iters for _ in sizes) + cfg.final_steps() or 1
+    final_steps = cfg.final_steps(max(w, h))
+    total_steps = sum(cfg.stage_iters for _ in sizes) + final_steps or 1
     done = 0
 
     def add_stage(count: int, stage: int, regions: int, label: str, scale: float) -> None:
@@ -235,10 +236,10 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
         if sizes and missing > cfg.refill_above * budget and _psnr(scene, target) < cfg.enough_db:
             add_stage(missing, len(sizes) - 1, (sizes[-1] + missing) * cfg.regions_per_path * 2, "detail", 1.0)
             frozen = _drop_useless(scene, target, cfg, frozen)
-        if cfg.final_steps():
+        if final_steps:
             _spend_spare_nodes(scene, target_np, cfg, frozen)
             report(min(0.99, done / total_steps), "final pass")
-            optimize(scene, target, cfg, iters=cfg.final_steps(), frozen=frozen, lr_scale=cfg.final_lr,
+            optimize(scene, target, cfg, iters=final_steps, frozen=frozen, lr_scale=cfg.final_lr,
                      warmup=cfg.final_warmup, show=snapshot, start=_frozen_below(frozen))
             show(scene)
     if scene.paths:

@@ -53,6 +53,7 @@ class Settings:
     final_iters: int = 32  # steps of the last pass over every path together (0: none), up to 32 paths
     # ... and this many more per doubling of the budget past 32 paths: more paths, and the nodes
     # split for the pass, have more to fit (python -m layervec_ext.bench scale; see final_steps).
+    # Above the default max_size they are fewer, costing what they would at it.
     final_growth: int = 16
     final_lr: float = 1.0  # the last pass's learning rates, as a fraction of the stages'
     final_warmup: int = 8  # the last pass's rates grow linearly over this many first steps
@@ -146,12 +147,16 @@ class Settings:
             raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
         return dataclasses.replace(PRESETS[name], **job)
 
-    def final_steps(self) -> int:
-        """Steps of the last pass over every path: :attr:`final_iters` at up to 32 paths, and
-        :attr:`final_growth` more per doubling of the budget past that (none when it is off)."""
+    def final_steps(self, long_side: int) -> int:
+        """Steps of the last pass over every path on a working image ``long_side`` pixels long:
+        :attr:`final_iters` at up to 32 paths, and :attr:`final_growth` more per doubling of the
+        budget past that — fewer past the default working size, where each step costs more, so
+        that they cost what they would there (none when the pass is off)."""
         if not self.final_iters:
             return 0
-        return self.final_iters + round(self.final_growth * max(0.0, math.log2(self.paths / 32)))
+        doublings = max(0.0, math.log2(self.paths / 32))
+        dearer = max(1.0, (long_side / Settings.max_size) ** 2)
+        return self.final_iters + round(self.final_growth * doublings / dearer)
 
     def sample_every(self, width: int, height: int) -> int:
         """The sampling block of a step's loss on a ``width × height`` canvas (1: every pixel)."""
