@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from layervec_ext.core.geometry import flatten, rectangle_cubics, signed_area
-from layervec_ext.core.render import render
+from layervec_ext.core.render import composite, render
 from layervec_ext.core.scene import Path, Scene
 from layervec_ext.core.vectorize.background import decide_background
 from layervec_ext.core.vectorize.cleanup import drop_useless
@@ -383,10 +383,7 @@ def _layer_error(scene: Scene, target: torch.Tensor, layers: int) -> float:
     part = Scene(scene.width, scene.height, [p for p in scene.paths if p.layer < layers], scene.layers,
                  scene.background)
     with torch.no_grad():
-        drawn = render(part)
-    white = drawn[..., :3] + (1.0 - drawn[..., 3:4])
-    want = target[..., :3] + (1.0 - target[..., 3:4])
-    return float(((white - want) ** 2).mean())
+        return float(((composite(render(part)) - composite(target)) ** 2).mean())
 
 
 def layer_gain(below: float, above: float) -> float:
