@@ -158,3 +158,40 @@ def test_a_ring_drawn_as_two_loops_keeps_its_hole() -> None:
     drawn = picture(fixed, 256)
     assert psnr(drawn, picture(tyre, 256)) >= 35.0
     assert drawn[215, 210].min() > 250  # the hub: the white page shows through
+
+
+def dense_winding_mask(segs: np.ndarray, x0: float, y0: float, step: float, cols: int, rows: int) -> np.ndarray:
+    """The definition :func:`untangle._winding_mask` computes sparsely: every edge of the flattened
+    outline tested against every row's centre line."""
+    poly = flatten(np.ascontiguousarray(segs[:, :3].reshape(-1, 2)))
+    a, b = poly, np.roll(poly, -1, axis=0)
+    yy = (y0 + (np.arange(rows) + 0.5) * step)[:, None]
+    ay, by = a[:, 1][None], b[:, 1][None]
+    direction = ((ay <= yy) & (yy < by)).astype(np.int32) - ((by <= yy) & (yy < ay)).astype(np.int32)
+    dy = np.where(by == ay, 1.0, by - ay)
+    xs = np.where(direction != 0, a[:, 0][None] + (yy - ay) * (b[:, 0] - a[:, 0])[None] / dy, x0)
+    q = np.clip(np.ceil((xs - x0) / step - 0.5), 0, cols).astype(np.int64)
+    winding = np.zeros((rows, cols + 1))
+    for r in range(rows):
+        for d, cells in zip(direction[r], q[r]):
+            winding[r, 0] += d
+            winding[r, cells] -= d
+    return np.cumsum(winding, axis=1)[:, :cols] != 0
+
+
+def test_the_sparse_winding_mask_is_the_dense_one() -> None:
+    from layervec_ext.core.vectorize.untangle import _winding_mask
+
+    rng = np.random.default_rng(3)
+    for trial in range(60):
+        n = int(rng.integers(2, 7))
+        if trial % 2:  # integer vertices on the grid's centre lines: edges ending exactly on them
+            segs = rng.integers(0, 20, size=(n, 4, 2)).astype(np.float64) + 0.5
+            grid = (0.0, 0.0, 1.0, 21, 21)
+        else:  # random curves, loops and all, on a grid over their box
+            segs = rng.uniform(0, 60, size=(n, 4, 2))
+            grid = (float(segs[..., 0].min()) - 2, float(segs[..., 1].min()) - 1, 0.7, 96, 90)
+        segs[:, 3] = np.roll(segs[:, 0], -1, axis=0)
+        mask = _winding_mask(segs, *grid)
+        np.testing.assert_array_equal(mask, dense_winding_mask(segs, *grid))
+        assert mask.any()

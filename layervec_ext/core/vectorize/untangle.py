@@ -259,21 +259,29 @@ def _reduce(segs: np.ndarray, count: int, region: Region, k: int = FLATTEN) -> n
 
 
 def _winding_mask(segs: np.ndarray, x0: float, y0: float, step: float, cols: int, rows: int) -> np.ndarray:
-    """Non-zero fill of the outline at the cell centres of a grid: ``(rows, cols)`` booleans."""
+    """Non-zero fill of the outline at the cell centres of a grid: ``(rows, cols)`` booleans.
+
+    Each edge is paired only with the rows whose centre line it may cross (a row more on either
+    side, then the exact half-open test), not with every row: an outline's edges are short, so
+    this is a few pairs per edge instead of ``rows`` (the same crossings, so the same mask)."""
     poly = flatten(points_of(segs))
     a, b = poly, np.roll(poly, -1, axis=0)
-    ys = y0 + (np.arange(rows) + 0.5) * step
-    ay, by = a[:, 1][None], b[:, 1][None]
-    yy = ys[:, None]
-    up = (ay <= yy) & (yy < by)
-    down = (by <= yy) & (yy < ay)
-    direction = up.astype(np.int32) - down.astype(np.int32)  # (rows, E)
+    ay, by = a[:, 1], b[:, 1]
+    first = np.clip(np.ceil((np.minimum(ay, by) - y0) / step - 0.5) - 1, 0, rows).astype(np.int64)
+    last = np.clip(np.floor((np.maximum(ay, by) - y0) / step - 0.5) + 1, -1, rows - 1).astype(np.int64)
+    spans = np.maximum(last - first + 1, 0)
+    edge = np.repeat(np.arange(len(poly)), spans)
+    row = first[edge] + np.arange(len(edge)) - np.repeat(np.cumsum(spans) - spans, spans)
+    yy = y0 + (row + 0.5) * step
+    ay, by = ay[edge], by[edge]
+    direction = ((ay <= yy) & (yy < by)).astype(np.int32) - ((by <= yy) & (yy < ay)).astype(np.int32)
     dy = np.where(by == ay, 1.0, by - ay)
-    xs = np.where(direction != 0, a[:, 0][None] + (yy - ay) * (b[:, 0] - a[:, 0])[None] / dy, x0)
+    ax, bx = a[edge, 0], b[edge, 0]
+    xs = np.where(direction != 0, ax + (yy - ay) * (bx - ax) / dy, x0)
     q = np.clip(np.ceil((xs - x0) / step - 0.5), 0, cols).astype(np.int64)  # cells left of x
-    start = np.arange(rows)[:, None] * (cols + 1)  # each row's crossings: +d at its first cell, -d right of x
-    diff = (np.bincount(np.broadcast_to(start, q.shape).ravel(), direction.ravel(), rows * (cols + 1))
-            - np.bincount((start + q).ravel(), direction.ravel(), rows * (cols + 1)))
+    start = row * (cols + 1)  # each row's crossings: +d at its first cell, -d right of x
+    diff = (np.bincount(start, direction, rows * (cols + 1))
+            - np.bincount(start + q, direction, rows * (cols + 1)))
     return np.cumsum(diff.reshape(rows, cols + 1), axis=1)[:, :cols] != 0
 
 
@@ -415,3 +423,4 @@ def tangled(scene: Scene, paths: list[int] | None = None) -> list[int]:
     """Indices of the paths whose outline crosses itself."""
     return [i for i in (range(len(scene.paths)) if paths is None else paths)
             if not simple(scene.paths[i].points.detach().cpu().double().numpy())]
+
