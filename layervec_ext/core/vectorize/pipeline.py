@@ -47,9 +47,11 @@ __all__ = ["PRESETS", "Progress", "Settings", "vectorize"]
 Progress = Callable[[float, str], None]
 
 # After the repair of tangled outlines, every path moves together for at most this many steps, at
-# this fraction of the stages' learning rates, warmed up over the first few.
+# this fraction of the stages' learning rates (up to UNTANGLE_LR_UPTO paths; see untangle_rate),
+# warmed up over the first few.
 UNTANGLE_ITERS = 24
 UNTANGLE_LR = 0.5
+UNTANGLE_LR_UPTO = 64
 UNTANGLE_WARMUP = 4
 # The decimals of a point the SVG writer keeps: the final outline check is on those.
 SVG_DECIMALS = 3
@@ -268,11 +270,20 @@ def _untangle(scene: Scene, target: torch.Tensor, cfg: Settings, frozen: set[int
     if UNTANGLE_ITERS and len(scene.paths) > len(frozen):
         before, repaired = _psnr(scene, target), scene.detached()
         with crossing_penalty():
-            optimize(scene, target, cfg, iters=UNTANGLE_ITERS, frozen=frozen, lr_scale=UNTANGLE_LR,
+            optimize(scene, target, cfg, iters=UNTANGLE_ITERS, frozen=frozen, lr_scale=untangle_rate(cfg.paths),
                      warmup=UNTANGLE_WARMUP, start=_frozen_below(frozen))
         untangle_scene(scene, tangled(scene), spare=_spare(scene, cfg), score=_window_score(scene, target))
         if _psnr(scene, target) < before:
             scene.paths, scene.background = repaired.paths, repaired.background
+
+
+def untangle_rate(paths: int) -> float:
+    """The learning rates of the pass after the repair, as a fraction of the stages': smaller past
+    :data:`UNTANGLE_LR_UPTO` paths, in proportion. A scene of many fitted paths is converged finely
+    and the pass's first steps move every point by about its rate: at UNTANGLE_LR the pass never
+    got back below the repaired picture's error at 128 and 256 paths (it ended where it began),
+    at this rate it wins the repair's loss back (python -m layervec_ext.bench scale)."""
+    return UNTANGLE_LR * min(1.0, UNTANGLE_LR_UPTO / max(paths, 1))
 
 
 def _spend_spare_nodes(scene: Scene, target: np.ndarray, cfg: Settings, frozen: set[int]) -> None:
