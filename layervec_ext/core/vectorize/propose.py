@@ -72,10 +72,6 @@ class _Candidate:
         canvas[self.pixels] = self.pred + (1.0 - self.pred[:, 3:4]) * cur
 
 
-def _overlaps(a: tuple[slice, slice], b: tuple[slice, slice]) -> bool:
-    return all(x.start < y.stop and y.start < x.stop for x, y in zip(a, b))
-
-
 def _grid(box: tuple[slice, slice], stride: int) -> np.ndarray:
     """The pixels of ``box`` on the canvas's every-``stride``-th row and column."""
     grid = np.zeros((box[0].stop - box[0].start, box[1].stop - box[1].start), dtype=bool)
@@ -114,6 +110,9 @@ def _greedy(cands: list[_Candidate], canvas: np.ndarray, count: int) -> list[Pro
     (Gains can rise as well as fall after a pick — a region nested in a badly painted one gains —
     so every candidate that shares pixels with the pick is re-scored, but only on those pixels.)"""
     gains = np.array([c.gain(canvas) for c in cands])
+    # boxes as rows y0, y1, x0, x1: the candidates a pick's box overlaps, found all at once
+    boxes = np.array([(c.box[0].start, c.box[0].stop, c.box[1].start, c.box[1].stop) for c in cands],
+                     dtype=np.int64).reshape(-1, 4)
     taken = np.zeros(len(cands), dtype=bool)
     painted = np.zeros(canvas.shape[0], dtype=bool)
     before = np.empty_like(canvas)
@@ -128,9 +127,10 @@ def _greedy(cands: list[_Candidate], canvas: np.ndarray, count: int) -> list[Pro
         best.paint(canvas)
         painted[best.pixels] = True
         chosen.append(Proposal(best.box, best.filled, best.fill, float(gains[k])))
-        for j, c in enumerate(cands):
-            if taken[j] or not _overlaps(c.box, best.box):
-                continue
+        y0, y1, x0, x1 = boxes[k]
+        near = ~taken & (boxes[:, 0] < y1) & (y0 < boxes[:, 1]) & (boxes[:, 2] < x1) & (x0 < boxes[:, 3])
+        for j in np.flatnonzero(near):
+            c = cands[j]
             shared = np.nonzero(painted[c.pixels])[0]
             if shared.size:
                 px = c.pixels[shared]
