@@ -195,3 +195,6 @@ def test_the_sparse_winding_mask_is_the_dense_one() -> None:
         mask = _winding_mask(segs, *grid)
         np.testing.assert_array_equal(mask, dense_winding_mask(segs, *grid))
         assert mask.any()
+    segs[0, 1] = np.nan  # a NaN control point: its cubic's edges cross no row, as in the definition
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(_winding_mask(segs, *grid), dense_winding_mask(segs, *grid))

@@ -267,8 +267,11 @@ def _winding_mask(segs: np.ndarray, x0: float, y0: float, step: float, cols: int
     poly = flatten(points_of(segs))
     a, b = poly, np.roll(poly, -1, axis=0)
     ay, by = a[:, 1], b[:, 1]
-    first = np.clip(np.ceil((np.minimum(ay, by) - y0) / step - 0.5) - 1, 0, rows).astype(np.int64)
-    last = np.clip(np.floor((np.maximum(ay, by) - y0) / step - 0.5) + 1, -1, rows - 1).astype(np.int64)
+    lo = np.ceil((np.minimum(ay, by) - y0) / step - 0.5) - 1
+    hi = np.floor((np.maximum(ay, by) - y0) / step - 0.5) + 1
+    known = ~(np.isnan(lo) | np.isnan(hi))  # a NaN point crosses no row (as the half-open test says)
+    first = np.clip(np.where(known, lo, 0), 0, rows).astype(np.int64)
+    last = np.clip(np.where(known, hi, -1), -1, rows - 1).astype(np.int64)
     spans = np.maximum(last - first + 1, 0)
     edge = np.repeat(np.arange(len(poly)), spans)
     row = first[edge] + np.arange(len(edge)) - np.repeat(np.cumsum(spans) - spans, spans)
@@ -423,4 +426,3 @@ def tangled(scene: Scene, paths: list[int] | None = None) -> list[int]:
     """Indices of the paths whose outline crosses itself."""
     return [i for i in (range(len(scene.paths)) if paths is None else paths)
             if not simple(scene.paths[i].points.detach().cpu().double().numpy())]
-
