@@ -15,7 +15,15 @@ from layervec_ext.core.scene import FlatFill, Path, Scene
 from layervec_ext.core.svg.write import scene_to_svg
 from layervec_ext.core.vectorize import Settings, vectorize
 from layervec_ext.core.vectorize.losses import crossing_loss, crossing_penalty, path_counts, xing_loss
-from layervec_ext.core.vectorize.untangle import crossing_pairs, segments_of, simple, untangle_points, untangle_scene
+from layervec_ext.core.vectorize.untangle import (
+    _winding_mask,
+    crossing_pairs,
+    points_of,
+    segments_of,
+    simple,
+    untangle_points,
+    untangle_scene,
+)
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -163,7 +171,7 @@ def test_a_ring_drawn_as_two_loops_keeps_its_hole() -> None:
 def dense_winding_mask(segs: np.ndarray, x0: float, y0: float, step: float, cols: int, rows: int) -> np.ndarray:
     """The definition :func:`untangle._winding_mask` computes sparsely: every edge of the flattened
     outline tested against every row's centre line."""
-    poly = flatten(np.ascontiguousarray(segs[:, :3].reshape(-1, 2)))
+    poly = flatten(points_of(segs))
     a, b = poly, np.roll(poly, -1, axis=0)
     yy = (y0 + (np.arange(rows) + 0.5) * step)[:, None]
     ay, by = a[:, 1][None], b[:, 1][None]
@@ -180,8 +188,6 @@ def dense_winding_mask(segs: np.ndarray, x0: float, y0: float, step: float, cols
 
 
 def test_the_sparse_winding_mask_is_the_dense_one() -> None:
-    from layervec_ext.core.vectorize.untangle import _winding_mask
-
     rng = np.random.default_rng(3)
     for trial in range(60):
         n = int(rng.integers(2, 7))
