@@ -12,7 +12,7 @@ from layervec_ext.core.scene import Path, Scene, circle_points, flat
 from layervec_ext.core.vectorize.cleanup import drop_useless
 from layervec_ext.core.vectorize.fit import fit_fill
 from layervec_ext.core.vectorize.optimize import Adam
-from layervec_ext.core.vectorize.propose import _Candidate, _coords, _greedy, propose
+from layervec_ext.core.vectorize.propose import Candidates, _Candidate, _coords, _greedy, propose
 from layervec_ext.core.vectorize.segment import build_hierarchy, region_masks
 from layervec_ext.core.vectorize.settings import Settings
 
@@ -71,10 +71,28 @@ def test_proposal_picks_the_regions_that_remove_most_error_first() -> None:
     canvas = np.zeros_like(target)
     canvas[..., :] = 1.0  # a white canvas: only the discs are wrong
     labels = build_hierarchy(target).partition(3)
-    chosen = propose(target, canvas, [labels], 2, "radial", 6, 0.25, 3)
+    chosen = propose(Candidates(target, "radial", 6, 0.25, 3), canvas, [labels], 2)
     assert len(chosen) == 2
     areas = [int(p.mask.sum()) for p in chosen]
     assert areas[0] > areas[1] and chosen[0].gain > chosen[1].gain > 0  # the big disc first
+
+
+def test_candidates_kept_from_a_coarser_stage_propose_what_fresh_ones_do() -> None:
+    """Stages share a picture's candidates (the hierarchy's cuts share regions): a finer stage's
+    proposals must be those a fresh fit of its regions gives, and a shared region is fitted once."""
+    target = two_discs()
+    canvas = np.full_like(target, 0.5)
+    hierarchy = build_hierarchy(target)
+    coarse, fine = [hierarchy.partition(k) for k in (2, 3)], [hierarchy.partition(k) for k in (3, 6, 12)]
+    shared = Candidates(target, "radial", 6, 0.25, 3, stride=2)
+    kept = {id(c) for c in shared.of(coarse)}
+    reused = propose(shared, canvas, fine, 4)
+    fresh = propose(Candidates(target, "radial", 6, 0.25, 3, stride=2), canvas, fine, 4)
+    assert len(reused) == len(fresh) == 4
+    for a, b in zip(reused, fresh):
+        assert a.box == b.box and a.gain == b.gain and np.array_equal(a.mask, b.mask)
+        assert all(np.array_equal(u, v) for u, v in zip(a.fill.fields().values(), b.fill.fields().values()))
+    assert kept & {id(c) for c in shared.of(fine)}  # the regions both stages list were not fitted again
 
 
 def test_incremental_greedy_equals_rescoring_every_candidate() -> None:

@@ -49,7 +49,7 @@ from layervec_ext.core.vectorize.pipeline import (
     scale_scene,
     work_image,
 )
-from layervec_ext.core.vectorize.propose import propose
+from layervec_ext.core.vectorize.propose import Candidates, propose
 from layervec_ext.core.vectorize.segment import build_hierarchy
 from layervec_ext.core.vectorize.settings import Settings
 from layervec_ext.limits import nodes_problem
@@ -254,11 +254,12 @@ def _detail(pieces: list[_Piece], scene: Scene, target: np.ndarray, count: int, 
         canvas = render(scene).cpu().double().numpy()
     hierarchy = build_hierarchy(target, most=settings.segment_size)
     regions = max((len(pieces) + count) * settings.regions_per_path, 16)
+    candidates = Candidates(target, kind, settings.min_region_area, settings.hole_weight, settings.gradient_stops,
+                            stride=math.ceil(max(w, h) / settings.propose_size))
     chosen: list = []
     for _ in range(4):  # a finer cut when the first offers too few regions
         levels = [hierarchy.partition(r) for r in hierarchy_cuts(regions, settings.levels)]
-        chosen = propose(target, canvas, levels, count, kind, settings.min_region_area, settings.hole_weight,
-                         settings.gradient_stops, stride=math.ceil(max(w, h) / settings.propose_size))
+        chosen = propose(candidates, canvas, levels, count)
         chosen = [(prop, c) for prop in chosen if (c := proposal_outline(prop)) is not None]
         if len(chosen) >= count:
             break

@@ -37,7 +37,7 @@ from layervec_ext.core.vectorize.fit import contour_to_cubics, outer_contour, sh
 from layervec_ext.core.vectorize.losses import crossing_penalty
 from layervec_ext.core.vectorize.nodes import error_map, split_by_need
 from layervec_ext.core.vectorize.optimize import optimize
-from layervec_ext.core.vectorize.propose import Proposal, propose
+from layervec_ext.core.vectorize.propose import Candidates, Proposal, propose
 from layervec_ext.core.vectorize.segment import build_hierarchy
 from layervec_ext.core.vectorize.settings import PRESETS, Settings
 from layervec_ext.core.vectorize.untangle import tangled, untangle_scene
@@ -195,6 +195,8 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
                        torch.tensor(1.0, device=dev), 0, None))
         frozen.add(0)
     hierarchy = build_hierarchy(target_np, most=cfg.segment_size) if sizes else None
+    candidates = Candidates(target_np, cfg.fill, cfg.min_region_area, cfg.hole_weight, cfg.gradient_stops,
+                            stride=math.ceil(max(w, h) / cfg.propose_size))
     final_steps = cfg.final_steps(max(w, h))
     total_steps = sum(cfg.stage_iters for _ in sizes) + final_steps or 1
     done = 0
@@ -205,8 +207,7 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
         report(done / total_steps, f"{label}: placing {count} paths")
         levels = [hierarchy.partition(r) for r in hierarchy_cuts(regions, cfg.levels)]
         canvas = _canvas(scene)
-        chosen = propose(target_np, canvas, levels, count, cfg.fill, cfg.min_region_area, cfg.hole_weight,
-                         cfg.gradient_stops, stride=math.ceil(max(w, h) / cfg.propose_size))
+        chosen = propose(candidates, canvas, levels, count)
         first_new = len(scene.paths)
         outlines = [(prop, c) for prop in chosen if (c := proposal_outline(prop)) is not None]
         shares = share_segments([c for _, c in outlines], len(outlines) * cfg.segments,

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from scipy import ndimage
 
 from layervec_ext.core.render.common import fill_paint, paint_at
 from layervec_ext.core.vectorize.fit import FillFit, fit_fill
-from layervec_ext.core.vectorize.segment import region_masks
+from layervec_ext.core.vectorize.segment import regions
 
 
 @dataclass
@@ -79,30 +80,49 @@ def _grid(box: tuple[slice, slice], stride: int) -> np.ndarray:
     return grid
 
 
-def propose(target: np.ndarray, canvas: np.ndarray, partitions: list[np.ndarray], count: int, fill_kind: str,
-            min_area: int, hole_weight: float, stops: int, stride: int = 1) -> list[Proposal]:
+class Candidates:
+    """The regions a picture's stages may propose, as paths would paint them over ``target``.
+    A region's fill, pixels and weights depend on the picture and the region only, never on the
+    canvas, and the hierarchy's cuts share most of their regions from stage to stage: each is
+    fitted once and kept while the latest :meth:`of` lists it. ``min_area``: smaller regions are
+    skipped; ``hole_weight``: how much the pixels of a region's holes count; ``stride``: fills are
+    fitted and gains scored on every ``stride``-th row and column only (on a big canvas a sample
+    that still holds thousands of pixels per big region; a region's mask stays whole)."""
+
+    def __init__(self, target: np.ndarray, fill_kind: str, min_area: int, hole_weight: float, stops: int,
+                 stride: int = 1) -> None:
+        self.target, self.fill_kind, self.min_area = target, fill_kind, min_area
+        self.hole_weight, self.stops, self.stride = hole_weight, stops, stride
+        self._known: dict[tuple, _Candidate | None] = {}
+
+    def of(self, partitions: list[np.ndarray]) -> list[_Candidate]:
+        """The candidates of ``partitions`` (label maps), each region once (the same box and area
+        at several levels is the same region), in the order they list them."""
+        listed: dict[tuple, _Candidate | None] = {}
+        for labels in partitions:
+            for _, box, own in regions(labels):
+                area = int(own.sum())
+                key = (box[0].start, box[0].stop, box[1].start, box[1].stop, area)
+                if area < self.min_area or key in listed:
+                    continue
+                listed[key] = self._known[key] if key in self._known else self._fit(box, own)
+        self._known = listed
+        return [c for c in listed.values() if c is not None]
+
+    def _fit(self, box: tuple[slice, slice], own: np.ndarray) -> _Candidate | None:
+        grid = _grid(box, self.stride)
+        sample = own & grid
+        if not sample.any():
+            return None
+        fill = fit_fill(self.fill_kind, _coords(box, sample), self.target[box][sample], self.stops)
+        return _Candidate(box, own, ndimage.binary_fill_holes(own), fill, self.target, self.hole_weight,
+                          self.target.shape[1], grid)
+
+
+def propose(candidates: Candidates, canvas: np.ndarray, partitions: list[np.ndarray], count: int) -> list[Proposal]:
     """Up to ``count`` regions of ``partitions`` (label maps, coarse to fine: candidates from several
-    levels of the hierarchy) to add as paths over ``canvas``, best gain first. Regions under
-    ``min_area`` pixels are skipped; ``hole_weight`` is how much the pixels of a region's holes count.
-    Fills are fitted and gains scored on every ``stride``-th row and column only (on a big canvas
-    a sample that still holds thousands of pixels per big region; a region's mask stays whole)."""
-    cands: list[_Candidate] = []
-    seen: set[tuple] = set()
-    for labels in partitions:
-        for i, box, filled in region_masks(labels):
-            own = labels[box] == i
-            area = int(own.sum())
-            key = (box[0].start, box[0].stop, box[1].start, box[1].stop, area)
-            if area < min_area or key in seen:  # the same region at several levels
-                continue
-            seen.add(key)
-            grid = _grid(box, stride)
-            sample = own & grid
-            if not sample.any():
-                continue
-            fill = fit_fill(fill_kind, _coords(box, sample), target[box][sample], stops)
-            cands.append(_Candidate(box, own, filled, fill, target, hole_weight, target.shape[1], grid))
-    return _greedy(cands, canvas.reshape(-1, canvas.shape[-1]).copy(), count)
+    levels of the hierarchy) to add as paths over ``canvas``, best gain first."""
+    return _greedy(candidates.of(partitions), canvas.reshape(-1, canvas.shape[-1]).copy(), count)
 
 
 def _greedy(cands: list[_Candidate], canvas: np.ndarray, count: int) -> list[Proposal]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import heapq
 import warnings
+from collections.abc import Iterator
 
 import cv2
 import numpy as np
@@ -168,12 +169,13 @@ def build_hierarchy(target: np.ndarray, scale: float = 60.0, most: int | None = 
     return Hierarchy(labels, merges, shape)
 
 
+def regions(labels: np.ndarray) -> Iterator[tuple[int, tuple[slice, slice], np.ndarray]]:
+    """Per region: id, bounding-box slices and its mask inside the box."""
+    for i, box in enumerate(ndimage.find_objects(labels + 1)):
+        if box is not None:
+            yield i, box, labels[box] == i
+
+
 def region_masks(labels: np.ndarray) -> list[tuple[int, tuple[slice, slice], np.ndarray]]:
     """Per region: id, bounding-box slices, its mask inside the box with holes filled."""
-    out = []
-    for i, box in enumerate(ndimage.find_objects(labels + 1)):
-        if box is None:
-            continue
-        mask = labels[box] == i
-        out.append((i, box, ndimage.binary_fill_holes(mask)))
-    return out
+    return [(i, box, ndimage.binary_fill_holes(own)) for i, box, own in regions(labels)]
