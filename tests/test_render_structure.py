@@ -59,3 +59,26 @@ def test_each_path_covers_its_fragments_once_inside_its_box_in_row_order():
             if n:
                 assert float(x.min()) >= float(mine[:, 0].min()) - 2 and float(x.max()) <= float(mine[:, 0].max()) + 1
                 assert float(y.min()) >= float(mine[:, 1].min()) - 2 and float(y.max()) <= float(mine[:, 1].max()) + 1
+
+
+def test_the_opposed_edge_of_a_pixel_is_the_one_a_dense_buffer_keeps():
+    """The opposed edges are few, so they are kept sparse (sorted keys): per key the edge of the
+    smallest distance, the last listed of equals — what writing every pair into a buffer over all
+    box pixels keeps; keys without one read -1."""
+    gen = torch.Generator().manual_seed(0)
+    total = 500
+    key = torch.randint(0, total, (2000,), generator=gen)
+    d2 = torch.randint(0, 4, (2000,), generator=gen).float() / 4  # many ties
+    edge = torch.randint(0, 100, (2000,), generator=gen)
+    best = torch.full((total,), float("inf")).scatter_reduce(0, key, d2, "amin")
+    win = d2 == best[key]
+    dense = torch.full((total,), -1, dtype=torch.long)
+    for k, e in zip(key[win].tolist(), edge[win].tolist()):  # one write after another: the last stays
+        dense[k] = e
+    keys, edges = raster._nearest_per_key(key, d2, edge)
+    assert torch.equal(keys, torch.unique(key))
+    query = torch.arange(total)
+    assert torch.equal(raster._look_up(keys, edges, query), dense)
+    empty = torch.zeros(0, dtype=torch.long)
+    assert torch.equal(raster._look_up(*raster._nearest_per_key(empty, empty.float(), empty), query),
+                       torch.full((total,), -1))

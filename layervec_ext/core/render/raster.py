@@ -162,12 +162,13 @@ def build_structure(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int, wid
     inside = _inside_buffer(a, b, owner, x0, x1, y0, y1, stride, base, total)
     keep = _boundary_edges(a, b, owner, inside, (x0, x1, y0, y1), stride, base)
     inner = inner_normals(a, b, torch.sign(area).index_select(0, owner))
-    band_dist, band_edge, second = _band_buffers(a, b, keep, inner, owner, (x0, x1, y0, y1), stride, base, total,
+    band_dist, nearest, opposite = _band_buffers(a, b, keep, inner, owner, (x0, x1, y0, y1), stride, base, total,
                                                  (width, height))
     band = band_dist < BAND * BAND
 
     # Boxes are concatenated in draw order, so the covered keys come out path-major; each box row
-    # is a run of ``stride`` keys, so a fragment's pixel is its row's (one gather, no division).
+    # is a run of ``stride`` keys, so a fragment's pixel is its key shifted by its row's (one
+    # gather, no division); its coordinates are worked out after sampling, for the kept ones only.
     covered = inside | band
     key = torch.nonzero(covered).squeeze(1)
     running = _running_count(covered)
@@ -177,31 +178,31 @@ def build_structure(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int, wid
     row_key = offset.index_select(0, row_path) + row_rank * row_stride  # key of the row's first pixel
     per_row = (running.index_select(0, row_key + row_stride) - running.index_select(0, row_key)).long()
     row = torch.repeat_interleave(torch.arange(row_key.shape[0], device=dev), per_row, output_size=key.shape[0])
-    x = key - (row_key - x0.index_select(0, row_path)).index_select(0, row)
-    y = (y0.index_select(0, row_path) + row_rank).index_select(0, row)
-
-    pixel = (y - r0) * width + x
+    row_y = y0.index_select(0, row_path) + row_rank
+    pixel = key + ((row_y - r0) * width + x0.index_select(0, row_path) - row_key).index_select(0, row)
     pixels = width * (r1 - r0)
     touched = on_band = None
     if every > 1:
-        key, x, y, pixel, per_path, touched, on_band = _sample(key, x, y, pixel, per_path, band, width, r1 - r0,
-                                                               every)
+        key, pixel, per_path, touched, on_band = _sample(key, pixel, per_path, band, width, r1 - r0, every)
+    y = torch.div(pixel, width, rounding_mode="floor")
+    x = pixel - y * width
+    y += r0
     counts = per_path.tolist()
     in_band = torch.nonzero(band.index_select(0, key)).squeeze(1)
     band_key = key.index_select(0, in_band)
     order, inverse, pixel, first, last = _pixel_major(pixel, counts, pixels)
     return Structure(x.to(verts.dtype) + 0.5, y.to(verts.dtype) + 0.5, counts, order, inverse, pixel, first, last,
                      pixels, None, 0, inside.index_select(0, key), in_band,
-                     band_edge.index_select(0, band_key), second.index_select(0, band_key), inner, touched, on_band,
+                     nearest.index_select(0, band_key).long(), _look_up(*opposite, band_key), inner, touched, on_band,
                      every)
 
 
-def _sample(key: Tensor, x: Tensor, y: Tensor, pixel: Tensor, per_path: Tensor, band: Tensor, width: int,
-            height: int, every: int) -> tuple[Tensor, ...]:
+def _sample(key: Tensor, pixel: Tensor, per_path: Tensor, band: Tensor, width: int, height: int, every: int
+            ) -> tuple[Tensor, ...]:
     """The fragments of the pixels some path's boundary band reaches (where the outlines' gradients
     come from), and elsewhere — where every fragment is wholly inside and only the paint's gradient
-    comes from — those of one pixel in each ``every × every`` block: ``key, x, y, pixel, per_path``
-    of the kept fragments, and the canvas masks of the touched and of the band's pixels."""
+    comes from — those of one pixel in each ``every × every`` block: ``key, pixel, per_path`` of
+    the kept fragments, and the canvas masks of the touched and of the band's pixels."""
     touched = torch.zeros(width * height, dtype=torch.bool, device=key.device)
     touched.index_fill_(0, pixel, True)
     on_band = torch.zeros_like(touched)
@@ -211,8 +212,7 @@ def _sample(key: Tensor, x: Tensor, y: Tensor, pixel: Tensor, per_path: Tensor, 
     ends = torch.cumsum(per_path, 0)
     per_path = (running.index_select(0, ends) - running.index_select(0, ends - per_path)).long()
     kept = torch.nonzero(kept).squeeze(1)
-    key, x, y, pixel = (v.index_select(0, kept) for v in (key, x, y, pixel))
-    return key, x, y, pixel, per_path, touched, on_band
+    return key.index_select(0, kept), pixel.index_select(0, kept), per_path, touched, on_band
 
 
 def _running_count(mask: Tensor) -> Tensor:
@@ -376,10 +376,11 @@ def _pieces(ea: Tensor, eb: Tensor, edges: Tensor, size: tuple[int, int]) -> tup
     return pa, pb, edges.index_select(0, item)
 
 
-def _band_buffers(a, b, keep, inner, owner, box, stride, base, total, size) -> tuple[Tensor, Tensor, Tensor]:
+def _band_buffers(a, b, keep, inner, owner, box, stride, base, total, size) -> tuple[Tensor, Tensor, tuple]:
     """Squared distance from each box pixel centre to its nearest boundary edge (inf when none is
-    within the band's reach), that edge's index, and the nearest edge opposed to it (``OPPOSED``)
-    within reach (-1 if none)."""
+    within the band's reach) and that edge's index (int32: a box pixel buffer is the biggest thing
+    a structure writes); and, for the few pixels that have one, the nearest edge opposed to it
+    (``OPPOSED``) within reach, as sorted box keys and their edges (:func:`_look_up`)."""
     dev = a.device
     edges = torch.nonzero(keep).squeeze(1)
     x0, x1, y0, y1 = box
@@ -404,18 +405,37 @@ def _band_buffers(a, b, keep, inner, owner, box, stride, base, total, size) -> t
     best = torch.full((total,), float("inf"), device=dev, dtype=a.dtype)
     best.scatter_reduce_(0, key, d2, "amin")
     win = d2 == best.index_select(0, key)
-    nearest = torch.full((total,), -1, dtype=torch.long, device=dev)
-    nearest[key[win]] = e[win]
+    nearest = torch.full((total,), -1, dtype=torch.int32, device=dev)
+    nearest[key[win]] = e[win].int()
     # the opposed edge: nearest among those whose inner normal turns away from the nearest one's
     first = nearest.index_select(0, key)
-    opposed = (inner.index_select(0, e) * inner.index_select(0, first)).sum(1) < OPPOSED
-    d2o = torch.where(opposed, d2, torch.full_like(d2, float("inf")))
-    best2 = torch.full((total,), float("inf"), device=dev, dtype=a.dtype)
-    best2.scatter_reduce_(0, key, d2o, "amin")
-    win2 = opposed & (d2o == best2.index_select(0, key))
-    second = torch.full((total,), -1, dtype=torch.long, device=dev)
-    second[key[win2]] = e[win2]
-    return best, nearest, second
+    opposed = torch.nonzero((inner.index_select(0, e) * inner.index_select(0, first)).sum(1) < OPPOSED).squeeze(1)
+    return best, nearest, _nearest_per_key(key.index_select(0, opposed), d2.index_select(0, opposed),
+                                           e.index_select(0, opposed))
+
+
+def _nearest_per_key(key: Tensor, d2: Tensor, edge: Tensor) -> tuple[Tensor, Tensor]:
+    """Of pairs ``(key, d2, edge)``: each key once, sorted, with the edge of its smallest ``d2``
+    (the last listed of equals)."""
+    order = torch.argsort(key, stable=True)
+    key, d2, edge = key.index_select(0, order), d2.index_select(0, order), edge.index_select(0, order)
+    starts = torch.ones_like(key, dtype=torch.bool)
+    starts[1:] = key[1:] != key[:-1]
+    group = torch.cumsum(starts, 0) - 1
+    groups = int(starts.sum())
+    least = torch.full((groups,), float("inf"), device=d2.device, dtype=d2.dtype).scatter_reduce(0, group, d2, "amin")
+    win = torch.nonzero(d2 == least.index_select(0, group)).squeeze(1)
+    last = torch.full((groups,), -1, dtype=torch.long, device=key.device)
+    last.scatter_reduce_(0, group.index_select(0, win), win, "amax")
+    return key.masked_select(starts), edge.index_select(0, last)
+
+
+def _look_up(keys: Tensor, values: Tensor, query: Tensor) -> Tensor:
+    """``values`` at ``query`` in the sorted ``keys`` (-1 where a query is not among them)."""
+    if keys.numel() == 0:
+        return torch.full_like(query, -1)
+    at = torch.searchsorted(keys, query).clamp_max(keys.shape[0] - 1)
+    return torch.where(keys.index_select(0, at) == query, values.index_select(0, at), -1)
 
 
 def render_scene(scene: Scene, k: int = DEFAULT_K) -> Tensor:
