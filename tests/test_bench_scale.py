@@ -10,7 +10,7 @@ from PIL import Image
 from layervec_ext.bench import SCALE_IMAGES
 from layervec_ext.bench.baselines import count_nodes, load_rgb, png_bytes_of, score_svg, vtracer_svg
 from layervec_ext.bench.make_scale_images import main as make_images
-from layervec_ext.bench.scale import main
+from layervec_ext.bench.scale import _secs, main
 from layervec_ext.core.metrics import psnr, rasterize_svg
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -48,6 +48,7 @@ def test_scale_command_end_to_end(tmp_path, capsys) -> None:
         assert r["psnr"] > 12.0 and 0 < r["ssim"] <= 1
         # a whole command in a child process: start-up included, its own memory
         assert r["seconds"] > 0.5 and r["cpu_seconds"] > 0.3 and 50 < r["peak_mb"] < 4000
+        assert f"| {_secs(r['seconds'])} | {_secs(r['cpu_seconds'])} | {r['peak_mb']:.0f} |" in table
     vt = rows[0]
     assert vt["ok"] and vt["work"] == [96, 96] and vt["peak_mb"] is None
     again = score_svg(vtracer_svg(png_bytes_of(target), {}), target)
@@ -57,6 +58,7 @@ def test_scale_command_end_to_end(tmp_path, capsys) -> None:
     means = {(m["size"], m["paths_asked"]): m for m in data["means"]}
     assert set(means) == {(48, 2), (48, 4), (64, 2), (64, 4)}
     assert means[(64, 4)]["psnr"] == rows[4]["psnr"] and means[(64, 4)]["ok"] == 1
+    assert means[(64, 4)]["cpu_seconds"] == rows[4]["cpu_seconds"]
 
     # the plot: one line per working size in each panel, through the means; vtracer and the linear reference
     root = ET.parse(plot).getroot()

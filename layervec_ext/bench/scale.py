@@ -3,8 +3,11 @@
 For every picture (default: ``images/scale/``), working size S (the CLI's ``--max-size``) and path
 budget N, the bench runs the command a user runs — ``python -m layervec_ext IN -o OUT.svg --paths N
 --max-size S --threads 1 --quiet`` — as a child process, so its seconds are the whole command, start-up
-included, and its peak memory is the child's own (``ru_maxrss`` from ``os.wait4``; MB = 10⁶ bytes; host
-memory only, a GPU's is not in it).
+included, its CPU seconds (user + system) and peak memory the child's own (``os.wait4``; MB = 10⁶
+bytes; host memory only, a GPU's is not in it). On a shared virtual machine the seconds also count
+the time the host gave the CPU to others (a run's seconds were 1.2–2 × its CPU seconds on
+2026-12-06's machine); the CPU seconds do not, so they compare across busy hours — across machines
+neither does.
 The SVG is scored exactly as ``bench quality`` scores every method (``baselines.score_svg``: resvg on
 white at the picture's size, PSNR/SSIM, paths and nodes). Beside each picture: vtracer with its default
 settings, run in this process on the same on-white picture (its seconds are the conversion alone).
@@ -176,8 +179,8 @@ def _secs(v: float | None) -> str:
 
 def rows_table(rows: list[dict]) -> str:
     """One line per run: picture, method, working size, N, and what it cost and gave."""
-    lines = ["| picture | method | max-size | work px | N | seconds | peak MB | PSNR | SSIM | paths | nodes |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| picture | method | max-size | work px | N | seconds | CPU s | peak MB | PSNR | SSIM | paths | nodes |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         work = f"{r['work'][0]}×{r['work'][1]}"
         if r["method"] == "vtracer":
@@ -185,11 +188,11 @@ def rows_table(rows: list[dict]) -> str:
         else:
             head = f"| {r['picture']} | ours | {r['size']} | {work} | {r['paths_asked']} |"
         if not r["ok"]:
-            lines.append(f"{head} {r['error']} | {_num(r['peak_mb'], 0)} | — | — | — | — |")
+            lines.append(f"{head} {r['error']} | — | {_num(r['peak_mb'], 0)} | — | — | — | — |")
             continue
         paths = str(r["paths"]) if r["method"] == "vtracer" else f"{r['paths']} / {r['paths_asked']}"
-        lines.append(f"{head} {_secs(r['seconds'])} | {_num(r['peak_mb'], 0)} | {_num(r['psnr'], 2)} | "
-                     f"{_num(r['ssim'], 3)} | {paths} | {r['nodes']} |")
+        lines.append(f"{head} {_secs(r['seconds'])} | {_secs(r.get('cpu_seconds'))} | {_num(r['peak_mb'], 0)} | "
+                     f"{_num(r['psnr'], 2)} | {_num(r['ssim'], 3)} | {paths} | {r['nodes']} |")
     return "\n".join(lines)
 
 
@@ -210,6 +213,7 @@ def means(rows: list[dict]) -> list[dict]:
         ok = [r for r in rs if r["ok"]]
         out.append({"size": size, "paths_asked": n, "pictures": len(rs), "ok": len(ok),
                     "seconds": _mean([r["seconds"] for r in ok]),
+                    "cpu_seconds": _mean([r.get("cpu_seconds") for r in ok]),
                     "peak_mb_max": max((r["peak_mb"] for r in ok), default=None),
                     "psnr": _mean([r["psnr"] for r in ok]), "ssim": _mean([r["ssim"] for r in ok]),
                     "paths": _mean([r["paths"] for r in ok]), "nodes": _mean([r["nodes"] for r in ok]),
@@ -227,16 +231,17 @@ def vtracer_mean(rows: list[dict]) -> dict | None:
 
 def means_table(rows: list[dict]) -> str:
     """Means over pictures per (working size, N), and vtracer's default for comparison."""
-    lines = ["| max-size | N | pictures ok | seconds | peak MB (max) | PSNR | SSIM | paths | nodes |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| max-size | N | pictures ok | seconds | CPU s | peak MB (max) | PSNR | SSIM | paths | nodes |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for m in means(rows):
         lines.append(f"| {m['size']} | {m['paths_asked']} | {m['ok']} / {m['pictures']} | {_secs(m['seconds'])} | "
-                     f"{_num(m['peak_mb_max'], 0)} | {_num(m['psnr'], 2)} | {_num(m['ssim'], 3)} | "
+                     f"{_secs(m['cpu_seconds'])} | {_num(m['peak_mb_max'], 0)} | {_num(m['psnr'], 2)} | "
+                     f"{_num(m['ssim'], 3)} | "
                      f"{_num(m['paths'], 1)} | {_num(m['nodes'], 0)} |")
     v = vtracer_mean(rows)
     if v is not None:
-        lines.append(f"| vtracer default | — | {v['pictures']} | {_secs(v['seconds'])} | — | {_num(v['psnr'], 2)} | "
-                     f"{_num(v['ssim'], 3)} | {_num(v['paths'], 1)} | {_num(v['nodes'], 0)} |")
+        lines.append(f"| vtracer default | — | {v['pictures']} | {_secs(v['seconds'])} | — | — | "
+                     f"{_num(v['psnr'], 2)} | {_num(v['ssim'], 3)} | {_num(v['paths'], 1)} | {_num(v['nodes'], 0)} |")
     return "\n".join(lines)
 
 
