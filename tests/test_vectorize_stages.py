@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from scipy import ndimage
 
 from layervec_ext.core.render.packed import PackedScene
 from layervec_ext.core.render.raster import render_packed
@@ -13,7 +14,7 @@ from layervec_ext.core.vectorize.cleanup import drop_useless
 from layervec_ext.core.vectorize.fit import fit_fill
 from layervec_ext.core.vectorize.optimize import Adam
 from layervec_ext.core.vectorize.propose import Candidates, _Candidate, _coords, _greedy, propose
-from layervec_ext.core.vectorize.segment import build_hierarchy, region_masks
+from layervec_ext.core.vectorize.segment import build_hierarchy, regions
 from layervec_ext.core.vectorize.settings import Settings
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -103,11 +104,11 @@ def test_incremental_greedy_equals_rescoring_every_candidate() -> None:
     parts = [build_hierarchy(target).partition(k) for k in (3, 6, 12)]
     cands = []
     for labels in parts:
-        for i, box, filled in region_masks(labels):
-            own = labels[box] == i
+        for _, box, own in regions(labels):
             if own.sum() < 6:
                 continue
             fill = fit_fill("radial", _coords(box, own), target[box][own], 3)
+            filled = ndimage.binary_fill_holes(own)
             cands.append(_Candidate(box, own, filled, fill, target, 0.25, 64, np.ones_like(filled)))
     flat_canvas = canvas.reshape(-1, 4).copy()
     fast = _greedy(cands, flat_canvas.copy(), 5)

@@ -254,8 +254,7 @@ def _detail(pieces: list[_Piece], scene: Scene, target: np.ndarray, count: int, 
         canvas = render(scene).cpu().double().numpy()
     hierarchy = build_hierarchy(target, most=settings.segment_size)
     regions = max((len(pieces) + count) * settings.regions_per_path, 16)
-    candidates = Candidates(target, kind, settings.min_region_area, settings.hole_weight, settings.gradient_stops,
-                            stride=math.ceil(max(w, h) / settings.propose_size))
+    candidates = Candidates.for_picture(target, settings, kind)
     chosen: list = []
     for _ in range(4):  # a finer cut when the first offers too few regions
         levels = [hierarchy.partition(r) for r in hierarchy_cuts(regions, settings.levels)]

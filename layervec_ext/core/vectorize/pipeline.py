@@ -195,8 +195,7 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
                        torch.tensor(1.0, device=dev), 0, None))
         frozen.add(0)
     hierarchy = build_hierarchy(target_np, most=cfg.segment_size) if sizes else None
-    candidates = Candidates(target_np, cfg.fill, cfg.min_region_area, cfg.hole_weight, cfg.gradient_stops,
-                            stride=math.ceil(max(w, h) / cfg.propose_size))
+    candidates = Candidates.for_picture(target_np, cfg, cfg.fill)
     final_steps = cfg.final_steps(max(w, h))
     total_steps = sum(cfg.stage_iters for _ in sizes) + final_steps or 1
     done = 0

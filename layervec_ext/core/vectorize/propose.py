@@ -9,6 +9,7 @@ scored, so overlapping picks don't double-count. Selection order is paint order.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,7 @@ from scipy import ndimage
 from layervec_ext.core.render.common import fill_paint, paint_at
 from layervec_ext.core.vectorize.fit import FillFit, fit_fill
 from layervec_ext.core.vectorize.segment import regions
+from layervec_ext.core.vectorize.settings import Settings
 
 
 @dataclass
@@ -94,6 +96,13 @@ class Candidates:
         self.target, self.fill_kind, self.min_area = target, fill_kind, min_area
         self.hole_weight, self.stops, self.stride = hole_weight, stops, stride
         self._known: dict[tuple, _Candidate | None] = {}
+
+    @classmethod
+    def for_picture(cls, target: np.ndarray, settings: Settings, fill_kind: str) -> Candidates:
+        """The candidates of ``target`` as ``settings`` choose them: the scoring grid's stride keeps
+        its long side within ``settings.propose_size``."""
+        stride = math.ceil(max(target.shape[:2]) / settings.propose_size)
+        return cls(target, fill_kind, settings.min_region_area, settings.hole_weight, settings.gradient_stops, stride)
 
     def of(self, partitions: list[np.ndarray]) -> list[_Candidate]:
         """The candidates of ``partitions`` (label maps), each region once (the same box and area

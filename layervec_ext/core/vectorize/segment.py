@@ -175,7 +175,3 @@ def regions(labels: np.ndarray) -> Iterator[tuple[int, tuple[slice, slice], np.n
         if box is not None:
             yield i, box, labels[box] == i
 
-
-def region_masks(labels: np.ndarray) -> list[tuple[int, tuple[slice, slice], np.ndarray]]:
-    """Per region: id, bounding-box slices, its mask inside the box with holes filled."""
-    return [(i, box, ndimage.binary_fill_holes(own)) for i, box, own in regions(labels)]
