@@ -126,8 +126,10 @@ def run_check(args: argparse.Namespace) -> int:
     elif probe is not None:
         line("PROBLEM", "torch", "not importable in the backend environment: run python3 install.py")
     if probe and not probe.get("missing"):
-        line("ok", "renderers", "ours (PyTorch): yes; pydiffvg: "
-             + ("yes (--renderer diffvg)" if probe.get("diffvg") else "no (optional, not needed)"))
+        compiled = probe.get("compiled")
+        line("ok", "renderers", "ours (PyTorch): yes, its CPU loops "
+             + ("compiled" if compiled is True else f"not compiled ({compiled}: slower)")
+             + "; pydiffvg: " + ("yes (--renderer diffvg)" if probe.get("diffvg") else "no (optional, not needed)"))
 
     ok, text = check_registration(ext_dir, python)
     line("ok" if ok else "PROBLEM", "registered", f"{ext_dir} (from {how}): {text}"

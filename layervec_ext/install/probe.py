@@ -41,6 +41,14 @@ def backend(modules: list[str]) -> dict:
             attempt(info.name)
     except Exception:
         pass
+    try:  # the renderer's compiled loops, compiled now and cached so that the first picture doesn't wait
+        # (without them the renderer takes its PyTorch build: slower, not missing)
+        from layervec_ext.core.render import compiled
+
+        compiled.warm_up()
+        out["compiled"] = True
+    except Exception as exc:
+        out["compiled"] = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
     try:
         import torch
 

@@ -23,7 +23,9 @@ Two stages (layervec_ext/docs/DESIGN.md §4):
    backward pass.
 
 No tensor is ever paths × pixels; the structure stage syncs with the device a handful of times
-per image (to size its buffers), never per path.
+per image (to size its buffers), never per path. On the CPU (float32) the structure's per-pixel
+loops run compiled (:mod:`~layervec_ext.core.render.compiled`); the tensor version here is their
+reference, and what a GPU runs.
 """
 
 from __future__ import annotations
@@ -133,11 +135,14 @@ class Structure(Fragments):
 
 @torch.no_grad()
 def build_structure(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int, width: int, height: int,
-                    every: int = 1, rows: tuple[int, int] | None = None) -> Structure:
+                    every: int = 1, rows: tuple[int, int] | None = None, compiled: bool | None = None
+                    ) -> Structure:
     """Fragments of every path (see the module docstring). ``every > 1``: only the fragments of
     the pixels :func:`_sample` keeps. ``rows = (r0, r1)``: only the canvas rows ``r0 ≤ y < r1``
     (a strip: its pixels keyed from row ``r0``, the fragments' centres where they are on the
-    canvas; ``r0`` a multiple of ``every``, so a strip samples as the canvas does)."""
+    canvas; ``r0`` a multiple of ``every``, so a strip samples as the canvas does).
+    ``compiled``: the per-pixel loops of :mod:`~layervec_ext.core.render.compiled` (the same
+    structure; ``None``: where they can run, float32 on the CPU) or this module's tensors."""
     dev = verts.device
     r0, r1 = rows if rows is not None else (0, height)
     a, b = verts, verts.index_select(0, nxt)
@@ -159,11 +164,21 @@ def build_structure(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int, wid
     total = int(sizes.sum())
     base = offset - y0 * stride - x0  # key of pixel (x, y) in path p's box: base[p] + y*stride[p] + x
 
-    inside = _inside_buffer(a, b, owner, x0, x1, y0, y1, stride, base, total)
-    keep = _boundary_edges(a, b, owner, inside, (x0, x1, y0, y1), stride, base)
+    box = (x0, x1, y0, y1)
+    kernels = _kernels(verts) if compiled is not False else None
+    if compiled and kernels is None:
+        raise ValueError("the compiled structure build takes float32 vertices on the CPU, with numba installed")
+    if kernels is not None:
+        inside = torch.from_numpy(kernels.winding(*_arrays(a, b, owner, x0, x1, y0, y1, stride, base), total))
+    else:
+        inside = _inside_buffer(a, b, owner, x0, x1, y0, y1, stride, base, total)
+    keep = _boundary_edges(a, b, owner, inside, box, stride, base)
     inner = inner_normals(a, b, torch.sign(area).index_select(0, owner))
-    band_dist, nearest, opposite = _band_buffers(a, b, keep, inner, owner, (x0, x1, y0, y1), stride, base, total,
-                                                 (width, height))
+    pieces = _piece_ranges(a, b, keep, owner, box, (width, height))
+    if kernels is not None:
+        return _compiled_structure(kernels, a, b, owner, inside, inner, pieces, box, stride, offset, width, r0, r1,
+                                   every)
+    band_dist, nearest, opposite = _band_buffers(a, b, pieces, inner, owner, stride, base, total)
     band = band_dist < BAND * BAND
 
     # Boxes are concatenated in draw order, so the covered keys come out path-major; each box row
@@ -195,6 +210,48 @@ def build_structure(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int, wid
                      pixels, None, 0, inside.index_select(0, key), in_band,
                      nearest.index_select(0, band_key).long(), _look_up(*opposite, band_key), inner, touched, on_band,
                      every)
+
+
+def _kernels(verts: Tensor):
+    """The compiled loops (:mod:`~layervec_ext.core.render.compiled`) when they can build the
+    structure of these vertices: float32 on the CPU, numba working; else None."""
+    if verts.device.type != "cpu" or verts.dtype != torch.float32:
+        return None
+    return _compiled_loops()
+
+
+@lru_cache(maxsize=1)
+def _compiled_loops():
+    """The compiled module, its loops compiled (or loaded from the disk cache); None when numba is
+    missing or cannot compile here — the PyTorch build then does the same work."""
+    try:
+        from layervec_ext.core.render import compiled
+
+        compiled.warm_up()
+    except Exception:  # ImportError, or numba's own errors on an unsupported platform
+        return None
+    return compiled
+
+
+def _arrays(*tensors: Tensor) -> list:
+    """CPU tensors as contiguous numpy arrays (shared memory), as the compiled loops take them."""
+    return [t.contiguous().numpy() for t in tensors]
+
+
+def _compiled_structure(kernels, a, b, owner, inside, inner, pieces, box, stride, offset, width, r0, r1, every
+                        ) -> Structure:
+    """The fragments, sampled and ordered by the compiled loops, as :class:`Structure`."""
+    x0, x1, y0, y1 = box
+    edge, bx0, bx1, by0, by1 = pieces
+    out = kernels.fragments(*_arrays(a, b, owner, inside, inner, edge, bx0, bx1, by0, by1, x0, x1, y0, y1, stride,
+                                     offset), width, r0, r1 - r0, every, kernels.F32(BAND * BAND), kernels.F32(OPPOSED))
+    pixel, px, py, is_in, per_path, band, edge1, edge2, touched, on_band = (torch.from_numpy(v) for v in out)
+    pixels = width * (r1 - r0)
+    order, inverse, ordered, first, last = (torch.from_numpy(v) for v in kernels.pixel_major(pixel.numpy(), pixels))
+    sampled = every > 1
+    return Structure(px, py, per_path.tolist(), order, inverse, ordered, first,
+                     last, pixels, None, 0, is_in, band, edge1, edge2, inner, touched if sampled else None,
+                     on_band if sampled else None, every)
 
 
 def _sample(key: Tensor, pixel: Tensor, per_path: Tensor, band: Tensor, width: int, height: int, every: int
@@ -376,22 +433,29 @@ def _pieces(ea: Tensor, eb: Tensor, edges: Tensor, size: tuple[int, int]) -> tup
     return pa, pb, edges.index_select(0, item)
 
 
-def _band_buffers(a, b, keep, inner, owner, box, stride, base, total, size) -> tuple[Tensor, Tensor, tuple]:
+def _piece_ranges(a, b, keep, owner, box, size) -> tuple[Tensor, ...]:
+    """The boundary edges (``keep``) cut into pieces (:func:`_pieces`): each piece's edge and the
+    pixels ``[bx0, bx1) × [by0, by1)`` of its path's box whose centre lies within the band's reach
+    of the piece's bounding box."""
+    edges = torch.nonzero(keep).squeeze(1)
+    x0, x1, y0, y1 = box
+    pa, pb, edge = _pieces(a.index_select(0, edges), b.index_select(0, edges), edges, size)
+    p = owner.index_select(0, edge)
+    bx0, bx1 = _centres_near(torch.minimum(pa[:, 0], pb[:, 0]), torch.maximum(pa[:, 0], pb[:, 0]))
+    by0, by1 = _centres_near(torch.minimum(pa[:, 1], pb[:, 1]), torch.maximum(pa[:, 1], pb[:, 1]))
+    bx0, bx1 = torch.maximum(bx0, x0.index_select(0, p)), torch.minimum(bx1, x1.index_select(0, p))
+    by0, by1 = torch.maximum(by0, y0.index_select(0, p)), torch.minimum(by1, y1.index_select(0, p))
+    return edge, bx0, torch.maximum(bx0, bx1), by0, torch.maximum(by0, by1)
+
+
+def _band_buffers(a, b, pieces, inner, owner, stride, base, total) -> tuple[Tensor, Tensor, tuple]:
     """Squared distance from each box pixel centre to its nearest boundary edge (inf when none is
     within the band's reach) and that edge's index (int32: a box pixel buffer is the biggest thing
     a structure writes); and, for the few pixels that have one, the nearest edge opposed to it
     (``OPPOSED``) within reach, as sorted box keys and their edges (:func:`_look_up`)."""
     dev = a.device
-    edges = torch.nonzero(keep).squeeze(1)
-    x0, x1, y0, y1 = box
-    pa, pb, edge = _pieces(a.index_select(0, edges), b.index_select(0, edges), edges, size)
-    p = owner.index_select(0, edge)
-    # pixels whose centre lies within 0.5 px of the piece's bounding box
-    bx0, bx1 = _centres_near(torch.minimum(pa[:, 0], pb[:, 0]), torch.maximum(pa[:, 0], pb[:, 0]))
-    by0, by1 = _centres_near(torch.minimum(pa[:, 1], pb[:, 1]), torch.maximum(pa[:, 1], pb[:, 1]))
-    bx0, bx1 = torch.maximum(bx0, x0.index_select(0, p)), torch.minimum(bx1, x1.index_select(0, p))
-    by0, by1 = torch.maximum(by0, y0.index_select(0, p)), torch.minimum(by1, y1.index_select(0, p))
-    bw, bh = (bx1 - bx0).clamp_min(0), (by1 - by0).clamp_min(0)
+    edge, bx0, bx1, by0, by1 = pieces
+    bw, bh = bx1 - bx0, by1 - by0
     piece, rank = _expand(bw * bh)
     w = bw.index_select(0, piece)
     px, py = bx0.index_select(0, piece) + rank % w.clamp_min(1), by0.index_select(0, piece) + rank // w.clamp_min(1)

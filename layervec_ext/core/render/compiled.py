@@ -1,0 +1,225 @@
+"""The structure stage's per-pixel loops compiled for the CPU (numba), beside the PyTorch build in
+:mod:`~layervec_ext.core.render.raster` that stays the reference and the GPU's: the same
+fragments, bit for bit (``tests/test_render_compiled.py``).
+
+The vectorised build writes buffers over every pixel of every path's box (the boxes add up to
+several canvases) and passes over them a dozen times; these loops visit a box pixel once or twice
+and keep a path's band buffers in a scratch the size of one box. raster keeps the small per-path
+and per-edge work (boxes, areas, normals, the edges' pieces) and calls, in turn:
+
+1. :func:`winding` — inside/outside of every box pixel (non-zero winding along each row);
+2. :func:`fragments` — each path's band (the nearest boundary edge of the pixels near one, and an
+   opposed edge in reach), its fragments in path-major, row-major order and, when sampled, the
+   band's pixels and one pixel in each ``every × every`` block elsewhere;
+3. :func:`pixel_major` — the counting sort that puts each pixel's fragments back to front.
+
+float32 only (what the optimiser draws), so that every product and comparison rounds as the
+PyTorch build's; other dtypes take that build. Compiled on first use and cached on disk.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+F32 = np.float32
+HALF = F32(0.5)
+# Coordinates are clamped to this range before rounding to pixels (as raster's).
+LOW, HIGH = F32(-2.0), F32(1e9)
+TINY = F32(1e-12)
+
+
+@njit(cache=True, nogil=True)
+def _clamp(v, lo, hi):
+    return min(max(v, lo), hi)
+
+
+@njit(cache=True, nogil=True)
+def winding(a, b, owner, x0, x1, y0, y1, stride, base, total):
+    """``(total,)`` bool: non-zero winding of every box pixel (keys as raster's). An edge crossing
+    a row's centre adds ±1 at the first pixel right of the crossing; a running sum along the rows
+    (each closes to zero in its box's extra column) gives the winding of the ray towards -x."""
+    buf = np.zeros(total, np.int32)
+    for e in range(a.shape[0]):
+        p = owner[e]
+        ax, ay, bx, by = a[e, 0], a[e, 1], b[e, 0], b[e, 1]
+        r0 = max(math.ceil(_clamp(min(ay, by), LOW, HIGH) - HALF), y0[p])
+        r1 = min(math.ceil(_clamp(max(ay, by), LOW, HIGH) - HALF), y1[p])
+        step = 1 if by > ay else -1
+        for row in range(r0, r1):
+            xc = ax + (F32(row) + HALF - ay) * (bx - ax) / (by - ay)
+            col = min(max(math.ceil(_clamp(xc, LOW, HIGH) - HALF), x0[p]), x1[p])
+            buf[base[p] + row * stride[p] + col] += step
+    inside = np.empty(total, np.bool_)
+    running = 0
+    for i in range(total):
+        running += buf[i]
+        inside[i] = running != 0
+    return inside
+
+
+@njit(cache=True, nogil=True)
+def _distance2(cx, cy, ax, ay, bx, by):
+    """Squared distance from ``(cx, cy)`` to the segment ``a → b`` (as ``common.segment_distance2``)."""
+    dx, dy = bx - ax, by - ay
+    qx, qy = cx - ax, cy - ay
+    t = _clamp((qx * dx + qy * dy) / max(dx * dx + dy * dy, TINY), F32(0.0), F32(1.0))
+    rx, ry = qx - t * dx, qy - t * dy
+    return rx * rx + ry * ry
+
+
+@njit(cache=True, nogil=True)
+def fragments(a, b, owner, inside, inner, piece_edge, bx0, bx1, by0, by1, x0, x1, y0, y1, stride, offset,
+              width, r0, height, every, band2, opposed):
+    """The fragments of every path, path-major and row-major within a path (see the module
+    docstring): their canvas pixel (keyed from row ``r0``), inside flag, nearest boundary edge
+    (-1 off the band) and opposed edge (-1: none), the fragments per path, and the canvas masks of
+    the touched and of the band's pixels (sampling, ``every > 1``); also each fragment's pixel
+    centre. The pieces (``piece_edge`` and
+    the pixel ranges near each) come sorted by path."""
+    n_paths = x0.shape[0]
+    largest = 0
+    for p in range(n_paths):
+        largest = max(largest, (y1[p] - y0[p]) * stride[p])
+    # a path's band buffers over its box; every pixel is read once and reset as the fragments
+    # are listed, so they start clean for the next path
+    best = np.full(largest, np.inf, np.float32)
+    nearest = np.full(largest, -1, np.int32)
+    reached = np.zeros(largest, np.int32)
+    best2 = np.full(largest, np.inf, np.float32)
+    nearest2 = np.full(largest, -1, np.int32)
+    cap = inside.shape[0]
+    pixel = np.empty(cap, np.int64)
+    is_in = np.empty(cap, np.bool_)
+    edge1 = np.empty(cap, np.int32)
+    edge2 = np.empty(cap, np.int32)
+    per_path = np.zeros(n_paths, np.int64)
+    touched = np.zeros(width * height, np.bool_)
+    on_band = np.zeros(width * height, np.bool_)
+    half = every // 2
+    if every > 1:  # the band's pixels first: a sampled fragment is kept where any path's band is
+        for i in range(piece_edge.shape[0]):
+            e = piece_edge[i]
+            ax, ay, bx, by = a[e, 0], a[e, 1], b[e, 0], b[e, 1]
+            for y in range(by0[i], by1[i]):
+                cy = F32(y) + HALF
+                for x in range(bx0[i], bx1[i]):
+                    if _distance2(F32(x) + HALF, cy, ax, ay, bx, by) < band2:
+                        on_band[(y - r0) * width + x] = True
+    n = 0
+    j = 0
+    for p in range(n_paths):
+        w = stride[p]
+        first = j
+        while j < piece_edge.shape[0] and owner[piece_edge[j]] == p:
+            j += 1
+        # the nearest edge of each pixel within reach (the last listed of equals), then, where
+        # more than one edge reaches, the nearest of those opposed to it
+        for second in (False, True):
+            for i in range(first, j):
+                e = piece_edge[i]
+                ax, ay, bx, by = a[e, 0], a[e, 1], b[e, 0], b[e, 1]
+                for y in range(by0[i], by1[i]):
+                    cy = F32(y) + HALF
+                    row = (y - y0[p]) * w - x0[p]
+                    for x in range(bx0[i], bx1[i]):
+                        k = row + x
+                        if second and reached[k] < 2:
+                            continue
+                        d2 = _distance2(F32(x) + HALF, cy, ax, ay, bx, by)
+                        if not d2 < band2:
+                            continue
+                        if not second:
+                            reached[k] += 1
+                            if d2 <= best[k]:
+                                best[k] = d2
+                                nearest[k] = e
+                        else:
+                            f = nearest[k]
+                            if inner[e, 0] * inner[f, 0] + inner[e, 1] * inner[f, 1] < opposed and d2 <= best2[k]:
+                                best2[k] = d2
+                                nearest2[k] = e
+        start = n
+        xs, xe, at = x0[p], x1[p], offset[p]
+        for y in range(y0[p], y1[p]):
+            row = (y - y0[p]) * w - xs
+            q0 = (y - r0) * width
+            centres = every > 1 and (y - r0) % every == half
+            for x in range(xs, xe):
+                k = row + x
+                band = nearest[k] >= 0
+                covered = inside[at + k]
+                if not (band or covered):
+                    continue
+                q = q0 + x
+                touched[q] = True
+                if band or every == 1 or on_band[q] or (centres and x % every == half):
+                    pixel[n] = q
+                    is_in[n] = covered
+                    edge1[n] = nearest[k]
+                    edge2[n] = nearest2[k]
+                    n += 1
+                if band:
+                    on_band[q] = True
+                    best[k], best2[k], reached[k] = np.inf, np.inf, 0
+                    nearest[k] = nearest2[k] = -1
+        per_path[p] = n - start
+    px, py = np.empty(n, np.float32), np.empty(n, np.float32)
+    for i in range(n):
+        px[i] = F32(pixel[i] % width) + HALF
+        py[i] = F32(pixel[i] // width + r0) + HALF
+    band_at = np.nonzero(edge1[:n] >= 0)[0]
+    return (pixel[:n].copy(), px, py, is_in[:n].copy(), per_path, band_at, edge1[band_at].astype(np.int64),
+            edge2[band_at].astype(np.int64), touched, on_band)
+
+
+@njit(cache=True, nogil=True)
+def pixel_major(pixel, pixels):
+    """Path-major fragments' ``pixel`` keys (each path's distinct) → ``order`` (stable by pixel:
+    back to front within a pixel), ``inverse``, the sorted keys and, per pixel-major fragment, the
+    index of the backmost and frontmost fragment of its pixel: a counting sort."""
+    count = pixel.shape[0]
+    per_pixel = np.zeros(pixels, np.int64)
+    for i in range(count):
+        per_pixel[pixel[i]] += 1
+    before = np.empty(pixels, np.int64)
+    running = 0
+    for q in range(pixels):
+        before[q] = running
+        running += per_pixel[q]
+    seen = before.copy()
+    order = np.empty(count, np.int64)
+    inverse = np.empty(count, np.int64)
+    for i in range(count):
+        q = pixel[i]
+        inverse[i] = seen[q]
+        order[seen[q]] = i
+        seen[q] += 1
+    ordered = np.empty(count, np.int64)
+    first = np.empty(count, np.int64)
+    last = np.empty(count, np.int64)
+    for k in range(count):
+        q = pixel[order[k]]
+        ordered[k] = q
+        first[k] = before[q]
+        last[k] = before[q] + per_pixel[q] - 1
+    return order, inverse, ordered, first, last
+
+
+def warm_up() -> None:
+    """Compile the loops for the argument types raster passes (or load them from the disk cache):
+    one square path's structure."""
+    def ints(*v):
+        return np.array(v, np.int64)
+
+    a = np.array([[1, 1], [6, 1], [6, 6], [1, 6]], np.float32)
+    b = np.roll(a, -1, 0)
+    owner, edges, inner = np.zeros(4, np.int64), np.arange(4, dtype=np.int64), np.zeros((4, 2), np.float32)
+    box = ints(0), ints(8), ints(0), ints(8)
+    inside = winding(a, b, owner, *box, ints(9), ints(0), 72)
+    zero, eight = ints(0, 0, 0, 0), ints(8, 8, 8, 8)
+    pixel = fragments(a, b, owner, inside, inner, edges, zero, eight, zero, eight, *box, ints(9), ints(0), 8, 0, 8, 2,
+                      F32(0.5), F32(-0.5))[0]
+    pixel_major(pixel, 64)
