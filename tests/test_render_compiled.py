@@ -1,5 +1,6 @@
-"""The structure stage's compiled loops (numba, the CPU's default) build what the PyTorch build
-(the reference, and the GPU's) builds, field for field — so a picture is drawn the same either way."""
+"""The renderer's compiled loops (numba, the CPU's default) against its PyTorch version (the
+reference, and the GPU's): the structure field for field, so the same fragments are drawn either
+way; shading and compositing to float32 rounding, forward and backward."""
 
 import dataclasses
 
@@ -7,9 +8,9 @@ import pytest
 import torch
 
 from layervec_ext.bench.render import random_scene
-from layervec_ext.core.render import raster
+from layervec_ext.core.render import fused, raster
 from layervec_ext.core.render.packed import PackedScene
-from layervec_ext.core.scene import Scene, circle_points, flat, path
+from layervec_ext.core.scene import Scene, circle_points, flat, linear, path, radial
 
 
 def polygon(*corners):
@@ -91,3 +92,50 @@ def test_the_cpu_builds_float32_compiled_and_other_dtypes_with_pytorch():
     s32 = raster.build_structure(verts, nxt, owner, packed.num_paths, 32, 32)
     assert s64.counts == s32.counts
 
+
+def three_stop_scene() -> Scene:
+    """Radial and linear fills of three stops (two intervals) over one another, partly see-through,
+    some stops at the same offset (a hard edge in the gradient)."""
+    scene = random_scene(20, 80, seed=7, fills="mixed")
+    colors = [[0.9, 0.1, 0.1, 1.0], [0.1, 0.8, 0.2, 0.6], [0.1, 0.1, 0.9, 0.9]]
+    scene.add(path(circle_points(40, 40, 30), radial([35, 42], [25, 18], [0.0, 0.4, 1.0], colors, angle=0.3)))
+    scene.add(path(circle_points(30, 50, 20), linear([10, 40], [50, 60], [0.2, 0.2, 0.9], colors)))
+    return scene
+
+
+@pytest.mark.parametrize("scene, every", [
+    (random_scene(60, 96, seed=3, fills="mixed"), 1),
+    (random_scene(12, 96, seed=5, fills="mixed", self_intersecting=True), 1),
+    (three_stop_scene(), 1),
+    (three_stop_scene(), 2),
+])
+def test_compiled_shading_draws_and_differentiates_as_pytorch(scene, every):
+    packed = PackedScene.pack(scene.detached())
+    verts, nxt, owner = raster.flatten_all(packed, raster.DEFAULT_K)
+    s = raster.build_structure(verts, nxt, owner, packed.num_paths, scene.width, scene.height, every)
+    table, cov, frags = raster.paint_inputs(s, packed, raster.fragment_coverage(s, verts, nxt))
+    table, cov = table.detach().requires_grad_(), cov.detach().requires_grad_()
+    grad = torch.randn(4, frags.pixels, generator=torch.Generator().manual_seed(0))
+    results = []
+    for function in (fused.CompiledShadeComposite, fused.ShadeComposite):
+        image = function.apply(table, cov, frags)
+        results.append((image.detach(), *torch.autograd.grad((image * grad).sum(), [table, cov])))
+    for got, want in zip(*results):
+        assert got.shape == want.shape and got.dtype == want.dtype
+        assert float((got - want).abs().max()) <= 1e-5 * float(want.abs().max())
+    assert float(results[1][1].abs().max()) > 0 and float(results[1][2].abs().max()) > 0
+
+
+def test_the_cpu_shades_float32_compiled():
+    scene = three_stop_scene()
+    packed = PackedScene.pack(scene)
+    verts, nxt, owner = raster.flatten_all(packed, raster.DEFAULT_K)
+    s = raster.build_structure(verts.detach(), nxt, owner, packed.num_paths, scene.width, scene.height)
+    table, cov, frags = raster.paint_inputs(s, packed, raster.fragment_coverage(s, verts, nxt))
+    assert fused._compiled_shading() is not None  # numba is a dependency: the CPU default
+    table = table.detach().requires_grad_()
+    image = fused.shade_composite(table, cov, frags)
+    assert image.grad_fn is not None and type(image.grad_fn).__name__.startswith("CompiledShadeComposite")
+    wide = fused.shade_composite(table.double(), cov.double(), frags)
+    assert type(wide.grad_fn).__name__.startswith("ShadeComposite")
+    assert torch.allclose(wide.float(), image, atol=1e-5)

@@ -25,7 +25,9 @@ Checked against central finite differences and against the dense reference rende
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
+import numpy as np
 import torch
 
 Tensor = torch.Tensor
@@ -120,6 +122,56 @@ class ShadeComposite(torch.autograd.Function):
             grads[0].copy_(dt)
             grads[1].zero_()
         return _paint_gradient(table, grads, basis, frags.counts, k), d_coverage, None
+
+
+class CompiledShadeComposite(torch.autograd.Function):
+    """:class:`ShadeComposite` by :mod:`~layervec_ext.core.render.compiled_shade`'s loops (CPU,
+    float32): the same image and gradients to float32 rounding, in one pass each way."""
+
+    @staticmethod
+    def forward(ctx, table: Tensor, coverage: Tensor, frags: Fragments) -> Tensor:
+        kernels = _compiled_shading()
+        shape = _shape_args(frags)
+        table_np, coverage_np = table.detach().contiguous().numpy(), coverage.detach().contiguous().numpy()
+        image, rgba, trans = kernels.forward(table_np, coverage_np, *shape, frags.pixels)
+        ctx.saved = (table_np, coverage_np, shape, rgba, trans)
+        return torch.from_numpy(image)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        table, coverage, shape, rgba, trans = ctx.saved
+        d_table, d_coverage = _compiled_shading().backward(grad.contiguous().numpy(), table, coverage, *shape, rgba,
+                                                           trans)
+        return torch.from_numpy(d_table), torch.from_numpy(d_coverage), None
+
+
+def _shape_args(frags: Fragments) -> tuple:
+    """What the compiled loops take of the fragments, as numpy arrays."""
+    return (frags.px.contiguous().numpy(), frags.py.contiguous().numpy(), np.asarray(frags.counts, dtype=np.int64),
+            frags.radial.contiguous().numpy(), frags.stops - 1, frags.order.numpy(), frags.pixel.numpy(),
+            frags.last.numpy())
+
+
+@lru_cache(maxsize=1)
+def _compiled_shading():
+    """The compiled module, its loops compiled (or loaded from the disk cache); None when numba is
+    missing or cannot compile here."""
+    try:
+        from layervec_ext.core.render import compiled_shade
+
+        compiled_shade.warm_up()
+    except Exception:  # ImportError, or numba's own errors on an unsupported platform
+        return None
+    return compiled_shade
+
+
+def shade_composite(table: Tensor, coverage: Tensor, frags: Fragments, compiled: bool | None = None) -> Tensor:
+    """The premultiplied image ``(4, pixels)`` (:class:`ShadeComposite`); ``compiled``: by the
+    compiled loops (``None``: where they can run, float32 on the CPU) or by PyTorch."""
+    if compiled is None:
+        compiled = (table.device.type == "cpu" and table.dtype == coverage.dtype == torch.float32
+                    and _compiled_shading() is not None)
+    return (CompiledShadeComposite if compiled else ShadeComposite).apply(table, coverage, frags)
 
 
 def _paint_gradient(table: Tensor, grads: Tensor, basis: Tensor, counts: list[int], k: int) -> Tensor:

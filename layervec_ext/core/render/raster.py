@@ -23,9 +23,10 @@ Two stages (layervec_ext/docs/DESIGN.md §4):
    backward pass.
 
 No tensor is ever paths × pixels; the structure stage syncs with the device a handful of times
-per image (to size its buffers), never per path. On the CPU (float32) the structure's per-pixel
-loops run compiled (:mod:`~layervec_ext.core.render.compiled`); the tensor version here is their
-reference, and what a GPU runs.
+per image (to size its buffers), never per path. On the CPU (float32) the per-pixel loops of both
+stages run compiled (:mod:`~layervec_ext.core.render.compiled`,
+:mod:`~layervec_ext.core.render.compiled_shade`); the tensor versions here are their reference,
+and what a GPU runs.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from layervec_ext.core.render.common import (
     segment_offset,
     two_edge_coverage,
 )
-from layervec_ext.core.render.fused import Fragments, ShadeComposite
+from layervec_ext.core.render.fused import Fragments, shade_composite
 from layervec_ext.core.render.packed import PackedScene
 from layervec_ext.core.scene import Scene
 
@@ -553,7 +554,7 @@ def render_packed_sampled(packed: PackedScene, every: int = 1, k: int = DEFAULT_
     starts[1:] = s.pixel[1:] != s.pixel[:-1]  # pixel-major: a pixel's fragments are contiguous
     drawn = s.pixel[starts]
     frags = replace(frags, pixel=torch.cumsum(starts, 0) - 1, pixels=int(drawn.shape[0]))
-    values = ShadeComposite.apply(table, cov, frags).t()
+    values = shade_composite(table, cov, frags).t()
     touched = drawn if s.touched is None else torch.nonzero(s.touched).squeeze(1)
     share = s.share(drawn).to(values.dtype)
     first = 0 if rows is None else rows[0] * w
@@ -612,5 +613,5 @@ def shade_fragments(s: Structure, packed: PackedScene, verts: Tensor, nxt: Tenso
     """The differentiable stage: coverage of the fragments, then colour and compositing
     (:class:`~layervec_ext.core.render.fused.ShadeComposite`)."""
     table, cov, frags = paint_inputs(s, packed, fragment_coverage(s, verts, nxt))
-    image = ShadeComposite.apply(table, cov, frags)
+    image = shade_composite(table, cov, frags)
     return image.t().reshape(height, width, 4)
