@@ -1,14 +1,15 @@
 """The renderer's compiled loops (numba, the CPU's default) against its PyTorch version (the
 reference, and the GPU's): the structure field for field, so the same fragments are drawn either
-way; shading and compositing to float32 rounding, forward and backward."""
+way; the band's coverage, shading and compositing to float32 rounding, forward and backward."""
 
 import dataclasses
 
 import pytest
 import torch
+from test_render_band import edges_and_pixels
 
 from layervec_ext.bench.render import random_scene
-from layervec_ext.core.render import fused, raster
+from layervec_ext.core.render import band, fused, raster
 from layervec_ext.core.render.packed import PackedScene
 from layervec_ext.core.scene import Scene, circle_points, flat, linear, path, radial
 
@@ -139,3 +140,34 @@ def test_the_cpu_shades_float32_compiled():
     wide = fused.shade_composite(table.double(), cov.double(), frags)
     assert type(wide.grad_fn).__name__.startswith("ShadeComposite")
     assert torch.allclose(wide.float(), image, atol=1e-5)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_compiled_band_coverage_is_pytorchs_to_rounding(seed):
+    """Values to float32 rounding; gradients too, but where a pixel centre lies on its edge (its
+    offset ~1e-6 px, the normal's direction decided by rounding), where both may split a tie
+    differently — a few vertices of thousands."""
+    verts, start, end, centres, inside = edges_and_pixels(20000, seed)
+    verts, centres = verts.float(), centres.float()
+    upstream = torch.rand(start.shape[0], generator=torch.Generator().manual_seed(seed))
+    results = []
+    for compiled in (True, False):
+        v = verts.clone().requires_grad_()
+        coverage = band.band_coverage(v, start, end, centres, inside, compiled=compiled)
+        coverage.backward(upstream)
+        results.append((coverage.detach(), v.grad))
+    (cov, grad), (want_cov, want_grad) = results
+    assert float((cov - want_cov).abs().max()) < 1e-5
+    scale = float(want_grad.abs().max())
+    off = ((grad - want_grad).abs() > 1e-4 * scale).any(1)
+    assert int(off.sum()) <= 0.005 * verts.shape[0]
+    assert float((grad - want_grad).abs().max()) < 1e-2 * scale
+
+
+def test_the_cpu_covers_the_band_float32_compiled():
+    verts, start, end, centres, inside = edges_and_pixels(100, 0)
+    assert band._compiled_band() is not None
+    v32 = verts.float().requires_grad_()
+    assert type(band.band_coverage(v32, start, end, centres.float(), inside).grad_fn).__name__.startswith("Compiled")
+    v64 = verts.clone().requires_grad_()
+    assert type(band.band_coverage(v64, start, end, centres, inside).grad_fn).__name__.startswith("BandCoverage")

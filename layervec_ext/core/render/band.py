@@ -8,10 +8,14 @@ backward is the chain rule written out on separate x and y arrays. Ties that aut
 half (``min``/``max`` of equal values) are split in half here too: they are common — a pixel
 centre half a pixel from an edge on integer coordinates is one.
 
-``tests/test_render_band.py`` checks values and gradients against the autograd composition.
+``tests/test_render_band.py`` checks values and gradients against the autograd composition. On the
+CPU (float32) the same arithmetic runs as one compiled loop each way
+(:mod:`~layervec_ext.core.render.compiled_band`), tested against this one.
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 import torch
 
@@ -23,11 +27,48 @@ _EPS = 1e-12
 _HALF_SQRT2 = 0.70710678  # the larger |component| of a unit normal is at least this
 
 
-def band_coverage(verts: Tensor, start: Tensor, end: Tensor, centres: Tensor, inside: Tensor) -> Tensor:
+def band_coverage(verts: Tensor, start: Tensor, end: Tensor, centres: Tensor, inside: Tensor,
+                  compiled: bool | None = None) -> Tensor:
     """Coverage ``(B,)`` of pixels centred at ``centres (B, 2)`` by the inner side of their nearest
     edge ``verts[start] → verts[end]``; ``inside (B,)``: the centre is inside the path.
-    Differentiable in ``verts``."""
-    return BandCoverage.apply(verts, start, end, centres, inside)
+    Differentiable in ``verts``. ``compiled``: by the compiled loops
+    (:mod:`~layervec_ext.core.render.compiled_band`; ``None``: where they can run, float32 on the
+    CPU) or by PyTorch."""
+    if compiled is None:
+        compiled = verts.device.type == "cpu" and verts.dtype == torch.float32 and _compiled_band() is not None
+    return (CompiledBandCoverage if compiled else BandCoverage).apply(verts, start, end, centres, inside)
+
+
+@lru_cache(maxsize=1)
+def _compiled_band():
+    """The compiled module, its loops compiled (or loaded from the disk cache); None when numba is
+    missing or cannot compile here."""
+    try:
+        from layervec_ext.core.render import compiled_band
+
+        compiled_band.warm_up()
+    except Exception:  # ImportError, or numba's own errors on an unsupported platform
+        return None
+    return compiled_band
+
+
+class CompiledBandCoverage(torch.autograd.Function):
+    """:class:`BandCoverage` by :mod:`~layervec_ext.core.render.compiled_band`'s loops (CPU,
+    float32): one pass over the band each way."""
+
+    @staticmethod
+    def forward(ctx, verts: Tensor, start: Tensor, end: Tensor, centres: Tensor, inside: Tensor) -> Tensor:
+        v = verts.detach()
+        args = (v[:, 0].contiguous().numpy(), v[:, 1].contiguous().numpy(), start.contiguous().numpy(),
+                end.contiguous().numpy(), centres[:, 0].contiguous().numpy(), centres[:, 1].contiguous().numpy(),
+                inside.contiguous().numpy())
+        ctx.args = args
+        return torch.from_numpy(_compiled_band().forward(*args))
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        g_vx, g_vy = _compiled_band().backward(grad.contiguous().numpy(), *ctx.args)
+        return torch.stack([torch.from_numpy(g_vx), torch.from_numpy(g_vy)], 1), None, None, None, None
 
 
 def band_coverage_reference(verts: Tensor, start: Tensor, end: Tensor, centres: Tensor, inside: Tensor) -> Tensor:
