@@ -106,6 +106,8 @@ class _Problem:
         self.under = None
         # what lies under the paths, its weighted error per pixel and in all, while it holds still
         self.under_held: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
+        # a moving background colour's error from the target's moments (per pixel and in all)
+        self.moments: tuple[torch.Tensor, torch.Tensor] | None = None
         self.every = every
         background = scene.background
         if start > 0:
@@ -191,12 +193,17 @@ class _Problem:
         lies under the paths over the whole canvas added."""
         touched, drawn, values, share = render_packed_sampled(self.packed, self.every, rows=rows)
         flat = target.reshape(-1, 4)
-        under, under_error, under_total = self._under(flat, weight)
+        if self._background_moves():
+            under = over_background(flat.new_zeros(1, 4), self.packed.background)
+            touched_error, under_total = self._moving_background_error(under[0], flat, weight, touched, whole)
+        else:
+            under, under_error, under_total = self._under(flat, weight)
+            touched_error = under_error.index_select(0, touched).sum()
         below = under.index_select(0, drawn) if under.shape[0] > 1 else under
         err = ((values + (1.0 - values[:, 3:4]) * below - flat.index_select(0, drawn)) ** 2).sum(1) * share
         if weight is not None:
             err = err * weight.reshape(-1).index_select(0, drawn)
-        total = err.sum() - under_error.index_select(0, touched).sum()
+        total = err.sum() - touched_error
         if whole:
             total = total + under_total
         return total / (weight.sum().clamp_min(1e-9) if weight is not None else float(flat.shape[0]))
@@ -220,24 +227,46 @@ class _Problem:
             extra.backward()
         return value
 
+    def _background_moves(self) -> bool:
+        """Whether what lies under the moving paths is the background colour being optimised."""
+        return self.under is None and self.packed.background is not None and not self.hold_background
+
     def _under(self, flat: torch.Tensor, weight: torch.Tensor | None) -> tuple[torch.Tensor, ...]:
-        """What lies under the moving paths — the fixed canvas ``(H·W, 4)``, or the background's
-        colour ``(1, 4)`` (nothing: transparent) —, its weighted error per pixel ``(H·W,)`` and that
-        error's sum: held from step to step unless it is the background colour being optimised."""
-        if self.under_held is not None:
-            return self.under_held
-        if self.under is not None:
-            under = self.under.reshape(-1, 4)
-        else:
-            under = over_background(flat.new_zeros(1, 4), self.packed.background)
-        error = ((under - flat) ** 2).sum(1)
-        if weight is not None:
-            error = error * weight.reshape(-1)
-        if self.packed.background is None or self.hold_background or self.under is not None:
-            under, error = under.detach(), error.detach()
+        """What lies under the moving paths while it holds still — the fixed canvas ``(H·W, 4)``,
+        or the background's colour ``(1, 4)`` (nothing: transparent) —, its weighted error per
+        pixel ``(H·W,)`` and that error's sum, worked out once."""
+        if self.under_held is None:
+            if self.under is not None:
+                under = self.under.reshape(-1, 4)
+            else:
+                under = over_background(flat.new_zeros(1, 4), self.packed.background).detach()
+            error = ((under - flat) ** 2).sum(1)
+            if weight is not None:
+                error = error * weight.reshape(-1)
             self.under_held = (under, error, error.sum())
-            return self.under_held
-        return under, error, error.sum()
+        return self.under_held
+
+    def _moving_background_error(self, colour: torch.Tensor, flat: torch.Tensor, weight: torch.Tensor | None,
+                                 touched: torch.Tensor, whole: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        """The weighted error of a background ``colour (4,)`` being optimised, summed over the
+        ``touched`` pixels and (``whole``) over the canvas, differentiable in it. Over a set of
+        pixels it is ``W‖c‖² − 2 c·M + Q`` with ``W = Σ w``, ``M = Σ w t``, ``Q = Σ w ‖t‖²`` of the
+        target ``t``, weights ``w`` — sums that do not move, gathered per step instead of passes
+        over the whole canvas and their gradients (float64: the terms cancel)."""
+        if self.moments is None:
+            t = flat.double()
+            w = weight.reshape(-1, 1).double() if weight is not None else torch.ones_like(t[:, :1])
+            per_pixel = torch.cat([w, w * t, w * (t * t).sum(1, keepdim=True)], 1)  # (H·W, 6)
+            self.moments = (per_pixel, per_pixel.sum(0))
+        per_pixel, everywhere = self.moments
+        c = colour.double()
+        quadratic = torch.cat([(c * c).sum()[None], -2.0 * c, c.new_ones(1)])
+
+        def error(sums: torch.Tensor) -> torch.Tensor:
+            return (quadratic * sums).sum().to(colour.dtype)
+
+        at_touched = error(per_pixel.index_select(0, touched).sum(0))
+        return at_touched, (error(everywhere) if whole else at_touched.new_zeros(()))
 
     @torch.no_grad()
     def hold_grads(self) -> None:
