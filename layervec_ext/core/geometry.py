@@ -88,12 +88,17 @@ def edge_pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
     return i, j
 
 
-def crossings(poly: np.ndarray, eps: float = 1e-9) -> np.ndarray:
+def crossings(poly: np.ndarray, eps: float = 1e-9, compiled: bool | None = None) -> np.ndarray:
     """Pairs of non-adjacent edges of the closed polyline ``poly (N, 2)`` (edge ``e`` runs from
     vertex ``e`` to ``e + 1``) that cross or touch, exactly for straight edges (the signs of the four
     orientation tests, and an end on the other edge): ``(M, 4)`` rows ``i, j, u, v`` with ``i < j``
-    and the crossing at fraction ``u`` along edge ``i`` and ``v`` along edge ``j``."""
-    a = np.asarray(poly, dtype=np.float64)
+    and the crossing at fraction ``u`` along edge ``i`` and ``v`` along edge ``j``. ``compiled``: by
+    :mod:`~layervec_ext.core.compiled_geometry`'s loop (``None``: when numba is there; the same
+    rows) or by numpy."""
+    a = np.ascontiguousarray(poly, dtype=np.float64)
+    loops = compiled_loops() if compiled is not False else None
+    if loops is not None:
+        return loops.crossings(a, eps)
     n = len(a)
     if n < 4:
         return np.zeros((0, 4))
@@ -122,6 +127,19 @@ def crossings(poly: np.ndarray, eps: float = 1e-9) -> np.ndarray:
         u = np.clip(np.nan_to_num(d1 / (d1 - d2), nan=0.5, posinf=0.5, neginf=0.5), 0.0, 1.0)
         v = np.clip(np.nan_to_num(d3 / (d3 - d4), nan=0.5, posinf=0.5, neginf=0.5), 0.0, 1.0)
     return np.stack([i[hit], j[hit], u[hit], v[hit]], axis=1).astype(np.float64)
+
+
+@lru_cache(maxsize=1)
+def compiled_loops():
+    """:mod:`~layervec_ext.core.compiled_geometry`, compiled (or loaded from the disk cache); None
+    where numba is missing (Inkscape's Python) or cannot compile: the numpy versions then run."""
+    try:
+        from layervec_ext.core import compiled_geometry
+
+        compiled_geometry.warm_up()
+    except Exception:  # ImportError, or numba's own errors on an unsupported platform
+        return None
+    return compiled_geometry
 
 
 def self_intersects(poly: np.ndarray, eps: float = 1e-9) -> bool:

@@ -37,7 +37,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from layervec_ext.core.geometry import FLATTEN, crossings, flatten
+from layervec_ext.core.geometry import FLATTEN, compiled_loops, crossings, flatten
 from layervec_ext.core.scene import Scene
 
 # Consecutive nodes closer than this (pixels) are one node.
@@ -258,13 +258,18 @@ def _reduce(segs: np.ndarray, count: int, region: Region, k: int = FLATTEN) -> n
     return segs
 
 
-def _winding_mask(segs: np.ndarray, x0: float, y0: float, step: float, cols: int, rows: int) -> np.ndarray:
+def _winding_mask(segs: np.ndarray, x0: float, y0: float, step: float, cols: int, rows: int,
+                  compiled: bool | None = None) -> np.ndarray:
     """Non-zero fill of the outline at the cell centres of a grid: ``(rows, cols)`` booleans.
 
     Each edge is paired only with the rows whose centre line it may cross (a row more on either
     side, then the exact half-open test), not with every row: an outline's edges are short, so
-    this is a few pairs per edge instead of ``rows`` (the same crossings, so the same mask)."""
+    this is a few pairs per edge instead of ``rows`` (the same crossings, so the same mask).
+    ``compiled``: as :func:`~layervec_ext.core.geometry.crossings` (the same mask)."""
     poly = flatten(points_of(segs))
+    loops = compiled_loops() if compiled is not False else None
+    if loops is not None:
+        return loops.winding_mask(np.ascontiguousarray(poly), float(x0), float(y0), float(step), int(cols), int(rows))
     a, b = poly, np.roll(poly, -1, axis=0)
     ay, by = a[:, 1], b[:, 1]
     lo = np.ceil((np.minimum(ay, by) - y0) / step - 0.5) - 1
