@@ -129,17 +129,12 @@ def crossings(poly: np.ndarray, eps: float = 1e-9, compiled: bool | None = None)
     return np.stack([i[hit], j[hit], u[hit], v[hit]], axis=1).astype(np.float64)
 
 
-@lru_cache(maxsize=1)
 def compiled_loops():
-    """:mod:`~layervec_ext.core.compiled_geometry`, compiled (or loaded from the disk cache); None
-    where numba is missing (Inkscape's Python) or cannot compile: the numpy versions then run."""
-    try:
-        from layervec_ext.core import compiled_geometry
+    """:mod:`~layervec_ext.core.compiled_geometry`, or None where it cannot run (numba missing, as
+    in Inkscape's Python): the numpy versions then run."""
+    from layervec_ext.core.jit import loops
 
-        compiled_geometry.warm_up()
-    except Exception:  # ImportError, or numba's own errors on an unsupported platform
-        return None
-    return compiled_geometry
+    return loops("layervec_ext.core.compiled_geometry")
 
 
 def self_intersects(poly: np.ndarray, eps: float = 1e-9) -> bool:

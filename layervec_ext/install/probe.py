@@ -43,11 +43,10 @@ def backend(modules: list[str]) -> dict:
         pass
     try:  # the renderer's compiled loops, compiled now and cached so that the first picture doesn't wait
         # (without them the renderer takes its PyTorch build: slower, not missing)
-        from layervec_ext.core import compiled_geometry
-        from layervec_ext.core.render import compiled, compiled_band, compiled_shade
+        from layervec_ext.core.jit import MODULES
 
-        for module in (compiled, compiled_band, compiled_shade, compiled_geometry):
-            module.warm_up()
+        for module in MODULES:
+            importlib.import_module(module).warm_up()
         out["compiled"] = True
     except Exception as exc:
         out["compiled"] = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]

@@ -15,10 +15,9 @@ CPU (float32) the same arithmetic runs as one compiled loop each way
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import torch
 
+from layervec_ext.core.jit import loops
 from layervec_ext.core.render.common import box_coverage, segment_offset
 
 Tensor = torch.Tensor
@@ -39,17 +38,9 @@ def band_coverage(verts: Tensor, start: Tensor, end: Tensor, centres: Tensor, in
     return (CompiledBandCoverage if compiled else BandCoverage).apply(verts, start, end, centres, inside)
 
 
-@lru_cache(maxsize=1)
 def _compiled_band():
-    """The compiled module, its loops compiled (or loaded from the disk cache); None when numba is
-    missing or cannot compile here."""
-    try:
-        from layervec_ext.core.render import compiled_band
-
-        compiled_band.warm_up()
-    except Exception:  # ImportError, or numba's own errors on an unsupported platform
-        return None
-    return compiled_band
+    """:mod:`~layervec_ext.core.render.compiled_band`, or None where it cannot run."""
+    return loops("layervec_ext.core.render.compiled_band")
 
 
 class CompiledBandCoverage(torch.autograd.Function):

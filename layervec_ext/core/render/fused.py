@@ -25,10 +25,11 @@ Checked against central finite differences and against the dense reference rende
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import torch
+
+from layervec_ext.core.jit import loops
 
 Tensor = torch.Tensor
 
@@ -152,17 +153,9 @@ def _shape_args(frags: Fragments) -> tuple:
             frags.last.numpy())
 
 
-@lru_cache(maxsize=1)
 def _compiled_shading():
-    """The compiled module, its loops compiled (or loaded from the disk cache); None when numba is
-    missing or cannot compile here."""
-    try:
-        from layervec_ext.core.render import compiled_shade
-
-        compiled_shade.warm_up()
-    except Exception:  # ImportError, or numba's own errors on an unsupported platform
-        return None
-    return compiled_shade
+    """:mod:`~layervec_ext.core.render.compiled_shade`, or None where it cannot run."""
+    return loops("layervec_ext.core.render.compiled_shade")
 
 
 def shade_composite(table: Tensor, coverage: Tensor, frags: Fragments, compiled: bool | None = None) -> Tensor:

@@ -36,6 +36,7 @@ from functools import lru_cache
 
 import torch
 
+from layervec_ext.core.jit import loops
 from layervec_ext.core.render.band import band_coverage, signed_offset
 from layervec_ext.core.render.common import (
     BAND,
@@ -218,20 +219,7 @@ def _kernels(verts: Tensor):
     structure of these vertices: float32 on the CPU, numba working; else None."""
     if verts.device.type != "cpu" or verts.dtype != torch.float32:
         return None
-    return _compiled_loops()
-
-
-@lru_cache(maxsize=1)
-def _compiled_loops():
-    """The compiled module, its loops compiled (or loaded from the disk cache); None when numba is
-    missing or cannot compile here — the PyTorch build then does the same work."""
-    try:
-        from layervec_ext.core.render import compiled
-
-        compiled.warm_up()
-    except Exception:  # ImportError, or numba's own errors on an unsupported platform
-        return None
-    return compiled
+    return loops("layervec_ext.core.render.compiled")
 
 
 def _arrays(*tensors: Tensor) -> list:
