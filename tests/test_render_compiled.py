@@ -9,6 +9,7 @@ import torch
 from test_render_band import edges_and_pixels
 
 from layervec_ext.bench.render import random_scene
+from layervec_ext.core import jit
 from layervec_ext.core.render import band, fused, raster
 from layervec_ext.core.render.packed import PackedScene
 from layervec_ext.core.scene import Scene, circle_points, flat, linear, path, radial
@@ -84,9 +85,9 @@ def test_the_cpu_builds_float32_compiled_and_other_dtypes_with_pytorch():
     scene = random_scene(5, 32, seed=1)
     packed = PackedScene.pack(scene.detached())
     verts, nxt, owner = raster.flatten_all(packed, raster.DEFAULT_K)
-    assert raster._kernels(verts) is not None  # numba is a dependency: the CPU default
+    assert jit.loops_for("layervec_ext.core.render.compiled", verts) is not None  # numba is a dependency
     wide = verts.double()
-    assert raster._kernels(wide) is None
+    assert jit.loops_for("layervec_ext.core.render.compiled", wide) is None
     with pytest.raises(ValueError, match="float32"):
         raster.build_structure(wide, nxt, owner, packed.num_paths, 32, 32, compiled=True)
     s64 = raster.build_structure(wide, nxt, owner, packed.num_paths, 32, 32)

@@ -21,6 +21,22 @@ MODULES = (
 )
 
 
+def loops_for(module: str, *tensors) -> ModuleType | None:
+    """:func:`loops` where they can take ``tensors``: float32 on the CPU (what the loops are
+    written for); else None."""
+    import torch  # here, not above: Inkscape's Python imports geometry, which asks loops() alone
+
+    if not all(t.device.type == "cpu" and t.dtype == torch.float32 for t in tensors):
+        return None
+    return loops(module)
+
+
+def arrays(*tensors) -> list:
+    """CPU tensors as contiguous numpy arrays (memory shared where they already are), as the
+    loops take them."""
+    return [t.detach().contiguous().numpy() for t in tensors]
+
+
 @cache
 def loops(module: str) -> ModuleType | None:
     """The module of compiled loops ``module`` (one of :data:`MODULES`), warmed up; None where

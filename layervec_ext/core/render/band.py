@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import torch
 
-from layervec_ext.core.jit import loops
+from layervec_ext.core.jit import arrays, loops, loops_for
 from layervec_ext.core.render.common import box_coverage, segment_offset
 
 Tensor = torch.Tensor
@@ -34,7 +34,7 @@ def band_coverage(verts: Tensor, start: Tensor, end: Tensor, centres: Tensor, in
     (:mod:`~layervec_ext.core.render.compiled_band`; ``None``: where they can run, float32 on the
     CPU) or by PyTorch."""
     if compiled is None:
-        compiled = verts.device.type == "cpu" and verts.dtype == torch.float32 and _compiled_band() is not None
+        compiled = loops_for("layervec_ext.core.render.compiled_band", verts) is not None
     return (CompiledBandCoverage if compiled else BandCoverage).apply(verts, start, end, centres, inside)
 
 
@@ -49,16 +49,13 @@ class CompiledBandCoverage(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, verts: Tensor, start: Tensor, end: Tensor, centres: Tensor, inside: Tensor) -> Tensor:
-        v = verts.detach()
-        args = (v[:, 0].contiguous().numpy(), v[:, 1].contiguous().numpy(), start.contiguous().numpy(),
-                end.contiguous().numpy(), centres[:, 0].contiguous().numpy(), centres[:, 1].contiguous().numpy(),
-                inside.contiguous().numpy())
+        args = arrays(verts[:, 0], verts[:, 1], start, end, centres[:, 0], centres[:, 1], inside)
         ctx.args = args
         return torch.from_numpy(_compiled_band().forward(*args))
 
     @staticmethod
     def backward(ctx, grad: Tensor):
-        g_vx, g_vy = _compiled_band().backward(grad.contiguous().numpy(), *ctx.args)
+        g_vx, g_vy = _compiled_band().backward(*arrays(grad), *ctx.args)
         return torch.stack([torch.from_numpy(g_vx), torch.from_numpy(g_vy)], 1), None, None, None, None
 
 

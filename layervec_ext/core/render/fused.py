@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from layervec_ext.core.jit import loops
+from layervec_ext.core.jit import arrays, loops, loops_for
 
 Tensor = torch.Tensor
 
@@ -133,7 +133,7 @@ class CompiledShadeComposite(torch.autograd.Function):
     def forward(ctx, table: Tensor, coverage: Tensor, frags: Fragments) -> Tensor:
         kernels = _compiled_shading()
         shape = _shape_args(frags)
-        table_np, coverage_np = table.detach().contiguous().numpy(), coverage.detach().contiguous().numpy()
+        table_np, coverage_np = arrays(table, coverage)
         image, rgba, trans = kernels.forward(table_np, coverage_np, *shape, frags.pixels)
         ctx.saved = (table_np, coverage_np, shape, rgba, trans)
         return torch.from_numpy(image)
@@ -141,16 +141,14 @@ class CompiledShadeComposite(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad: Tensor):
         table, coverage, shape, rgba, trans = ctx.saved
-        d_table, d_coverage = _compiled_shading().backward(grad.contiguous().numpy(), table, coverage, *shape, rgba,
-                                                           trans)
+        d_table, d_coverage = _compiled_shading().backward(*arrays(grad), table, coverage, *shape, rgba, trans)
         return torch.from_numpy(d_table), torch.from_numpy(d_coverage), None
 
 
 def _shape_args(frags: Fragments) -> tuple:
     """What the compiled loops take of the fragments, as numpy arrays."""
-    return (frags.px.contiguous().numpy(), frags.py.contiguous().numpy(), np.asarray(frags.counts, dtype=np.int64),
-            frags.radial.contiguous().numpy(), frags.stops - 1, frags.order.numpy(), frags.pixel.numpy(),
-            frags.last.numpy())
+    px, py, radial, order, pixel, last = arrays(frags.px, frags.py, frags.radial, frags.order, frags.pixel, frags.last)
+    return px, py, np.asarray(frags.counts, dtype=np.int64), radial, frags.stops - 1, order, pixel, last
 
 
 def _compiled_shading():
@@ -162,8 +160,7 @@ def shade_composite(table: Tensor, coverage: Tensor, frags: Fragments, compiled:
     """The premultiplied image ``(4, pixels)`` (:class:`ShadeComposite`); ``compiled``: by the
     compiled loops (``None``: where they can run, float32 on the CPU) or by PyTorch."""
     if compiled is None:
-        compiled = (table.device.type == "cpu" and table.dtype == coverage.dtype == torch.float32
-                    and _compiled_shading() is not None)
+        compiled = loops_for("layervec_ext.core.render.compiled_shade", table, coverage) is not None
     return (CompiledShadeComposite if compiled else ShadeComposite).apply(table, coverage, frags)
 
 

@@ -36,7 +36,7 @@ from functools import lru_cache
 
 import torch
 
-from layervec_ext.core.jit import loops
+from layervec_ext.core.jit import arrays, loops_for
 from layervec_ext.core.render.band import band_coverage, signed_offset
 from layervec_ext.core.render.common import (
     BAND,
@@ -167,11 +167,11 @@ def build_structure(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int, wid
     base = offset - y0 * stride - x0  # key of pixel (x, y) in path p's box: base[p] + y*stride[p] + x
 
     box = (x0, x1, y0, y1)
-    kernels = _kernels(verts) if compiled is not False else None
+    kernels = loops_for("layervec_ext.core.render.compiled", verts) if compiled is not False else None
     if compiled and kernels is None:
         raise ValueError("the compiled structure build takes float32 vertices on the CPU, with numba installed")
     if kernels is not None:
-        inside = torch.from_numpy(kernels.winding(*_arrays(a, b, owner, x0, x1, y0, y1, stride, base), total))
+        inside = torch.from_numpy(kernels.winding(*arrays(a, b, owner, x0, x1, y0, y1, stride, base), total))
     else:
         inside = _inside_buffer(a, b, owner, x0, x1, y0, y1, stride, base, total)
     keep = _boundary_edges(a, b, owner, inside, box, stride, base)
@@ -214,25 +214,12 @@ def build_structure(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int, wid
                      every)
 
 
-def _kernels(verts: Tensor):
-    """The compiled loops (:mod:`~layervec_ext.core.render.compiled`) when they can build the
-    structure of these vertices: float32 on the CPU, numba working; else None."""
-    if verts.device.type != "cpu" or verts.dtype != torch.float32:
-        return None
-    return loops("layervec_ext.core.render.compiled")
-
-
-def _arrays(*tensors: Tensor) -> list:
-    """CPU tensors as contiguous numpy arrays (shared memory), as the compiled loops take them."""
-    return [t.contiguous().numpy() for t in tensors]
-
-
 def _compiled_structure(kernels, a, b, owner, inside, inner, pieces, box, stride, offset, width, r0, r1, every
                         ) -> Structure:
     """The fragments, sampled and ordered by the compiled loops, as :class:`Structure`."""
     x0, x1, y0, y1 = box
     edge, bx0, bx1, by0, by1 = pieces
-    out = kernels.fragments(*_arrays(a, b, owner, inside, inner, edge, bx0, bx1, by0, by1, x0, x1, y0, y1, stride,
+    out = kernels.fragments(*arrays(a, b, owner, inside, inner, edge, bx0, bx1, by0, by1, x0, x1, y0, y1, stride,
                                      offset), width, r0, r1 - r0, every, kernels.F32(BAND * BAND), kernels.F32(OPPOSED))
     pixel, px, py, is_in, per_path, band, edge1, edge2, touched, on_band = (torch.from_numpy(v) for v in out)
     pixels = width * (r1 - r0)
