@@ -1,12 +1,13 @@
 """The compiled outline tests (numba) give what the numpy versions give, bit for bit — so the
-untangle repair makes the same repairs either way."""
+untangle repair makes the same repairs either way — and its joins of two cubics the same to
+rounding."""
 
 import numpy as np
 import pytest
 
 from layervec_ext.core import geometry
 from layervec_ext.core.geometry import crossings, flatten
-from layervec_ext.core.vectorize.untangle import _winding_mask, points_of, segments_of
+from layervec_ext.core.vectorize.untangle import _winding_mask, join, points_of, segments_of
 
 
 def outlines(count: int = 60, seed: int = 0):
@@ -58,6 +59,31 @@ def test_compiled_winding_masks_are_numpys(seed):
             assert fast.shape == reference.shape and np.array_equal(fast, reference)
             filled += int(reference.sum())
     assert filled > 10000
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_compiled_flattening_is_numpys(seed):
+    for segs in outlines(seed=seed):
+        pts = points_of(segs)
+        for k in (4, 16):
+            fast, reference = flatten(pts, k, compiled=True), flatten(pts, k, compiled=False)
+            assert fast.shape == reference.shape == (len(segs) * k, 2)
+            assert np.array_equal(fast, reference, equal_nan=True)
+
+
+def test_compiled_joins_are_numpys_to_rounding():
+    rng = np.random.default_rng(3)
+    for n in range(400):
+        a, b = rng.normal(50, 20, (4, 2)), rng.normal(50, 20, (4, 2))
+        b[0] = a[3]
+        if n % 5 == 0:
+            a[1] = a[0]  # no arm at the start: the tangent from the next control point
+        if n % 7 == 0:
+            b[2] = b[3]
+        if n % 11 == 0:  # all on one spot
+            a[:], b[:] = a[0], a[0]
+        fast, reference = join(a, b, compiled=True), join(a, b, compiled=False)
+        assert np.allclose(fast, reference, rtol=1e-12, atol=1e-9)
 
 
 def test_numba_compiles_the_outline_tests_here():

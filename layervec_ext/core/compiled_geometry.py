@@ -107,8 +107,97 @@ def winding_mask(poly, x0, y0, step, cols, rows):
     return mask
 
 
+@njit(cache=True, error_model="numpy")
+def flatten(points, k):
+    """:func:`geometry.flatten`: the closed path ``points (3S, 2)`` as a polyline ``(S*k, 2)``,
+    each term in numpy's order (``(1 - t) ** 3`` by ``pow``, as numpy's power takes it)."""
+    s = points.shape[0] // 3
+    w = np.empty((k, 4))
+    for i in range(k):
+        t = i / k
+        u = 1 - t
+        w[i, 0], w[i, 1], w[i, 2], w[i, 3] = math.pow(u, 3.0), 3 * (u * u) * t, 3 * u * (t * t), math.pow(t, 3.0)
+    out = np.empty((s * k, 2))
+    for c in range(s):
+        n = (c + 1) % s
+        for i in range(k):
+            for d in range(2):
+                out[c * k + i, d] = (w[i, 0] * points[3 * c, d] + w[i, 1] * points[3 * c + 1, d]
+                                     + w[i, 2] * points[3 * c + 2, d] + w[i, 3] * points[3 * n, d])
+    return out
+
+
+@njit(cache=True, error_model="numpy")
+def _cubic_point(c, t, d):
+    u = 1 - t
+    return u**3 * c[0, d] + 3 * u**2 * t * c[1, d] + 3 * u * t**2 * c[2, d] + t**3 * c[3, d]
+
+
+@njit(cache=True, error_model="numpy")
+def _unit(vx, vy):
+    size = max(math.sqrt(vx * vx + vy * vy), 1e-12)
+    return vx / size, vy / size
+
+
+@njit(cache=True, error_model="numpy")
+def join(a, b):
+    """``untangle.join``: one cubic for ``a (4, 2)`` then ``b``, their outer ends and end tangents
+    kept, the arm lengths fitted by least squares (to rounding, not bit for bit: the sums run in
+    another order, and the 2 × 2 system is solved by Cramer's rule)."""
+    pts = np.empty((17, 2))
+    for i in range(9):
+        for d in range(2):
+            pts[i, d] = _cubic_point(a, i / 8, d)
+            if i:
+                pts[8 + i, d] = _cubic_point(b, i / 8, d)
+    chord = np.zeros(17)
+    for i in range(1, 17):
+        chord[i] = chord[i - 1] + math.sqrt((pts[i, 0] - pts[i - 1, 0]) ** 2 + (pts[i, 1] - pts[i - 1, 1]) ** 2)
+    out = np.empty((4, 2))
+    total = chord[16]
+    if total < 1e-9:
+        out[0], out[1], out[2], out[3] = a[0], a[0], b[3], b[3]
+        return out
+    d0x, d0y = a[1, 0] - a[0, 0], a[1, 1] - a[0, 1]
+    if math.sqrt(d0x * d0x + d0y * d0y) < 1e-9:
+        k = 2 if math.sqrt((a[2, 0] - a[0, 0]) ** 2 + (a[2, 1] - a[0, 1]) ** 2) > 1e-9 else 3
+        d0x, d0y = a[k, 0] - a[0, 0], a[k, 1] - a[0, 1]
+    d3x, d3y = b[2, 0] - b[3, 0], b[2, 1] - b[3, 1]
+    if math.sqrt(d3x * d3x + d3y * d3y) < 1e-9:
+        k = 1 if math.sqrt((b[1, 0] - b[3, 0]) ** 2 + (b[1, 1] - b[3, 1]) ** 2) > 1e-9 else 0
+        d3x, d3y = b[k, 0] - b[3, 0], b[k, 1] - b[3, 1]
+    d0x, d0y = _unit(d0x, d0y)
+    d3x, d3y = _unit(d3x, d3y)
+    m00 = m01 = m11 = r0 = r1 = 0.0
+    for i in range(17):
+        u = chord[i] / total
+        w1, w2 = 3 * (1 - u) ** 2 * u, 3 * (1 - u) * u**2
+        e0, e3 = (1 - u) ** 3 + w1, w2 + u**3
+        restx = pts[i, 0] - e0 * a[0, 0] - e3 * b[3, 0]
+        resty = pts[i, 1] - e0 * a[0, 1] - e3 * b[3, 1]
+        m00 += w1 * w1 * (d0x * d0x + d0y * d0y)
+        m01 += w1 * w2 * (d0x * d3x + d0y * d3y)
+        m11 += w2 * w2 * (d3x * d3x + d3y * d3y)
+        r0 += w1 * (d0x * restx + d0y * resty)
+        r1 += w2 * (d3x * restx + d3y * resty)
+    length = math.sqrt((b[3, 0] - a[0, 0]) ** 2 + (b[3, 1] - a[0, 1]) ** 2)
+    det = m00 * m11 - m01 * m01
+    alpha = beta = length / 3
+    if det != 0.0:
+        alpha, beta = (r0 * m11 - m01 * r1) / det, (m00 * r1 - m01 * r0) / det
+    if not (1e-3 < alpha < 3 * total and 1e-3 < beta < 3 * total):
+        alpha = beta = length / 3
+    out[0, 0], out[0, 1] = a[0, 0], a[0, 1]
+    out[1, 0], out[1, 1] = a[0, 0] + alpha * d0x, a[0, 1] + alpha * d0y
+    out[2, 0], out[2, 1] = b[3, 0] + beta * d3x, b[3, 1] + beta * d3y
+    out[3, 0], out[3, 1] = b[3, 0], b[3, 1]
+    return out
+
+
 def warm_up() -> None:
-    """Compile both for the argument types their callers pass (or load them from the disk cache)."""
+    """Compile the loops for the argument types their callers pass (or load them from the disk cache)."""
     square = np.array([[0.0, 0.0], [4.0, 0.0], [4.0, 4.0], [0.0, 4.0], [2.0, 5.0]])
     crossings(square, 1e-9)
     winding_mask(square, 0.0, 0.0, 1.0, 4, 4)
+    flatten(square[:3].copy(), 16)
+    join(square[:4].copy(), square[1:].copy())

@@ -59,8 +59,12 @@ def rectangle_cubics(x0: float, y0: float, x1: float, y1: float, segments: int =
 FLATTEN = 16
 
 
-def flatten(points: np.ndarray, k: int = FLATTEN) -> np.ndarray:
-    """A closed path's points ``(3*S, 2)`` (scene layout) as a closed polyline ``(S*k, 2)``."""
+def flatten(points: np.ndarray, k: int = FLATTEN, compiled: bool | None = None) -> np.ndarray:
+    """A closed path's points ``(3*S, 2)`` (scene layout) as a closed polyline ``(S*k, 2)``.
+    ``compiled``: as :func:`crossings` (float64 points; the same polyline)."""
+    loops = compiled_loops() if compiled is not False and getattr(points, "dtype", None) == np.float64 else None
+    if loops is not None and len(points) >= 3 and len(points) % 3 == 0:
+        return loops.flatten(np.ascontiguousarray(points), k)
     p0, c1, c2 = points[0::3], points[1::3], points[2::3]
     p3 = np.roll(p0, -1, axis=0)
     t = (np.arange(k) / k)[None, :, None]

@@ -85,10 +85,15 @@ def split(c: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
     return np.array([c[0], p01, p012, m]), np.array([m, p123, p23, c[3]])
 
 
-def join(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def join(a: np.ndarray, b: np.ndarray, compiled: bool | None = None) -> np.ndarray:
     """One cubic for ``a`` then ``b`` (where ``a`` ends, ``b`` starts): their outer ends and end
     tangent directions kept, the two arm lengths fitted by least squares to points along both
-    (Schneider's fit, parametrised by chord length)."""
+    (Schneider's fit, parametrised by chord length). ``compiled``: by
+    :mod:`~layervec_ext.core.compiled_geometry`'s loop (``None``: when numba is there; the same
+    cubic to rounding) or by numpy."""
+    loops = compiled_loops() if compiled is not False else None
+    if loops is not None:
+        return loops.join(np.ascontiguousarray(a, dtype=np.float64), np.ascontiguousarray(b, dtype=np.float64))
     t = np.linspace(0.0, 1.0, 9)[:, None]
     pts = np.concatenate([cubic_at(a, t), cubic_at(b, t)[1:]])
     chord = np.r_[0.0, np.cumsum(np.linalg.norm(np.diff(pts, axis=0), axis=1))]
@@ -140,10 +145,14 @@ def simple(points: np.ndarray, k: int = FLATTEN) -> bool:
 def _restore(segs: list[np.ndarray], count: int) -> np.ndarray:
     """Halve the longest cubics (exactly) until there are ``count``."""
     segs = list(segs)
+    if len(segs) >= count:
+        return np.asarray(segs)
+    lengths = list(np.linalg.norm(np.diff(np.asarray(segs), axis=1), axis=2).sum(1))
     while len(segs) < count:
-        lengths = [float(np.linalg.norm(np.diff(c, axis=0), axis=1).sum()) for c in segs]
         s = int(np.argmax(lengths))
-        segs[s:s + 1] = list(split(segs[s], 0.5))
+        halves = split(segs[s], 0.5)
+        segs[s:s + 1] = list(halves)
+        lengths[s:s + 1] = [float(np.linalg.norm(np.diff(c, axis=0), axis=1).sum()) for c in halves]
     return np.asarray(segs)
 
 
@@ -266,7 +275,7 @@ def _winding_mask(segs: np.ndarray, x0: float, y0: float, step: float, cols: int
     side, then the exact half-open test), not with every row: an outline's edges are short, so
     this is a few pairs per edge instead of ``rows`` (the same crossings, so the same mask).
     ``compiled``: as :func:`~layervec_ext.core.geometry.crossings` (the same mask)."""
-    poly = flatten(points_of(segs))
+    poly = flatten(points_of(segs), compiled=compiled)
     loops = compiled_loops() if compiled is not False else None
     if loops is not None:
         return loops.winding_mask(np.ascontiguousarray(poly), float(x0), float(y0), float(step), int(cols), int(rows))
