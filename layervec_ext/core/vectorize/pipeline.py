@@ -30,6 +30,7 @@ import torch.nn.functional as F
 
 from layervec_ext.core.geometry import flatten, rectangle_cubics, signed_area
 from layervec_ext.core.render import composite, render
+from layervec_ext.core.render.split import DepthSplit
 from layervec_ext.core.scene import Path, Scene
 from layervec_ext.core.vectorize.background import decide_background
 from layervec_ext.core.vectorize.cleanup import drop_useless
@@ -311,42 +312,33 @@ def _frozen_below(frozen: set[int]) -> int:
 def _window_score(scene: Scene, target: torch.Tensor) -> Callable[[int, list[np.ndarray]], list[float]]:
     """``score(index, options)``: for each outline of ``options``, the squared error of the picture
     with path ``index``'s outline so, over a window around where it is now (what a repair can
-    change). The paths reaching into the window below and above it are drawn once per path scored
-    ("over" is associative), and the options side by side in one more drawing — on a canvas bigger
-    than :data:`SCORE_SIZE`, at an integer fraction of the size that brings it within it (the
-    options differ by whole loops, which that size shows as well)."""
+    change): the option composited between what the scene draws under the path and over it there
+    (:class:`~layervec_ext.core.render.split.DepthSplit`, of one drawing made at the first score:
+    the paths a repair changes after it are seen as they were), the options drawn side by side in
+    one more drawing — on a canvas bigger than :data:`SCORE_SIZE`, at an integer fraction of the
+    size that brings it within it (the options differ by whole loops, which that size shows as
+    well)."""
     f = math.ceil(max(scene.width, scene.height) / SCORE_SIZE)
     k = 1.0 / f
     if f > 1:
         target = F.avg_pool2d(target.permute(2, 0, 1)[None], f, ceil_mode=True)[0].permute(1, 2, 0)
     width, height = target.shape[1], target.shape[0]
     windows: dict[int, tuple[tuple[int, int, int, int], tuple[float, float], torch.Tensor, torch.Tensor]] = {}
-    boxes: dict[int, tuple[torch.Tensor, np.ndarray]] = {}  # per path: its points and their box, while they are those
-
-    def box(i: int) -> np.ndarray:
-        """Path ``i``'s box on the scoring grid: ``x0, y0, x1, y1``."""
-        pts = scene.paths[i].points
-        if i not in boxes or boxes[i][0] is not pts:
-            q = pts.detach()
-            boxes[i] = (pts, torch.cat([q.min(0).values, q.max(0).values]).double().cpu().numpy() * k)
-        return boxes[i][1]
+    split: list[DepthSplit] = []  # the drawing the windows are cut from, once one is needed
 
     def window(index: int) -> tuple[tuple[int, int, int, int], tuple[float, float], torch.Tensor, torch.Tensor]:
-        lo, hi = np.split(box(index), 2)
+        if not split:
+            split.append(DepthSplit(Scene(width, height, [map_path(p, (k, k)) for p in scene.paths], scene.layers,
+                                          scene.background) if f > 1 else scene))
+        q = scene.paths[index].points.detach()
+        lo, hi = q.min(0).values.double().cpu().numpy() * k, q.max(0).values.double().cpu().numpy() * k
         pad = 0.25 * (hi - lo) + 3.0
         x0, y0 = (int(max(0.0, float(v))) for v in lo - pad)
         x1, y1 = int(min(width, float(hi[0] + pad[0]) + 1)), int(min(height, float(hi[1] + pad[1]) + 1))
+        x0, y0 = min(x0, width - 1), min(y0, height - 1)
         x1, y1 = max(x1, x0 + 1), max(y1, y0 + 1)
-        offset = (-float(x0), -float(y0))
-        every = np.stack([box(i) for i in range(len(scene.paths))])
-        reach = (every[:, 2] >= x0) & (every[:, 0] <= x1) & (every[:, 3] >= y0) & (every[:, 1] <= y1)
-        reach[index] = False
-        below = [map_path(scene.paths[i], (k, k), offset) for i in np.flatnonzero(reach[:index])]
-        above = [map_path(scene.paths[i], (k, k), offset) for i in np.flatnonzero(reach[index + 1:]) + index + 1]
-        with torch.no_grad():
-            under = render(Scene(x1 - x0, y1 - y0, below, scene.layers, scene.background))
-            over = render(Scene(x1 - x0, y1 - y0, above, scene.layers))
-        return (x0, y0, x1, y1), offset, under, over
+        under, over = split[0].around(index, x0, y0, x1, y1)
+        return (x0, y0, x1, y1), (-float(x0), -float(y0)), under, over
 
     def score(index: int, options: list[np.ndarray]) -> list[float]:
         if index not in windows:
