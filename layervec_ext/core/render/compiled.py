@@ -7,7 +7,9 @@ several canvases) and passes over them a dozen times; these loops visit a box pi
 and keep a path's band buffers in a scratch the size of one box. raster keeps the small per-path
 and per-edge work (boxes, areas, normals, the edges' pieces) and calls, in turn:
 
-1. :func:`winding` — inside/outside of every box pixel (non-zero winding along each row);
+1. :func:`winding` — inside/outside of every box pixel (non-zero winding along each row), and the
+   columns of each box row its inside pixels lie within (the next loop reads a row from there, or
+   from its band, to there: a box mostly outside its path costs what its outline covers);
 2. :func:`fragments` — each path's band (the nearest boundary edge of the pixels near one, and an
    opposed edge in reach), its fragments in path-major, row-major order and, when sampled, the
    band's pixels and one pixel in each ``every × every`` block elsewhere;
@@ -38,9 +40,18 @@ def _clamp(v, lo, hi):
 
 @njit(cache=True, nogil=True)
 def winding(a, b, owner, x0, x1, y0, y1, stride, base, total):
-    """``(total,)`` bool: non-zero winding of every box pixel (keys as raster's). An edge crossing
-    a row's centre adds ±1 at the first pixel right of the crossing; a running sum along the rows
-    (each closes to zero in its box's extra column) gives the winding of the ray towards -x."""
+    """``(total,)`` bool: non-zero winding of every box pixel (keys as raster's), and per box row
+    (path after path, top to bottom) the columns ``[first, end)`` its inside pixels lie within.
+    An edge crossing a row's centre adds ±1 at the first pixel right of the crossing; a running
+    sum along the row from its first crossing to its last (each row closes to zero in its box's
+    extra column) gives the winding of the ray towards -x — the rest of the row is outside."""
+    n_paths = x0.shape[0]
+    row_base = np.empty(n_paths + 1, np.int64)
+    row_base[0] = 0
+    for p in range(n_paths):
+        row_base[p + 1] = row_base[p] + max(y1[p] - y0[p], 0)
+    first = np.full(row_base[n_paths], np.iinfo(np.int64).max, np.int64)
+    end = np.zeros(row_base[n_paths], np.int64)
     buf = np.zeros(total, np.int32)
     for e in range(a.shape[0]):
         p = owner[e]
@@ -52,12 +63,19 @@ def winding(a, b, owner, x0, x1, y0, y1, stride, base, total):
             xc = ax + (F32(row) + HALF - ay) * (bx - ax) / (by - ay)
             col = min(max(math.ceil(_clamp(xc, LOW, HIGH) - HALF), x0[p]), x1[p])
             buf[base[p] + row * stride[p] + col] += step
-    inside = np.empty(total, np.bool_)
-    running = 0
-    for i in range(total):
-        running += buf[i]
-        inside[i] = running != 0
-    return inside
+            r = row_base[p] + row - y0[p]
+            first[r] = min(first[r], col)
+            end[r] = max(end[r], col)
+    inside = np.zeros(total, np.bool_)
+    for p in range(n_paths):
+        for row in range(y0[p], y1[p]):
+            r = row_base[p] + row - y0[p]
+            key = base[p] + row * stride[p]
+            running = 0
+            for col in range(first[r], end[r]):
+                running += buf[key + col]
+                inside[key + col] = running != 0
+    return inside, first, end
 
 
 @njit(cache=True, nogil=True)
@@ -72,17 +90,23 @@ def _distance2(cx, cy, ax, ay, bx, by):
 
 @njit(cache=True, nogil=True)
 def fragments(a, b, owner, inside, inner, piece_edge, bx0, bx1, by0, by1, x0, x1, y0, y1, stride, offset,
-              width, r0, height, every, band2, opposed):
+              first_in, end_in, width, r0, height, every, band2, opposed):
     """The fragments of every path, path-major and row-major within a path (see the module
     docstring): their canvas pixel (keyed from row ``r0``), inside flag, nearest boundary edge
     (-1 off the band) and opposed edge (-1: none), the fragments per path, and the canvas masks of
     the touched and of the band's pixels (sampling, ``every > 1``); also each fragment's pixel
     centre. The pieces (``piece_edge`` and
-    the pixel ranges near each) come sorted by path."""
+    the pixel ranges near each) come sorted by path; ``first_in, end_in``: per box row, the columns
+    its inside pixels lie within (:func:`winding`): a row is read from its first inside or band
+    pixel to its last."""
     n_paths = x0.shape[0]
     largest = 0
+    tallest = 0
     for p in range(n_paths):
         largest = max(largest, (y1[p] - y0[p]) * stride[p])
+        tallest = max(tallest, y1[p] - y0[p])
+    band_first = np.empty(tallest, np.int64)  # a path's band columns per box row, as first_in/end_in
+    band_end = np.empty(tallest, np.int64)
     # a path's band buffers over its box; every pixel is read once and reset as the fragments
     # are listed, so they start clean for the next path
     best = np.full(largest, np.inf, np.float32)
@@ -110,9 +134,12 @@ def fragments(a, b, owner, inside, inner, piece_edge, bx0, bx1, by0, by1, x0, x1
                         on_band[(y - r0) * width + x] = True
     n = 0
     j = 0
+    row_base = 0
     for p in range(n_paths):
         w = stride[p]
         first = j
+        band_first[:y1[p] - y0[p]] = np.iinfo(np.int64).max
+        band_end[:y1[p] - y0[p]] = 0
         while j < piece_edge.shape[0] and owner[piece_edge[j]] == p:
             j += 1
         # the nearest edge of each pixel within reach (the last listed of equals), then, where
@@ -124,6 +151,9 @@ def fragments(a, b, owner, inside, inner, piece_edge, bx0, bx1, by0, by1, x0, x1
                 for y in range(by0[i], by1[i]):
                     cy = F32(y) + HALF
                     row = (y - y0[p]) * w - x0[p]
+                    if not second and bx1[i] > bx0[i]:  # the row's band lies within its pieces' ranges
+                        band_first[y - y0[p]] = min(band_first[y - y0[p]], bx0[i])
+                        band_end[y - y0[p]] = max(band_end[y - y0[p]], bx1[i])
                     for x in range(bx0[i], bx1[i]):
                         k = row + x
                         if second and reached[k] < 2:
@@ -147,7 +177,9 @@ def fragments(a, b, owner, inside, inner, piece_edge, bx0, bx1, by0, by1, x0, x1
             row = (y - y0[p]) * w - xs
             q0 = (y - r0) * width
             centres = every > 1 and (y - r0) % every == half
-            for x in range(xs, xe):
+            r = row_base + y - y0[p]
+            lo = max(xs, min(first_in[r], band_first[y - y0[p]]))
+            for x in range(lo, min(xe, max(end_in[r], band_end[y - y0[p]]))):
                 k = row + x
                 band = nearest[k] >= 0
                 covered = inside[at + k]
@@ -166,6 +198,7 @@ def fragments(a, b, owner, inside, inner, piece_edge, bx0, bx1, by0, by1, x0, x1
                     best[k], best2[k], reached[k] = np.inf, np.inf, 0
                     nearest[k] = nearest2[k] = -1
         per_path[p] = n - start
+        row_base += max(y1[p] - y0[p], 0)
     px, py = np.empty(n, np.float32), np.empty(n, np.float32)
     for i in range(n):
         px[i] = F32(pixel[i] % width) + HALF
@@ -218,8 +251,8 @@ def warm_up() -> None:
     b = np.roll(a, -1, 0)
     owner, edges, inner = np.zeros(4, np.int64), np.arange(4, dtype=np.int64), np.zeros((4, 2), np.float32)
     box = ints(0), ints(8), ints(0), ints(8)
-    inside = winding(a, b, owner, *box, ints(9), ints(0), 72)
+    inside, first, end = winding(a, b, owner, *box, ints(9), ints(0), 72)
     zero, eight = ints(0, 0, 0, 0), ints(8, 8, 8, 8)
-    pixel = fragments(a, b, owner, inside, inner, edges, zero, eight, zero, eight, *box, ints(9), ints(0), 8, 0, 8, 2,
-                      F32(0.5), F32(-0.5))[0]
+    pixel = fragments(a, b, owner, inside, inner, edges, zero, eight, zero, eight, *box, ints(9), ints(0), first, end,
+                      8, 0, 8, 2, F32(0.5), F32(-0.5))[0]
     pixel_major(pixel, 64)

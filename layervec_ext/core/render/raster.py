@@ -171,15 +171,16 @@ def build_structure(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int, wid
     if compiled and kernels is None:
         raise ValueError("the compiled structure build takes float32 vertices on the CPU, with numba installed")
     if kernels is not None:
-        inside = torch.from_numpy(kernels.winding(*arrays(a, b, owner, x0, x1, y0, y1, stride, base), total))
+        inside, *rows_in = kernels.winding(*arrays(a, b, owner, x0, x1, y0, y1, stride, base), total)
+        inside = torch.from_numpy(inside)
     else:
         inside = _inside_buffer(a, b, owner, x0, x1, y0, y1, stride, base, total)
     keep = _boundary_edges(a, b, owner, inside, box, stride, base)
     inner = inner_normals(a, b, torch.sign(area).index_select(0, owner))
     pieces = _piece_ranges(a, b, keep, owner, box, (width, height))
     if kernels is not None:
-        return _compiled_structure(kernels, a, b, owner, inside, inner, pieces, box, stride, offset, width, r0, r1,
-                                   every)
+        return _compiled_structure(kernels, a, b, owner, inside, rows_in, inner, pieces, box, stride, offset, width,
+                                   r0, r1, every)
     band_dist, nearest, opposite = _band_buffers(a, b, pieces, inner, owner, stride, base, total)
     band = band_dist < BAND * BAND
 
@@ -214,13 +215,15 @@ def build_structure(verts: Tensor, nxt: Tensor, owner: Tensor, n_paths: int, wid
                      every)
 
 
-def _compiled_structure(kernels, a, b, owner, inside, inner, pieces, box, stride, offset, width, r0, r1, every
-                        ) -> Structure:
-    """The fragments, sampled and ordered by the compiled loops, as :class:`Structure`."""
+def _compiled_structure(kernels, a, b, owner, inside, rows_in, inner, pieces, box, stride, offset, width, r0, r1,
+                        every) -> Structure:
+    """The fragments, sampled and ordered by the compiled loops, as :class:`Structure` (``rows_in``:
+    per box row, the columns its inside pixels lie within)."""
     x0, x1, y0, y1 = box
     edge, bx0, bx1, by0, by1 = pieces
     out = kernels.fragments(*arrays(a, b, owner, inside, inner, edge, bx0, bx1, by0, by1, x0, x1, y0, y1, stride,
-                                     offset), width, r0, r1 - r0, every, kernels.F32(BAND * BAND), kernels.F32(OPPOSED))
+                                     offset), *rows_in, width, r0, r1 - r0, every, kernels.F32(BAND * BAND),
+                            kernels.F32(OPPOSED))
     pixel, px, py, is_in, per_path, band, edge1, edge2, touched, on_band = (torch.from_numpy(v) for v in out)
     pixels = width * (r1 - r0)
     order, inverse, ordered, first, last = (torch.from_numpy(v) for v in kernels.pixel_major(pixel.numpy(), pixels))
