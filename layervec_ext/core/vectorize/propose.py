@@ -30,14 +30,32 @@ class Proposal:
     gain: float
 
 
-@torch.no_grad()
 def eval_fill(fill: FillFit, xy: np.ndarray) -> np.ndarray:
     """Premultiplied RGBA ``(n, 4)`` of ``fill`` at pixel centres ``xy``: the renderer's colour of
     the fill it becomes (:func:`~layervec_ext.core.render.common.fill_paint`), in float64."""
-    fields = {k: torch.as_tensor(np.asarray(v, dtype=np.float64))[None] for k, v in fill.fields().items()}
-    *affine, colors = (v[0] for v in fill_paint(fill.kind, fields))
-    rgba = paint_at(torch.as_tensor(xy, dtype=torch.float64), (*affine, colors.clamp(0.0, 1.0)))
-    return torch.cat([rgba[:, :3] * rgba[:, 3:], rgba[:, 3:]], 1).numpy()
+    return eval_fills([fill], [xy])[0]
+
+
+@torch.no_grad()
+def eval_fills(fills: list[FillFit], xys: list[np.ndarray]) -> list[np.ndarray]:
+    """:func:`eval_fill` of each fill at its points, the fills of one kind and stop count in one
+    evaluation (a region's is a few dozen small operations, more than its arithmetic)."""
+    out: list[np.ndarray] = [np.zeros((0, 4))] * len(fills)
+    groups: dict[tuple[str, int], list[int]] = {}
+    for i, fill in enumerate(fills):
+        groups.setdefault((fill.kind, len(np.atleast_1d(fill.fields().get("offsets", [0.0])))), []).append(i)
+    for (kind, _), members in groups.items():
+        fields = {k: torch.as_tensor(np.stack([np.asarray(fills[i].fields()[k], dtype=np.float64) for i in members]))
+                  for k in fills[members[0]].fields()}
+        *affine, colors = fill_paint(kind, fields)
+        counts = torch.as_tensor([len(xys[i]) for i in members])
+        at = torch.repeat_interleave(torch.arange(len(members)), counts)  # each point's fill
+        paint = [v.index_select(0, at) for v in (*affine, colors.clamp(0.0, 1.0))]
+        rgba = paint_at(torch.as_tensor(np.concatenate([xys[i] for i in members]), dtype=torch.float64), paint)
+        premul = torch.cat([rgba[:, :3] * rgba[:, 3:], rgba[:, 3:]], 1).numpy()
+        for i, part in zip(members, np.split(premul, np.cumsum(counts.numpy())[:-1])):
+            out[i] = part
+    return out
 
 
 def _coords(box: tuple[slice, slice], mask: np.ndarray) -> np.ndarray:
@@ -49,12 +67,14 @@ class _Candidate:
     """A region as a path would paint it: its filled mask's pixels (flat canvas indices), the
     fitted fill's premultiplied colours there, and the weight each pixel's error counts with."""
 
-    def __init__(self, box, own, filled, fill, target, hole_weight, width: int, grid: np.ndarray):
+    def __init__(self, box, own, filled, fill, target, hole_weight, width: int, grid: np.ndarray,
+                 pred: np.ndarray | None = None):
         self.box, self.filled, self.fill = box, filled, fill
         scored = filled & grid
         ys, xs = np.nonzero(scored)
         self.pixels = (ys + box[0].start) * width + xs + box[1].start
-        self.pred = eval_fill(fill, _coords(box, scored))  # premultiplied, on the filled mask
+        # premultiplied, on the filled mask (``pred``: already evaluated there)
+        self.pred = eval_fill(fill, _coords(box, scored)) if pred is None else pred
         self.target = target[box][scored]
         # own pixels count fully; hole pixels (covered by the outline, painted over later by the
         # regions inside) count ``hole_weight``: an outline ring drawn as a filled underlay wins
@@ -108,24 +128,39 @@ class Candidates:
         """The candidates of ``partitions`` (label maps), each region once (the same box and area
         at several levels is the same region), in the order they list them."""
         listed: dict[tuple, _Candidate | None] = {}
+        new: dict[tuple, tuple] = {}
         for labels in partitions:
             for _, box, own in regions(labels):
                 area = int(own.sum())
                 key = (box[0].start, box[0].stop, box[1].start, box[1].stop, area)
                 if area < self.min_area or key in listed:
                     continue
-                listed[key] = self._known[key] if key in self._known else self._fit(box, own)
+                listed[key] = self._known.get(key)
+                if key not in self._known:
+                    new[key] = (box, own)
+        listed.update(self._fit(new))
         self._known = listed
         return [c for c in listed.values() if c is not None]
 
-    def _fit(self, box: tuple[slice, slice], own: np.ndarray) -> _Candidate | None:
-        grid = _grid(box, self.stride)
-        sample = own & grid
-        if not sample.any():
-            return None
-        fill = fit_fill(self.fill_kind, _coords(box, sample), self.target[box][sample], self.stops)
-        return _Candidate(box, own, ndimage.binary_fill_holes(own), fill, self.target, self.hole_weight,
-                          self.target.shape[1], grid)
+    def _fit(self, new: dict[tuple, tuple]) -> dict[tuple, _Candidate | None]:
+        """The new regions' candidates (None: no pixel on the scoring grid), their fills evaluated
+        together (:func:`eval_fills`)."""
+        fitted: dict[tuple, _Candidate | None] = {}
+        made = []
+        for key, (box, own) in new.items():
+            grid = _grid(box, self.stride)
+            sample = own & grid
+            if not sample.any():
+                fitted[key] = None
+                continue
+            fill = fit_fill(self.fill_kind, _coords(box, sample), self.target[box][sample], self.stops)
+            filled = ndimage.binary_fill_holes(own)
+            made.append((key, box, own, filled, fill, grid))
+        preds = eval_fills([m[4] for m in made], [_coords(m[1], m[3] & m[5]) for m in made])
+        for (key, box, own, filled, fill, grid), pred in zip(made, preds):
+            fitted[key] = _Candidate(box, own, filled, fill, self.target, self.hole_weight, self.target.shape[1], grid,
+                                     pred)
+        return fitted
 
 
 def propose(candidates: Candidates, canvas: np.ndarray, partitions: list[np.ndarray], count: int) -> list[Proposal]:
