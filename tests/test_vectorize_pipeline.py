@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -186,3 +187,23 @@ def test_a_layer_gain_past_the_renderers_agreement_does_not_count():
     # 48.0 -> 48.7 dB by our renderer: beside resvg's antialiasing (they agree to about 50 dB)
     # the artist would not see it, so the layer is not kept for it
     assert layer_gain(mse(48.0), mse(48.7)) < LAYER_GAIN <= 48.7 - 48.0
+
+
+def test_the_summary_says_why_fewer_paths_came_than_were_asked():
+    """Fewer than 90 % of the paths asked: the last progress line says why, with the picture's
+    PSNR against the input at the input's size (what the SVG shows), not at the working size."""
+    rects = np.zeros((80, 100, 4), np.uint8)
+    rects[...] = (240, 240, 240, 255)
+    rects[20:60, 10:50] = (200, 30, 30, 255)
+    rects[30:70, 60:90] = (20, 90, 200, 255)
+    smiley = load_image(SMILEY)
+    for image, job, why in [(rects, dict(paths=16), "the picture reached"),
+                            (smiley, dict(paths=64, max_size=128), "the others added nothing")]:
+        said: list[str] = []
+        scene = vectorize(image, fast(device="cpu", **job), progress=lambda f, m, said=said: said.append(m))
+        made = len(scene.paths) + (scene.background is not None)
+        assert made < 0.9 * job["paths"]
+        assert said[-1].startswith(f"done: {made} of {job['paths']} paths (") and why in said[-1]
+        db = float(re.search(r"(\d+\.\d) dB", said[-1]).group(1))
+        shown = score(scene, image)  # resvg, on white, at the input's size
+        assert shown >= 45.0 if why == "the picture reached" else abs(db - shown) <= 3.0

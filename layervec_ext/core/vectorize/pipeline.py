@@ -63,6 +63,8 @@ LAYER_GAIN = 0.6
 # 50 dB, about what our render and resvg's of a finished icon agree to): past it the two renderers'
 # edge antialiasing differ by more than an upper layer adds, so the artist may never see that gain.
 LAYER_ERROR_FLOOR = 1e-5
+# The summary line compares the picture with the input at its size, or within this long side.
+SUMMARY_SIZE = 1024
 # The untangle score draws its windows on a grid this long at most (an integer fraction of the
 # working size past it).
 SCORE_SIZE = 512
@@ -249,13 +251,13 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
         report(min(0.99, done / total_steps), "untangle")
         _untangle(scene, target, cfg, frozen)
         show(scene)
-    report(1.0, _summary(scene, target, cfg))
     scene = scene.detached().to("cpu")
     if cfg.layers == "auto":
         _merge_layers(scene, target.cpu())
     _compact_layers(scene)
     out = scale_scene(scene, W, H)
     _final_outlines(out, _spare(out, cfg))
+    report(1.0, _summary(out, image, cfg))
     return out
 
 
@@ -448,12 +450,29 @@ def _psnr(scene: Scene, target: torch.Tensor) -> float:
     return 10.0 * math.log10(1.0 / max(mse, 1e-12))
 
 
-def _summary(scene: Scene, target: torch.Tensor, cfg: Settings) -> str:
-    """The last progress line: what was made, and why it is less than was asked when it is."""
+def _summary(scene: Scene, image: np.ndarray, cfg: Settings) -> str:
+    """The last progress line: what was made and, when it is less than 90 % of what was asked,
+    why — the picture reached :attr:`Settings.enough_db` as the SVG shows it (at the input's size,
+    :func:`input_psnr`), or clean-up left out paths that added nothing."""
     made = scene.num_paths
-    if made < 0.9 * cfg.paths and made and _psnr(scene, target) >= cfg.enough_db:
-        return f"done: {made} of {cfg.paths} paths (the picture reached {cfg.enough_db:g} dB; more would add nothing)"
+    if made and made < 0.9 * cfg.paths:
+        db = input_psnr(scene, image)
+        if db >= cfg.enough_db:
+            return f"done: {made} of {cfg.paths} paths (the picture reached {db:.1f} dB; more would add nothing)"
+        return f"done: {made} of {cfg.paths} paths ({db:.1f} dB; the others added nothing and were left out)"
     return f"done: {made} paths"
+
+
+def input_psnr(scene: Scene, image: np.ndarray) -> float:
+    """The PSNR (dB, premultiplied RGBA) of ``scene`` (on the input's pixel grid) against the input
+    ``image``, compared at its size — a bigger one brought within :data:`SUMMARY_SIZE` (area
+    filter), the scene with it. The working size can score higher: a picture fitted at half the
+    input's size matches its downsampled copy more closely than the input."""
+    target = work_image(image, SUMMARY_SIZE, 1)
+    h, w = target.shape[:2]
+    with torch.no_grad():
+        picture = render(scale_scene(scene.detached().to("cpu"), w, h)).double().numpy()
+    return 10.0 * math.log10(1.0 / max(float(((picture - target) ** 2).mean()), 1e-12))
 
 
 def _boxes_area(scene: Scene) -> float:
