@@ -27,6 +27,9 @@ from layervec_ext.core.render.raster import (
 from layervec_ext.core.scene import Scene
 
 Tensor = torch.Tensor
+# The drawing is made in strips of rows of at most this many pixels: shading a strip holds a
+# couple of dozen floats per fragment for a moment, what it keeps is five.
+STRIP_PIXELS = 1 << 16
 
 
 class DepthSplit:
@@ -42,7 +45,7 @@ class DepthSplit:
         colors, owners, pixels = [], [], []
         if packed.num_paths:
             verts, nxt, owner = flatten_all(packed, k)
-            for r0, r1 in strips(self.width, self.height):
+            for r0, r1 in strips(self.width, self.height, pixels=STRIP_PIXELS):
                 s = build_structure(verts, nxt, owner, packed.num_paths, self.width, self.height, rows=(r0, r1))
                 table, cov, frags = paint_inputs(s, packed, fragment_coverage(s, verts, nxt))
                 rgba, alpha = shade(table, cov, frags)[5:7]
