@@ -52,13 +52,14 @@ class DepthSplit:
                 colors.append(torch.cat([rgba[:3], alpha[None]]).index_select(1, frags.order).float())
                 path_of = torch.repeat_interleave(torch.arange(packed.num_paths, device=dev),
                                                   torch.as_tensor(frags.counts, device=dev))
-                owners.append(path_of.index_select(0, frags.order))
-                pixels.append(frags.pixel + r0 * self.width)
+                owners.append(path_of.index_select(0, frags.order).int())
+                pixels.append((frags.pixel + r0 * self.width).int())
         # pixel-major over the whole canvas (strips come in row order): straight RGB and alpha
         # (4, F), each fragment's draw position, and where each pixel's fragments start
         self.color = torch.cat(colors, 1) if colors else torch.zeros(4, 0, device=dev)
-        self.owner = torch.cat(owners) if owners else torch.zeros(0, dtype=torch.long, device=dev)
-        pixel = torch.cat(pixels) if pixels else torch.zeros(0, dtype=torch.long, device=dev)
+        self.owner = torch.cat(owners) if owners else torch.zeros(0, dtype=torch.int32, device=dev)
+        pixel = torch.cat(pixels) if pixels else torch.zeros(0, dtype=torch.int32, device=dev)
+        del colors, owners, pixels
         per_pixel = torch.bincount(pixel, minlength=self.width * self.height)
         self.start = torch.cat([per_pixel.new_zeros(1), torch.cumsum(per_pixel, 0)])
 

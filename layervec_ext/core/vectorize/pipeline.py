@@ -468,11 +468,11 @@ def input_psnr(scene: Scene, image: np.ndarray) -> float:
     ``image``, compared at its size — a bigger one brought within :data:`SUMMARY_SIZE` (area
     filter), the scene with it. The working size can score higher: a picture fitted at half the
     input's size matches its downsampled copy more closely than the input."""
-    target = work_image(image, SUMMARY_SIZE, 1)
+    target = torch.from_numpy(work_image(image, SUMMARY_SIZE, 1).astype(np.float32))
     h, w = target.shape[:2]
     with torch.no_grad():
-        picture = render(scale_scene(scene.detached().to("cpu"), w, h)).double().numpy()
-    return 10.0 * math.log10(1.0 / max(float(((picture - target) ** 2).mean()), 1e-12))
+        error = render(scale_scene(scene.detached().to("cpu"), w, h)).sub_(target).square_()
+    return 10.0 * math.log10(1.0 / max(float(error.sum(dtype=torch.float64)) / error.numel(), 1e-12))
 
 
 def _boxes_area(scene: Scene) -> float:
