@@ -18,6 +18,7 @@ MODULES = (
     "layervec_ext.core.render.compiled_band",
     "layervec_ext.core.render.compiled_shade",
     "layervec_ext.core.compiled_geometry",
+    "layervec_ext.core.vectorize.compiled_loss",
 )
 
 

@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from layervec_ext.core.geometry import edge_pairs
+from layervec_ext.core.jit import arrays, loops, loops_for
 
 Tensor = torch.Tensor
 
@@ -49,6 +50,43 @@ def pixel_loss(rendered: Tensor, target: Tensor, weight: Tensor | None = None) -
         return F.mse_loss(rendered, target, reduction="sum") / rendered[..., 0].numel()
     err = F.mse_loss(rendered, target, reduction="none").sum(-1)
     return (err * weight).sum() / weight.sum().clamp_min(1e-9)
+
+
+def drawn_error(values: Tensor, below: Tensor, target: Tensor, drawn: Tensor, share: Tensor,
+                weight: Tensor | None = None, compiled: bool | None = None) -> Tensor:
+    """The squared error of the pixels a step draws: ``Σ_i share_i · w_i · ‖v_i + (1 − α_i)·b_i −
+    t_i‖²`` over the drawn pixels ``drawn (U,)`` (canvas keys) of premultiplied ``values (U, 4)``
+    over ``below`` (``(U, 4)``, or one row under all of them), against the flat ``target (H·W, 4)``
+    and ``weight (H·W,)`` at those keys. Differentiable in ``values`` and ``below``. ``compiled``:
+    by :mod:`~layervec_ext.core.vectorize.compiled_loss` (``None``: where it can run, float32 on
+    the CPU) or by PyTorch — the definition it is tested against."""
+    if compiled is None:
+        compiled = loops_for("layervec_ext.core.vectorize.compiled_loss", values, below, target) is not None
+    if compiled:
+        return _CompiledDrawnError.apply(values, below, target, drawn, share,
+                                         weight if weight is not None else target.new_zeros(0))
+    err = ((values + (1.0 - values[:, 3:4]) * below - target.index_select(0, drawn)) ** 2).sum(1) * share
+    if weight is not None:
+        err = err * weight.index_select(0, drawn)
+    return err.sum()
+
+
+class _CompiledDrawnError(torch.autograd.Function):
+    """:func:`drawn_error` by the compiled loops: one pass over the drawn pixels each way."""
+
+    @staticmethod
+    def forward(ctx, values: Tensor, below: Tensor, target: Tensor, drawn: Tensor, share: Tensor,
+                weight: Tensor) -> Tensor:
+        args = arrays(values, below, target, drawn, share.to(values.dtype), weight)
+        ctx.args = args
+        return values.new_tensor(loops("layervec_ext.core.vectorize.compiled_loss").forward(*args))
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        d_values, d_below = loops("layervec_ext.core.vectorize.compiled_loss").backward(
+            np.float32(grad), *ctx.args, ctx.needs_input_grad[1])
+        return (torch.from_numpy(d_values), torch.from_numpy(d_below) if ctx.needs_input_grad[1] else None,
+                None, None, None, None)
 
 
 def live_xing_loss(segments: Tensor) -> Tensor:

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 
 import torch
 
+from layervec_ext.core.jit import loops_for
 from layervec_ext.core.render import render
 from layervec_ext.core.render.common import over_background
 from layervec_ext.core.render.packed import PackedScene
 from layervec_ext.core.render.raster import STEP_STRIP_PIXELS, render_packed, render_packed_sampled, strips
 from layervec_ext.core.scene import FlatFill, Scene, stop_offsets
-from layervec_ext.core.vectorize.losses import pixel_loss, xing_loss
+from layervec_ext.core.vectorize.losses import drawn_error, pixel_loss, xing_loss
 from layervec_ext.core.vectorize.settings import Settings
 
 # Which learning-rate group each packed fill field belongs to.
@@ -200,10 +201,8 @@ class _Problem:
             under, under_error, under_total = self._under(flat, weight)
             touched_error = under_error.index_select(0, touched).sum()
         below = under.index_select(0, drawn) if under.shape[0] > 1 else under
-        err = ((values + (1.0 - values[:, 3:4]) * below - flat.index_select(0, drawn)) ** 2).sum(1) * share
-        if weight is not None:
-            err = err * weight.reshape(-1).index_select(0, drawn)
-        total = err.sum() - touched_error
+        total = drawn_error(values, below, flat, drawn, share, weight.reshape(-1) if weight is not None else None)
+        total = total - touched_error
         if whole:
             total = total + under_total
         return total / (weight.sum().clamp_min(1e-9) if weight is not None else float(flat.shape[0]))
@@ -265,7 +264,11 @@ class _Problem:
         def error(sums: torch.Tensor) -> torch.Tensor:
             return (quadratic * sums).sum().to(colour.dtype)
 
-        at_touched = error(per_pixel.index_select(0, touched).sum(0))
+        loops = loops_for("layervec_ext.core.vectorize.compiled_loss", flat)
+        if loops is not None:
+            at_touched = error(torch.from_numpy(loops.row_sums(per_pixel.numpy(), touched.numpy())))
+        else:
+            at_touched = error(per_pixel.index_select(0, touched).sum(0))
         return at_touched, (error(everywhere) if whole else at_touched.new_zeros(()))
 
     @torch.no_grad()
