@@ -1,6 +1,6 @@
 """The compiled outline tests (numba) give what the numpy versions give, bit for bit — so the
-untangle repair makes the same repairs either way — and its joins of two cubics the same to
-rounding."""
+untangle repair finds the same crossings and regions either way — and its joins of two cubics
+the same to rounding (where a rounding tips a choice between joins, a repair may differ)."""
 
 import numpy as np
 import pytest

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from layervec_ext.core.render import render
+from layervec_ext.core.render import split as split_module
 from layervec_ext.core.render.common import draw_indices
 from layervec_ext.core.render.split import DepthSplit
 from layervec_ext.core.scene import Path, Scene, circle_points, flat, linear, radial
@@ -32,7 +33,10 @@ def piled_scene(seed: int, background: bool) -> Scene:
 
 @pytest.mark.parametrize("seed", [0, 1])
 @pytest.mark.parametrize("background", [False, True])
-def test_under_and_over_a_path_are_the_paths_drawn_before_and_after_it(seed: int, background: bool) -> None:
+@pytest.mark.parametrize("strip", [split_module.STRIP_PIXELS, 48 * 7])
+def test_under_and_over_a_path_are_the_paths_drawn_before_and_after_it(seed: int, background: bool, strip: int,
+                                                                       monkeypatch) -> None:
+    monkeypatch.setattr(split_module, "STRIP_PIXELS", strip)  # one strip, or several: 7 rows each
     scene = piled_scene(seed, background)
     order = list(draw_indices(scene))
     assert order != list(range(len(scene.paths)))  # the layers reorder the drawing
@@ -55,3 +59,10 @@ def test_under_and_over_a_path_are_the_paths_drawn_before_and_after_it(seed: int
         picture = over + (1 - over[..., 3:4]) * (path + (1 - path[..., 3:4]) * under)
         with torch.no_grad():
             assert torch.allclose(picture, render(scene), atol=1e-5)
+
+
+def test_a_path_that_draws_nothing_has_no_split() -> None:
+    scene = piled_scene(0, False)
+    scene.add(Path(torch.zeros(0, 2), flat([0, 0, 0, 1])))
+    with pytest.raises(ValueError, match="not drawn"):
+        DepthSplit(scene).around(len(scene.paths) - 1, 0, 0, 4, 4)

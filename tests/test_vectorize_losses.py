@@ -47,3 +47,19 @@ def test_compiled_drawn_error_is_pytorchs(under, weighted):
 
 def test_numba_compiles_the_pixel_error_here():
     assert loops("layervec_ext.core.vectorize.compiled_loss") is not None
+
+
+def test_compiled_row_sums_are_the_gathered_rows_summed():
+    g = torch.Generator().manual_seed(1)
+    table = torch.rand(1000, 6, generator=g, dtype=torch.float64)
+    index = torch.randperm(1000, generator=g)[:700].sort().values
+    fast = loops("layervec_ext.core.vectorize.compiled_loss").row_sums(table.numpy(), index.numpy())
+    assert torch.allclose(torch.from_numpy(fast), table.index_select(0, index).sum(0), rtol=1e-12)
+
+
+def test_drawn_error_refuses_what_the_loops_cannot_check():
+    values, below, target, drawn, share, _ = case("colour", False)
+    with pytest.raises(ValueError, match="one row or one per drawn pixel"):
+        drawn_error(values, below.expand(3, 4), target, drawn, share)
+    with pytest.raises(ValueError, match="on the target"):
+        drawn_error(values, below, target, drawn + target.shape[0], share, compiled=True)

@@ -76,6 +76,8 @@ class DepthSplit:
         frag = lo.index_select(0, local) + rank
         color, alpha = self.color[:3].index_select(1, frag), self.color[3].index_select(0, frag)
         drawn_at = self.owner.index_select(0, frag)
+        if index not in self.position:
+            raise ValueError(f"path {index} is not drawn (it has no segments)")
         pos = self.position[index]
         under = self._composite(color, torch.where(drawn_at < pos, alpha, 0.0), local, count, h * w)
         over = self._composite(color, torch.where(drawn_at > pos, alpha, 0.0), local, count, h * w)

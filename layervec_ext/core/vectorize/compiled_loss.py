@@ -66,7 +66,7 @@ def row_sums(table, index):
 
 
 def warm_up() -> None:
-    """Compile both passes for the argument types losses passes (or load them from the disk cache)."""
+    """Compile the loops for the argument types their callers pass (or load them from the disk cache)."""
     values = np.full((2, 4), 0.5, np.float32)
     target = np.zeros((3, 4), np.float32)
     drawn, share = np.array([0, 2], np.int64), np.ones(2, np.float32)

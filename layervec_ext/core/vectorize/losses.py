@@ -60,9 +60,14 @@ def drawn_error(values: Tensor, below: Tensor, target: Tensor, drawn: Tensor, sh
     and ``weight (H·W,)`` at those keys. Differentiable in ``values`` and ``below``. ``compiled``:
     by :mod:`~layervec_ext.core.vectorize.compiled_loss` (``None``: where it can run, float32 on
     the CPU) or by PyTorch — the definition it is tested against."""
+    if below.shape[0] not in (1, values.shape[0]) or share.shape[0] != values.shape[0]:
+        raise ValueError("below must have one row or one per drawn pixel, and share one value per drawn pixel")
     if compiled is None:
-        compiled = loops_for("layervec_ext.core.vectorize.compiled_loss", values, below, target) is not None
+        checked = (values, below, target) + ((weight,) if weight is not None else ())
+        compiled = loops_for("layervec_ext.core.vectorize.compiled_loss", *checked) is not None
     if compiled:
+        if drawn.numel() and not 0 <= int(drawn.min()) <= int(drawn.max()) < target.shape[0]:
+            raise ValueError("drawn pixel keys must lie on the target")  # the loops do not check
         return _CompiledDrawnError.apply(values, below, target, drawn, share,
                                          weight if weight is not None else target.new_zeros(0))
     err = ((values + (1.0 - values[:, 3:4]) * below - target.index_select(0, drawn)) ** 2).sum(1) * share

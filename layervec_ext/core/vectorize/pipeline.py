@@ -257,7 +257,7 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
     _compact_layers(scene)
     out = scale_scene(scene, W, H)
     _final_outlines(out, _spare(out, cfg))
-    report(1.0, _summary(out, image, cfg))
+    report(1.0, _summary(out, image, cfg, lambda: _psnr(scene, target.cpu())))
     return out
 
 
@@ -450,15 +450,19 @@ def _psnr(scene: Scene, target: torch.Tensor) -> float:
     return 10.0 * math.log10(1.0 / max(mse, 1e-12))
 
 
-def _summary(scene: Scene, image: np.ndarray, cfg: Settings) -> str:
+def _summary(scene: Scene, image: np.ndarray, cfg: Settings, working_db: Callable[[], float]) -> str:
     """The last progress line: what was made and, when it is less than 90 % of what was asked,
     why — the picture reached :attr:`Settings.enough_db` as the SVG shows it (at the input's size,
-    :func:`input_psnr`), or clean-up left out paths that added nothing."""
+    :func:`input_psnr`), or at the working size (``working_db()``; where the stages stop adding
+    paths), or clean-up left out paths that added nothing."""
     made = scene.num_paths
     if made and made < 0.9 * cfg.paths:
         db = input_psnr(scene, image)
         if db >= cfg.enough_db:
             return f"done: {made} of {cfg.paths} paths (the picture reached {db:.1f} dB; more would add nothing)"
+        if working_db() >= cfg.enough_db:
+            return (f"done: {made} of {cfg.paths} paths ({db:.1f} dB; it reached {cfg.enough_db:g} dB at the working "
+                    f"size: a larger working size keeps finer detail)")
         return f"done: {made} of {cfg.paths} paths ({db:.1f} dB; the others added nothing and were left out)"
     return f"done: {made} paths"
 

@@ -41,12 +41,13 @@ def eval_fills(fills: list[FillFit], xys: list[np.ndarray]) -> list[np.ndarray]:
     """:func:`eval_fill` of each fill at its points, the fills of one kind and stop count in one
     evaluation (a region's is a few dozen small operations, more than its arithmetic)."""
     out: list[np.ndarray] = [np.zeros((0, 4))] * len(fills)
+    values = [fill.fields() for fill in fills]
     groups: dict[tuple[str, int], list[int]] = {}
     for i, fill in enumerate(fills):
-        groups.setdefault((fill.kind, len(np.atleast_1d(fill.fields().get("offsets", [0.0])))), []).append(i)
+        groups.setdefault((fill.kind, len(np.atleast_1d(values[i].get("offsets", [0.0])))), []).append(i)
     for (kind, _), members in groups.items():
-        fields = {k: torch.as_tensor(np.stack([np.asarray(fills[i].fields()[k], dtype=np.float64) for i in members]))
-                  for k in fills[members[0]].fields()}
+        fields = {k: torch.as_tensor(np.stack([np.asarray(values[i][k], dtype=np.float64) for i in members]))
+                  for k in values[members[0]]}
         *affine, colors = fill_paint(kind, fields)
         counts = torch.as_tensor([len(xys[i]) for i in members])
         at = torch.repeat_interleave(torch.arange(len(members)), counts)  # each point's fill
