@@ -38,6 +38,7 @@ def test_scale_command_end_to_end(tmp_path, capsys) -> None:
     target = load_rgb(str(small))
     for r in rows[1:]:
         assert r["ok"] and r["error"] is None
+        assert r["summary"].startswith(f"done: {r['paths']}")  # the command's own last line
         assert f"| noto__hamburger | ours | {r['size']} | {r['size']}×{r['size']} | {r['paths_asked']} |" in table
         assert r["work"] == [r["size"], r["size"]]
         # the row is what resvg shows of the SVG the command wrote, at the picture's size

@@ -56,7 +56,8 @@ def work_size(width: int, height: int, max_size: int) -> tuple[int, int]:
 
 def run_command(cmd: list[str], timeout: float, env: dict | None = None) -> dict:
     """Run ``cmd`` to the end or to ``timeout`` seconds: ``{exit, timed_out, seconds, cpu_seconds,
-    peak_mb, error}``. The rusage is the child's own (``os.wait4``), not this process's."""
+    peak_mb, error, summary}`` (``summary``: the command's last progress line, where it reports
+    progress in JSON lines). The rusage is the child's own (``os.wait4``), not this process's."""
     with tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, env=env)
@@ -83,18 +84,23 @@ def run_command(cmd: list[str], timeout: float, env: dict | None = None) -> dict
         lines = [ln.strip() for ln in err.read().decode("utf-8", "replace").splitlines() if ln.strip()]
     scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
     error = None
+    said = [json.loads(ln) for ln in lines if ln.startswith('{"kind": ')]  # the command's JSON lines
+    stages = [m.get("stage", "") for m in said if m["kind"] == "progress"]
+    errors = [m.get("message", "") for m in said if m["kind"] == "error"]
     if fired.is_set():
         error = f"timed out after {timeout:g} s"
     elif proc.returncode != 0:
-        error = f"exit {proc.returncode}: {lines[-1] if lines else 'no message'}"
+        error = f"exit {proc.returncode}: {errors[-1] if errors else lines[-1] if lines else 'no message'}"
     return {"exit": proc.returncode, "timed_out": fired.is_set(), "seconds": seconds,
-            "cpu_seconds": usage.ru_utime + usage.ru_stime, "peak_mb": usage.ru_maxrss * scale / 1e6, "error": error}
+            "cpu_seconds": usage.ru_utime + usage.ru_stime, "peak_mb": usage.ru_maxrss * scale / 1e6, "error": error,
+            "summary": stages[-1] if stages and stages[-1].startswith("done") else None}
 
 
 def cli_command(image: str, out_svg: str, n_paths: int, size: int, device: str) -> list[str]:
-    """The command line a user types, with this interpreter."""
+    """The command line a user types, with this interpreter (its progress in JSON lines, for the
+    summary line it ends with)."""
     return [sys.executable, "-m", "layervec_ext", image, "-o", out_svg, "--paths", str(n_paths),
-            "--max-size", str(size), "--threads", "1", "--device", device, "--quiet"]
+            "--max-size", str(size), "--threads", "1", "--device", device, "--progress-json"]
 
 
 def child_env() -> dict:
@@ -135,7 +141,8 @@ def run_ours(path: str, target, n_paths: int, size: int, timeout: float, device:
     from layervec_ext.bench import editability
 
     row.update({"ok": True, "error": None, "seconds": res["seconds"], "cpu_seconds": res["cpu_seconds"],
-                "peak_mb": res["peak_mb"], **score_svg(svg, target), "edit": editability.report(svg, target)})
+                "peak_mb": res["peak_mb"], **score_svg(svg, target), "edit": editability.report(svg, target),
+                "summary": res["summary"]})
     return row
 
 
@@ -580,6 +587,8 @@ def main(argv: list[str] | None = None) -> int:
                     what = "vtracer default" if method == "vtracer" else f"S={size} N={n}"
                     said = (f"{row['seconds']:.1f} s, {row['psnr']:.2f} dB, {row['paths']} paths, {row['nodes']} nodes"
                             if row["ok"] else row["error"])
+                    if row.get("summary") and " of " in row["summary"]:  # fewer paths than asked: why
+                        said += f" ({row['summary']})"
                     print(f"{Path(path).stem} {what}: {said}", file=sys.stderr, flush=True)
                     if args.json:
                         _write_json(args.json, meta, rows)
