@@ -468,14 +468,14 @@ def _summary(scene: Scene, image: np.ndarray, cfg: Settings, working_db: Callabl
 
 
 def input_psnr(scene: Scene, image: np.ndarray) -> float:
-    """The PSNR (dB, premultiplied RGBA) of ``scene`` (on the input's pixel grid) against the input
-    ``image``, compared at its size — a bigger one brought within :data:`SUMMARY_SIZE` (area
-    filter), the scene with it. The working size can score higher: a picture fitted at half the
-    input's size matches its downsampled copy more closely than the input."""
+    """The PSNR (dB) of ``scene`` (on the input's pixel grid) against the input ``image``, both on
+    white, RGB — as the benchmarks score an SVG — at the input's size (a bigger one brought within
+    :data:`SUMMARY_SIZE` by an area filter, the scene with it). The working size can score higher:
+    a picture fitted at half the input's size matches its downsampled copy more closely."""
     target = torch.from_numpy(work_image(image, SUMMARY_SIZE, 1).astype(np.float32))
     h, w = target.shape[:2]
     with torch.no_grad():
-        error = render(scale_scene(scene.detached().to("cpu"), w, h)).sub_(target).square_()
+        error = composite(render(scale_scene(scene.detached().to("cpu"), w, h))).sub_(composite(target)).square_()
     return 10.0 * math.log10(1.0 / max(float(error.sum(dtype=torch.float64)) / error.numel(), 1e-12))
 
 
