@@ -232,13 +232,22 @@ def _composite(rgb: Tensor, alpha: Tensor, frags: Fragments) -> tuple[Tensor, ..
     transmittance and weight, and the premultiplied image ``(4, pixels)``."""
     vals = torch.cat([rgb, alpha[None]]).index_select(1, frags.order)
     color, a = vals[:3], vals[3]
-    # log rather than log1p, and a clamp rather than a mask: both several times faster on the CPU
-    acc = torch.cumsum(torch.log((a * -OPAQUE).add_(1.0)).double(), 0)
-    log_t = (acc.index_select(0, frags.last) - acc).to(a.dtype)
-    trans = torch.exp(log_t.clamp_min_(DEEP))
-    weight = a * trans
-    image = a.new_zeros(4, frags.pixels).index_add_(1, frags.pixel, torch.cat([color * weight, weight[None]]))
+    trans, weight, image = over(color, a, frags.last, frags.pixel, frags.pixels)
     return color, a, trans, weight, image
+
+
+def over(color: Tensor, alpha: Tensor, last: Tensor, pixel: Tensor, pixels: int) -> tuple[Tensor, Tensor, Tensor]:
+    """"Over" of each pixel's fragments, back to front: pixel-major straight ``color (3, F)`` and
+    ``alpha (F,)``, each fragment's pixel (of ``pixels``) and the index of its pixel's frontmost
+    fragment → each fragment's transmittance (of the fragments in front of it) and weight, and the
+    premultiplied image ``(4, pixels)``."""
+    # log rather than log1p, and a clamp rather than a mask: both several times faster on the CPU
+    acc = torch.cumsum(torch.log((alpha * -OPAQUE).add_(1.0)).double(), 0)
+    log_t = (acc.index_select(0, last) - acc).to(alpha.dtype)
+    trans = torch.exp(log_t.clamp_min_(DEEP))
+    weight = alpha * trans
+    image = alpha.new_zeros(4, pixels).index_add_(1, pixel, torch.cat([color * weight, weight[None]]))
+    return trans, weight, image
 
 
 def _composite_backward(grad: Tensor, color: Tensor, alpha: Tensor, trans: Tensor, weight: Tensor,

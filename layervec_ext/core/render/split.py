@@ -6,7 +6,7 @@ the picture of the paths under it over the background and that of the paths over
 option then goes between the two. Drawn per path, that is two renders per path; here one drawing
 keeps every fragment's straight colour and alpha, pixel-major (back to front within a pixel), and
 a window's two pictures are composited from the fragments of its pixels, those of the other side
-of the path given no alpha: the same "over" sums the renderer makes, only split.
+of the path given no alpha: the renderer's own "over" (``fused.over``), only split.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 
 from layervec_ext.core.render.common import DEFAULT_K, over_background
-from layervec_ext.core.render.fused import DEEP, OPAQUE, shade
+from layervec_ext.core.render.fused import over, shade
 from layervec_ext.core.render.packed import PackedScene
 from layervec_ext.core.render.raster import (
     _expand,
@@ -67,6 +67,9 @@ class DepthSplit:
     def around(self, index: int, x0: int, y0: int, x1: int, y1: int) -> tuple[Tensor, Tensor]:
         """Over the canvas window ``[x0, x1) × [y0, y1)``, premultiplied RGBA ``(y1 - y0, x1 - x0, 4)``
         of the paths drawn under scene path ``index`` (over the background) and of those over it."""
+        if index not in self.position:
+            raise ValueError(f"path {index} is not drawn (it has no segments)")
+        pos = self.position[index]
         h, w = y1 - y0, x1 - x0
         dev = self.color.device
         keys = (torch.arange(y0, y1, device=dev)[:, None] * self.width + torch.arange(x0, x1, device=dev)).flatten()
@@ -76,20 +79,7 @@ class DepthSplit:
         frag = lo.index_select(0, local) + rank
         color, alpha = self.color[:3].index_select(1, frag), self.color[3].index_select(0, frag)
         drawn_at = self.owner.index_select(0, frag)
-        if index not in self.position:
-            raise ValueError(f"path {index} is not drawn (it has no segments)")
-        pos = self.position[index]
-        under = self._composite(color, torch.where(drawn_at < pos, alpha, 0.0), local, count, h * w)
-        over = self._composite(color, torch.where(drawn_at > pos, alpha, 0.0), local, count, h * w)
-        under = over_background(under.t().reshape(h, w, 4), self.background)
-        return under, over.t().reshape(h, w, 4)
-
-    @staticmethod
-    def _composite(color: Tensor, alpha: Tensor, local: Tensor, count: Tensor, pixels: int) -> Tensor:
-        """"Over" of each pixel's fragments (back to front): premultiplied ``(4, pixels)``, as the
-        renderer composites (fused._composite)."""
-        acc = torch.cumsum(torch.log((alpha * -OPAQUE).add_(1.0)).double(), 0)
-        last = (torch.cumsum(count, 0) - 1).index_select(0, local)
-        trans = torch.exp((acc.index_select(0, last) - acc).to(alpha.dtype).clamp_min_(DEEP))
-        weight = alpha * trans
-        return alpha.new_zeros(4, pixels).index_add_(1, local, torch.cat([color * weight, weight[None]]))
+        last = (torch.cumsum(count, 0) - 1).index_select(0, local)  # each pixel's frontmost fragment
+        under = over(color, torch.where(drawn_at < pos, alpha, 0.0), last, local, h * w)[2]
+        above = over(color, torch.where(drawn_at > pos, alpha, 0.0), last, local, h * w)[2]
+        return over_background(under.t().reshape(h, w, 4), self.background), above.t().reshape(h, w, 4)
