@@ -11,10 +11,12 @@ import torch
 from layervec_ext.bench import editability
 from layervec_ext.core.geometry import flatten, self_intersects
 from layervec_ext.core.metrics import psnr, rasterize_svg
+from layervec_ext.core.render import render
 from layervec_ext.core.scene import FlatFill, Path, Scene
 from layervec_ext.core.svg.write import scene_to_svg
 from layervec_ext.core.vectorize import Settings, vectorize
 from layervec_ext.core.vectorize.losses import crossing_loss, crossing_penalty, path_counts, xing_loss
+from layervec_ext.core.vectorize.pipeline import _window_score
 from layervec_ext.core.vectorize.untangle import (
     _winding_mask,
     crossing_pairs,
@@ -204,3 +206,35 @@ def test_the_sparse_winding_mask_is_the_dense_one() -> None:
     segs[0, 1] = np.nan  # a NaN control point: its cubic's edges cross no row, as in the definition
     with np.errstate(invalid="ignore"):
         np.testing.assert_array_equal(_winding_mask(segs, *grid), dense_winding_mask(segs, *grid))
+
+
+def test_a_twisted_sliver_becomes_two_simple_paths_of_its_paint_while_the_budget_has_room() -> None:
+    """A thin shape the final pass twisted into a figure of eight (a hamburger's 256-path run, moved
+    into 64 px): every single outline gives up a lobe or fills the waist; cut at its crossing into
+    the two loops it closes, two paths of its paint keep both — taken when the picture says so and
+    the path budget has room for one more, never otherwise."""
+    sliver = np.array([[6.0, 9.3], [16.4, 6.0], [13.2, 22.8], [25.1, 21.1], [41.2, 12.1], [49.7, 31.0],
+                       [55.6, 27.8], [58.0, 19.9], [40.4, 22.6], [30.7, 20.1], [20.7, 21.4], [14.0, 13.2]])
+    paint = FlatFill(torch.tensor([0.1, 0.3, 0.8, 1.0]))
+    outlines = [straight([[40, 40], [60, 40], [60, 60], [40, 60]]), sliver, straight([[4, 40], [24, 40], [24, 60]])]
+
+    def scene() -> Scene:
+        return Scene(SIZE, SIZE, [Path(torch.as_tensor(p, dtype=torch.float32), paint) for p in outlines])
+
+    tangled = scene()
+    want = rasterize_svg(scene_to_svg(tangled), SIZE, SIZE)
+    target = render(tangled).detach()
+    drawn = {}
+    for room in (0, 1):
+        s = scene()
+        changed = untangle_scene(s, score=_window_score(s, target), room=room)
+        assert all(simple(p.points.double().numpy()) for p in s.paths)
+        assert changed == ([1] if room == 0 else [1, 2]) and len(s.paths) == 3 + room
+        drawn[room] = psnr(rasterize_svg(scene_to_svg(s), SIZE, SIZE), want)
+    assert [p.num_segments for p in s.paths[1:3]] == [2, 4]  # as many cubics in all as it had, and two more
+    assert s.paths[2].fill is not s.paths[1].fill  # its own paint: the two are optimised apart
+    torch.testing.assert_close(s.paths[2].fill.color, s.paths[1].fill.color)
+    np.testing.assert_array_equal(s.paths[3].points.numpy(), scene().paths[2].points.numpy())  # the rest, in order
+    assert drawn[1] >= drawn[0] + 3.0, drawn
+    s = scene()  # with no picture to decide on, a path stays one path
+    assert untangle_scene(s, room=1) == [1] and len(s.paths) == 3

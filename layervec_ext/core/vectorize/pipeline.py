@@ -266,16 +266,21 @@ def _untangle(scene: Scene, target: torch.Tensor, cfg: Settings, frozen: set[int
     short pass to win back what the repair cost (the crossing penalty of :func:`~losses.xing_loss`
     keeps them apart) and repair again what that pass tangled. Both ends are simple; the pass is
     kept only if its end is the better picture (a path the picture pulls back into its loop loses
-    more to the second repair than the pass won)."""
+    more to the second repair than the pass won). While the path budget has room, a repair may cut
+    a path in two (:func:`~untangle.in_two`) where that draws the picture better."""
     movable = [i for i in range(len(scene.paths)) if i not in frozen]
-    if not untangle_scene(scene, movable, spare=_spare(scene, cfg), score=_window_score(scene, target)):
+    held = [scene.paths[i] for i in frozen]
+    if not untangle_scene(scene, movable, spare=_spare(scene, cfg), score=_window_score(scene, target),
+                          room=_room(scene, cfg)):
         return
+    frozen = {i for i, p in enumerate(scene.paths) if any(p is q for q in held)}  # parts added below shift them
     if UNTANGLE_ITERS and len(scene.paths) > len(frozen):
         before, repaired = _psnr(scene, target), scene.detached()
         with crossing_penalty():
             optimize(scene, target, cfg, iters=UNTANGLE_ITERS, frozen=frozen, lr_scale=untangle_rate(cfg.paths),
                      warmup=UNTANGLE_WARMUP, start=_frozen_below(frozen))
-        untangle_scene(scene, tangled(scene), spare=_spare(scene, cfg), score=_window_score(scene, target))
+        untangle_scene(scene, tangled(scene), spare=_spare(scene, cfg), score=_window_score(scene, target),
+                       room=_room(scene, cfg))
         if _psnr(scene, target) < before:
             scene.paths, scene.background = repaired.paths, repaired.background
 
@@ -342,18 +347,18 @@ def _window_score(scene: Scene, target: torch.Tensor) -> Callable[[int, list[np.
         under, over = split[0].around(index, x0, y0, x1, y1)
         return (x0, y0, x1, y1), (-float(x0), -float(y0)), under, over
 
-    def score(index: int, options: list[np.ndarray]) -> list[float]:
+    def score(index: int, options: list[list[np.ndarray]]) -> list[float]:
         if index not in windows:
             windows[index] = window(index)
         (x0, y0, x1, y1), offset, under, over = windows[index]
         size = x1 - x0
         p = scene.paths[index]
         # side by side, each far enough from the next that no drawing reaches into another's window
-        xs = np.concatenate([o[:, 0] for o in options]) * k + offset[0]
+        xs = np.concatenate([o[:, 0] for option in options for o in option]) * k + offset[0]
         stride = math.ceil(max(float(size), float(xs.max())) + 2.0 - min(0.0, float(xs.min())) + 2.0)
         tiles = [map_path(Path(torch.as_tensor(o, dtype=p.points.dtype, device=p.points.device), p.fill, p.opacity,
                                p.layer, p.id), (k, k), (offset[0] + t * stride, offset[1]))
-                 for t, o in enumerate(options)]
+                 for t, option in enumerate(options) for o in option]
         with torch.no_grad():
             drawn = render(Scene((len(options) - 1) * stride + size, y1 - y0, tiles, scene.layers))
         want = target[y0:y1, x0:x1]
@@ -370,6 +375,11 @@ def _window_score(scene: Scene, target: torch.Tensor) -> Callable[[int, list[np.
 def _spare(scene: Scene, cfg: Settings) -> int:
     """Cubics the node budget (paths × segments) has left."""
     return max(0, cfg.paths * cfg.segments - scene.num_segments)
+
+
+def _room(scene: Scene, cfg: Settings) -> int:
+    """Paths the budget has left (the background counts, as in the SVG)."""
+    return max(0, cfg.paths - scene.num_paths)
 
 
 def _final_outlines(scene: Scene, spare: int) -> None:

@@ -38,7 +38,7 @@ import numpy as np
 import torch
 
 from layervec_ext.core.geometry import FLATTEN, compiled_loops, crossings, flatten
-from layervec_ext.core.scene import Scene
+from layervec_ext.core.scene import Path, Scene
 
 # Consecutive nodes closer than this (pixels) are one node.
 SAME_NODE = 1e-2
@@ -190,19 +190,13 @@ def _moves(segs: np.ndarray, i: int, ti: float, j: int, tj: float) -> list[np.nd
             left[3], right[0] = m, m
             out.append(_restore(list(np.roll(segs, -i, axis=0)[1:]) + [left, right], n))
         return out
+    outer, inner_loop = _two_loops(segs, i, ti, j, tj)
+    out.append(_restore(outer, n))  # leave out the loop from the crossing through cubics i+1..j-1
+    out.append(_restore(inner_loop, n))  # leave out the rest: keep that loop
     rolled = np.roll(segs, -i, axis=0)  # cubic i first
     j -= i
     a0, a1 = split(rolled[0], ti)
     b0, b1 = split(rolled[j], tj)
-    x = (a0[3] + b1[0]) / 2
-    # leave out the loop from the crossing through cubics 1..j-1 back to the crossing
-    head, tail = a0.copy(), b1.copy()
-    head[3], tail[0] = x, x
-    out.append(_restore([head, tail, *rolled[j + 1:]], n))
-    # leave out the rest: keep that loop
-    first, last = a1.copy(), b0.copy()
-    first[0], last[3] = x, x
-    out.append(_restore([first, *rolled[1:j], last], n))
     # 2-opt: the loop reversed, the crossing cubics reconnected — exactly (the crossing point
     # visited twice, each copy moved a little into its own corner so the two do not touch), then
     # as many cubics as before by joining the pairs whose join changes the region least
@@ -222,6 +216,23 @@ def _moves(segs: np.ndarray, i: int, ti: float, j: int, tj: float) -> list[np.nd
             second[:2] += shift
     out.append(np.asarray([into, back, *inner, out_b, d1, *rolled[j + 1:]]))
     return out
+
+
+def _two_loops(segs: np.ndarray, i: int, ti: float, j: int, tj: float) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The two closed outlines the crossing between cubic ``i`` at ``ti`` and cubic ``j`` at ``tj``
+    (``i < j``) closes, cut there exactly (de Casteljau, both ends on the crossing point): the
+    outline from the crossing round through the cubics after ``j``, and the loop through cubics
+    ``i+1 … j-1``."""
+    rolled = np.roll(segs, -i, axis=0)  # cubic i first
+    j -= i
+    a0, a1 = split(rolled[0], ti)
+    b0, b1 = split(rolled[j], tj)
+    x = (a0[3] + b1[0]) / 2
+    head, tail = a0.copy(), b1.copy()
+    head[3], tail[0] = x, x
+    first, last = a1.copy(), b0.copy()
+    first[0], last[3] = x, x
+    return [head, tail, *rolled[j + 1:]], [first, *rolled[1:j], last]
 
 
 def _nudges(segs: np.ndarray, i: int, ti: float, j: int, tj: float, k: int = FLATTEN) -> list[np.ndarray]:
@@ -400,17 +411,48 @@ def _repairs(points: np.ndarray, k: int = FLATTEN, extra: int = EXTRA) -> list[t
     return [(float("inf"), points_of(segs))]
 
 
+def in_two(points: np.ndarray, k: int = FLATTEN, extra: int = 0) -> list[np.ndarray] | None:
+    """Two simple outlines for the closed path ``points (3S, 2)`` that together draw nearly its
+    non-zero region: cut at its first crossing between two cubics into the two loops that crossing
+    closes (:func:`_two_loops`), each made simple (its nearest repair), with as many cubics in all
+    as the path had (up to ``extra`` more; the ones over joined down). Where every single outline
+    has to give up a lobe or fill a gap (a thin shape twisted into a figure of eight), two paths of
+    the same paint keep it. None when the outline has no such crossing or the loops cannot be
+    made simple in that many cubics."""
+    segs = merge_coincident(segments_of(points))
+    cross = crossing_pairs(segs, k)
+    if not len(cross) or int(cross[0][0]) == int(cross[0][2]):
+        return None
+    i, ti, j, tj = cross[0]
+    pieces = []
+    for loop in _two_loops(segs, int(i), float(ti), int(j), float(tj)):
+        loop = merge_coincident(np.asarray(loop))
+        if len(crossing_pairs(loop, k)):
+            loop = segments_of(_repairs(points_of(loop), k, 0)[0][1])
+        pieces.append(loop)
+    while sum(len(p) for p in pieces) > len(segs) + extra:
+        longer = max(range(2), key=lambda t: len(pieces[t]))
+        if len(pieces[longer]) <= 2:
+            return None
+        pieces[longer] = _reduce(pieces[longer], len(pieces[longer]) - 1, Region(pieces[longer]), k)
+    if any(len(crossing_pairs(p, k)) for p in pieces):
+        return None
+    return [points_of(p) for p in pieces]
+
+
 @torch.no_grad()
 def untangle_scene(scene: Scene, paths: list[int] | None = None, decimals: int | None = None,
-                   spare: int | None = None, score: Callable[[int, list[np.ndarray]], list[float]] | None = None
-                   ) -> list[int]:
+                   spare: int | None = None, score: Callable[[int, list[list[np.ndarray]]], list[float]] | None = None,
+                   room: int = 0) -> list[int]:
     """Make every path (or those of ``paths``) of ``scene`` simple, in place; returns the indices
-    of the paths that changed. ``decimals``: the points rounded to that many decimals first (what
-    the SVG writer keeps), and the outline checked and repaired as it will be written. ``spare``:
-    the cubics the repairs may add in all (none past the node budget); no limit when ``None``.
-    ``score(index, options)``: the picture's error with that path's points as each option has them;
-    given it, the repair is the one scoring least of the :data:`CHOICES` nearest the region."""
-    changed = []
+    (in the scene as it is after) of the paths that changed or were added. ``decimals``: the points
+    rounded to that many decimals first (what the SVG writer keeps), and the outline checked and
+    repaired as it will be written. ``spare``: the cubics the repairs may add in all (none past the
+    node budget); no limit when ``None``. ``score(index, options)``: the picture's error with that
+    path drawn as each option's outlines (one, or two of its paint); given it, the repair is the
+    one scoring least of the :data:`CHOICES` nearest the region and, while ``room`` paths may still
+    be added, the path cut in two (:func:`in_two`), the second part added right above the first."""
+    changed, added = [], {}
     for index in range(len(scene.paths)) if paths is None else paths:
         path = scene.paths[index]
         dtype, device = path.points.dtype, path.points.device
@@ -423,17 +465,35 @@ def untangle_scene(scene: Scene, paths: list[int] | None = None, decimals: int |
                 break
             before = len(pts)
             extra = EXTRA if spare is None else max(0, min(EXTRA, spare))
-            options = _repairs(pts, extra=extra)
-            if score is None or len(options) == 1 or options[0][0] <= CLEAR:
-                pts = options[0][1]
+            repairs = _repairs(pts, extra=extra)
+            options = [[o] for _, o in repairs]
+            if score is not None and len(added) < room and index not in added and repairs[0][0] > CLEAR:
+                two = in_two(pts, extra=extra)
+                options += [two] if two is not None else []
+            if score is None or len(options) == 1 or repairs[0][0] <= CLEAR:
+                chosen = options[0]
             else:
-                errors = score(index, [o for _, o in options])
-                pts = options[errors.index(min(errors))][1]
+                errors = score(index, options)
+                chosen = options[errors.index(min(errors))]
+            pts = chosen[0]
+            if len(chosen) > 1:
+                added[index] = chosen[1]
             if spare is not None:
-                spare -= max(0, (len(pts) - before) // 3)
+                spare -= max(0, (sum(len(o) for o in chosen) - before) // 3)
             changed.append(index)
         path.points = torch.as_tensor(pts, dtype=dtype, device=device)
-    return sorted(set(changed))
+    for index in sorted(added, reverse=True):
+        scene.paths.insert(index + 1, _part(scene.paths[index], added[index]))
+    shift = np.searchsorted(sorted(added), sorted(set(changed)))  # parts added below each
+    return sorted({c + int(s) for c, s in zip(sorted(set(changed)), shift)} |
+                  {index + 1 + n for n, index in enumerate(sorted(added))})
+
+
+def _part(path: Path, points: np.ndarray) -> Path:
+    """A new path of ``path``'s paint (its own copy: the two are optimised apart) along ``points``."""
+    fill = type(path.fill)(**{name: t.clone() for name, t in path.fill.tensors().items()})
+    return Path(torch.as_tensor(points, dtype=path.points.dtype, device=path.points.device), fill,
+                path.opacity.clone(), path.layer, None)
 
 
 def tangled(scene: Scene, paths: list[int] | None = None) -> list[int]:
