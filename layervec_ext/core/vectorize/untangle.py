@@ -26,6 +26,9 @@ two) and joins them down only once they are simple, so several crossings can be 
 first. Cubics a cut left out are given back by halving the longest ones (exactly, so the node
 count is what it was and the shape unchanged). Consecutive nodes on one spot become one (one
 cubic less).
+
+With a picture to judge by and room in the path budget, :func:`untangle_scene` also weighs the
+path cut in two at its first crossing (:func:`in_two`): both loops kept, as two paths of one paint.
 The crossing test is the one the editability report uses (:func:`~layervec_ext.core.geometry.crossings`
 on the outline flattened into :data:`~layervec_ext.core.geometry.FLATTEN` lines per cubic).
 """
