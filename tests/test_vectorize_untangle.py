@@ -211,8 +211,8 @@ def test_the_sparse_winding_mask_is_the_dense_one() -> None:
 def test_a_twisted_sliver_becomes_two_simple_paths_of_its_paint_while_the_budget_has_room() -> None:
     """A thin shape the final pass twisted into a figure of eight (a hamburger's 256-path run, moved
     into 64 px): every single outline gives up a lobe or fills the waist; cut at its crossing into
-    the two loops it closes, two paths of its paint keep both — taken when the picture says so and
-    the path budget has room for one more, never otherwise."""
+    the two loops it closes, two paths of its paint keep both — taken when the picture says the
+    second path is worth its place and the path budget has room for one more, never otherwise."""
     sliver = np.array([[6.0, 9.3], [16.4, 6.0], [13.2, 22.8], [25.1, 21.1], [41.2, 12.1], [49.7, 31.0],
                        [55.6, 27.8], [58.0, 19.9], [40.4, 22.6], [30.7, 20.1], [20.7, 21.4], [14.0, 13.2]])
     paint = FlatFill(torch.tensor([0.1, 0.3, 0.8, 1.0]))
@@ -238,3 +238,5 @@ def test_a_twisted_sliver_becomes_two_simple_paths_of_its_paint_while_the_budget
     assert drawn[1] >= drawn[0] + 3.0, drawn
     s = scene()  # with no picture to decide on, a path stays one path
     assert untangle_scene(s, room=1) == [1] and len(s.paths) == 3
+    s = scene()  # nor where the second path would not gain what a path must be worth
+    assert untangle_scene(s, score=_window_score(s, target), room=1, worth=1e6) == [1] and len(s.paths) == 3

@@ -271,7 +271,7 @@ def _untangle(scene: Scene, target: torch.Tensor, cfg: Settings, frozen: set[int
     movable = [i for i in range(len(scene.paths)) if i not in frozen]
     held = [scene.paths[i] for i in frozen]
     if not untangle_scene(scene, movable, spare=_spare(scene, cfg), score=_window_score(scene, target),
-                          room=_room(scene, cfg)):
+                          room=_room(scene, cfg), worth=cfg.drop_below):
         return
     frozen = {i for i, p in enumerate(scene.paths) if any(p is q for q in held)}  # parts added below shift them
     if UNTANGLE_ITERS and len(scene.paths) > len(frozen):
@@ -280,7 +280,7 @@ def _untangle(scene: Scene, target: torch.Tensor, cfg: Settings, frozen: set[int
             optimize(scene, target, cfg, iters=UNTANGLE_ITERS, frozen=frozen, lr_scale=untangle_rate(cfg.paths),
                      warmup=UNTANGLE_WARMUP, start=_frozen_below(frozen))
         untangle_scene(scene, tangled(scene), spare=_spare(scene, cfg), score=_window_score(scene, target),
-                       room=_room(scene, cfg))
+                       room=_room(scene, cfg), worth=cfg.drop_below)
         if _psnr(scene, target) < before:
             scene.paths, scene.background = repaired.paths, repaired.background
 
@@ -316,15 +316,16 @@ def _frozen_below(frozen: set[int]) -> int:
     return below
 
 
-def _window_score(scene: Scene, target: torch.Tensor) -> Callable[[int, list[np.ndarray]], list[float]]:
-    """``score(index, options)``: for each outline of ``options``, the squared error of the picture
-    with path ``index``'s outline so, over a window around where it is now (what a repair can
-    change): the option composited between what the scene draws under the path and over it there
-    (:class:`~layervec_ext.core.render.split.DepthSplit`, of one drawing made at the first score:
-    the paths a repair changes after it are seen as they were), the options drawn side by side in
-    one more drawing — on a canvas bigger than :data:`SCORE_SIZE`, at an integer fraction of the
-    size that brings it within it (the options differ by whole loops, which that size shows as
-    well)."""
+def _window_score(scene: Scene, target: torch.Tensor) -> Callable[[int, list[list[np.ndarray]]], list[float]]:
+    """``score(index, options)``: for each option of ``options`` (one outline, or two of the path's
+    paint), the squared error of the picture with path ``index`` drawn so, over a window around
+    where it is now (what a repair can change): the option composited between what the scene draws
+    under the path and over it there (:class:`~layervec_ext.core.render.split.DepthSplit`, of one
+    drawing made at the first score: the paths a repair changes after it are seen as they were),
+    the options drawn side by side in one more drawing — on a canvas bigger than
+    :data:`SCORE_SIZE`, at an integer fraction of the size that brings it within it (the options
+    differ by whole loops, which that size shows as well), the error scaled back to the full size's
+    (what :attr:`Settings.drop_below` is in)."""
     f = math.ceil(max(scene.width, scene.height) / SCORE_SIZE)
     k = 1.0 / f
     if f > 1:
@@ -366,7 +367,7 @@ def _window_score(scene: Scene, target: torch.Tensor) -> Callable[[int, list[np.
         for t in range(len(options)):
             path = drawn[:, t * stride:t * stride + size]
             picture = over + (1.0 - over[..., 3:4]) * (path + (1.0 - path[..., 3:4]) * under)
-            errors.append(float(((picture - want) ** 2).sum()))
+            errors.append(float(((picture - want) ** 2).sum()) * f * f)  # about what it is at the full size
         return errors
 
     return score

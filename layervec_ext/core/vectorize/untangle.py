@@ -446,7 +446,7 @@ def in_two(points: np.ndarray, k: int = FLATTEN, extra: int = 0) -> list[np.ndar
 @torch.no_grad()
 def untangle_scene(scene: Scene, paths: list[int] | None = None, decimals: int | None = None,
                    spare: int | None = None, score: Callable[[int, list[list[np.ndarray]]], list[float]] | None = None,
-                   room: int = 0) -> list[int]:
+                   room: int = 0, worth: float = 0.0) -> list[int]:
     """Make every path (or those of ``paths``) of ``scene`` simple, in place; returns the indices
     (in the scene as it is after) of the paths that changed or were added. ``decimals``: the points
     rounded to that many decimals first (what the SVG writer keeps), and the outline checked and
@@ -454,7 +454,8 @@ def untangle_scene(scene: Scene, paths: list[int] | None = None, decimals: int |
     node budget); no limit when ``None``. ``score(index, options)``: the picture's error with that
     path drawn as each option's outlines (one, or two of its paint); given it, the repair is the
     one scoring least of the :data:`CHOICES` nearest the region and, while ``room`` paths may still
-    be added, the path cut in two (:func:`in_two`), the second part added right above the first."""
+    be added, the path cut in two (:func:`in_two`; the second part added right above the first)
+    where that errs less by more than ``worth`` (in the score's units) than the best single outline."""
     changed, added = [], {}
     for index in range(len(scene.paths)) if paths is None else paths:
         path = scene.paths[index]
@@ -477,6 +478,8 @@ def untangle_scene(scene: Scene, paths: list[int] | None = None, decimals: int |
                 chosen = options[0]
             else:
                 errors = score(index, options)
+                if len(options[-1]) > 1 and errors[-1] + worth > min(errors[:-1]):
+                    errors.pop()  # the second path would not gain what a path must be worth
                 chosen = options[errors.index(min(errors))]
             pts = chosen[0]
             if len(chosen) > 1:
