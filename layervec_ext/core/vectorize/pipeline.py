@@ -267,7 +267,8 @@ def _untangle(scene: Scene, target: torch.Tensor, cfg: Settings, frozen: set[int
     keeps them apart) and repair again what that pass tangled. Both ends are simple; the pass is
     kept only if its end is the better picture (a path the picture pulls back into its loop loses
     more to the second repair than the pass won). While the path budget has room, a repair may cut
-    a path in two (:func:`~untangle.in_two`) where that draws the picture better."""
+    a path in two (:func:`~untangle.in_two`) where the second path gains what clean-up asks of a
+    path (:attr:`Settings.drop_below`)."""
     movable = [i for i in range(len(scene.paths)) if i not in frozen]
     held = [scene.paths[i] for i in frozen]
     if not untangle_scene(scene, movable, spare=_spare(scene, cfg), score=_window_score(scene, target),
