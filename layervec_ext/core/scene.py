@@ -100,6 +100,12 @@ class RadialGradient:
 
 Fill = Union[FlatFill, LinearGradient, RadialGradient]
 
+
+def map_fill(fill: Fill, fn) -> Fill:
+    """A fill of the same kind whose every tensor is ``fn(tensor)`` (e.g. a clone: a path that owns
+    its paint, which optimisers treat apart from any other's)."""
+    return type(fill)(**{k: fn(v) for k, v in fill.tensors().items()})
+
 # Which optimiser group each fill tensor belongs to (they want different learning rates).
 PARAM_GROUP = {
     "color": "colors",
@@ -214,18 +220,15 @@ class Scene:
     def map_tensors(self, fn) -> Scene:
         """A new scene whose every tensor is ``fn(tensor)`` (e.g. detach, clone, move)."""
 
-        def fill_copy(fill: Fill) -> Fill:
-            return type(fill)(**{k: fn(v) for k, v in fill.tensors().items()})
-
         return Scene(
             self.width,
             self.height,
             [
-                Path(fn(p.points), fill_copy(p.fill), fn(p.opacity), p.layer, p.id)
+                Path(fn(p.points), map_fill(p.fill, fn), fn(p.opacity), p.layer, p.id)
                 for p in self.paths
             ],
             list(self.layers),
-            None if self.background is None else fill_copy(self.background),
+            None if self.background is None else map_fill(self.background, fn),
         )
 
     def detached(self) -> Scene:

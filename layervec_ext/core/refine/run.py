@@ -389,11 +389,7 @@ def _defs(root: etree._Element) -> etree._Element:
 @torch.no_grad()
 def _state(scene: Scene) -> list[Path]:
     """A copy of the scene's paths to go back to."""
-    def fill(f):
-        return type(f)(**{k: v.detach().clone() for k, v in f.tensors().items()})
-
-    return [Path(p.points.detach().clone(), fill(p.fill), p.opacity.detach().clone(), p.layer, p.id)
-            for p in scene.paths]
+    return scene.detached().paths
 
 
 @torch.no_grad()

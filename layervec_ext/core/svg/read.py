@@ -60,7 +60,7 @@ import torch
 from lxml import etree
 
 from layervec_ext.core.geometry import signed_area, union_roots
-from layervec_ext.core.scene import FlatFill, LinearGradient, Path, RadialGradient, Scene
+from layervec_ext.core.scene import FlatFill, LinearGradient, Path, RadialGradient, Scene, map_fill
 from layervec_ext.core.svg import pathdata
 from layervec_ext.core.svg.css import CSSUnsupported, Rule, matching_declarations, parse_stylesheet
 from layervec_ext.core.svg.paint import (
@@ -287,7 +287,7 @@ class _Reader:
         for k, (segs, tags) in enumerate(contours):
             points = segs[:, :3, :].reshape(-1, 2)
             pid = base_id if k == 0 or base_id is None else f"{base_id}-{k}"
-            self.paths.append(Path(_f32(points), _copy_fill(fill), _f32(ctx.opacity), 0, pid))
+            self.paths.append(Path(_f32(points), map_fill(fill, torch.clone), _f32(ctx.opacity), 0, pid))
             self.layer_of.append(ctx.layer)
             if self.origins is not None:
                 self.origins.append(Origin(el, ctx.ctm, sum(1 for s in placed if len(s)), tags, ctx.locked,
@@ -1044,9 +1044,6 @@ def _f32(value) -> torch.Tensor:
     return torch.as_tensor(np.asarray(value, dtype=np.float64), dtype=torch.float32)
 
 
-def _copy_fill(fill):
-    """Each path of a split element owns its fill tensors (optimisers treat them separately)."""
-    return type(fill)(**{k: v.clone() for k, v in fill.tensors().items()})
 
 
 __all__ = ["Origin", "SVGError", "SVGUnsupported", "Selection", "read_selection", "svg_to_scene"]

@@ -41,7 +41,7 @@ import numpy as np
 import torch
 
 from layervec_ext.core.geometry import FLATTEN, compiled_loops, crossings, flatten
-from layervec_ext.core.scene import Path, Scene
+from layervec_ext.core.scene import Path, Scene, map_fill
 
 # Consecutive nodes closer than this (pixels) are one node.
 SAME_NODE = 1e-2
@@ -497,9 +497,8 @@ def untangle_scene(scene: Scene, paths: list[int] | None = None, decimals: int |
 
 def _part(path: Path, points: np.ndarray) -> Path:
     """A new path of ``path``'s paint (its own copy: the two are optimised apart) along ``points``."""
-    fill = type(path.fill)(**{name: t.clone() for name, t in path.fill.tensors().items()})
-    return Path(torch.as_tensor(points, dtype=path.points.dtype, device=path.points.device), fill,
-                path.opacity.clone(), path.layer, None)
+    return Path(torch.as_tensor(points, dtype=path.points.dtype, device=path.points.device),
+                map_fill(path.fill, torch.clone), path.opacity.clone(), path.layer, None)
 
 
 def tangled(scene: Scene, paths: list[int] | None = None) -> list[int]:
