@@ -193,13 +193,10 @@ def _moves(segs: np.ndarray, i: int, ti: float, j: int, tj: float) -> list[np.nd
             left[3], right[0] = m, m
             out.append(_restore(list(np.roll(segs, -i, axis=0)[1:]) + [left, right], n))
         return out
-    outer, inner_loop = _two_loops(segs, i, ti, j, tj)
+    rolled, j, (a0, a1), (b0, b1) = cut = _cut(segs, i, ti, j, tj)
+    outer, inner_loop = _loops(*cut)
     out.append(_restore(outer, n))  # leave out the loop from the crossing through cubics i+1..j-1
     out.append(_restore(inner_loop, n))  # leave out the rest: keep that loop
-    rolled = np.roll(segs, -i, axis=0)  # cubic i first
-    j -= i
-    a0, a1 = split(rolled[0], ti)
-    b0, b1 = split(rolled[j], tj)
     # 2-opt: the loop reversed, the crossing cubics reconnected — exactly (the crossing point
     # visited twice, each copy moved a little into its own corner so the two do not touch), then
     # as many cubics as before by joining the pairs whose join changes the region least
@@ -221,15 +218,19 @@ def _moves(segs: np.ndarray, i: int, ti: float, j: int, tj: float) -> list[np.nd
     return out
 
 
-def _two_loops(segs: np.ndarray, i: int, ti: float, j: int, tj: float) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """The two closed outlines the crossing between cubic ``i`` at ``ti`` and cubic ``j`` at ``tj``
-    (``i < j``) closes, cut there exactly (de Casteljau, both ends on the crossing point): the
-    outline from the crossing round through the cubics after ``j``, and the loop through cubics
-    ``i+1 … j-1``."""
-    rolled = np.roll(segs, -i, axis=0)  # cubic i first
+def _cut(segs: np.ndarray, i: int, ti: float, j: int, tj: float) -> tuple:
+    """The outline rolled so that cubic ``i`` comes first, ``j``'s place in it, and the two crossing
+    cubics each split at the crossing (``i < j``; de Casteljau: exactly)."""
+    rolled = np.roll(segs, -i, axis=0)
     j -= i
-    a0, a1 = split(rolled[0], ti)
-    b0, b1 = split(rolled[j], tj)
+    return rolled, j, split(rolled[0], ti), split(rolled[j], tj)
+
+
+def _loops(rolled: np.ndarray, j: int, a: tuple, b: tuple) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The two closed outlines a crossing (:func:`_cut`) closes, both ends on the crossing point:
+    the outline from the crossing round through the cubics after ``j``, and the loop through
+    cubics ``1 … j-1``."""
+    (a0, a1), (b0, b1) = a, b
     x = (a0[3] + b1[0]) / 2
     head, tail = a0.copy(), b1.copy()
     head[3], tail[0] = x, x
@@ -417,7 +418,7 @@ def _repairs(points: np.ndarray, k: int = FLATTEN, extra: int = EXTRA) -> list[t
 def in_two(points: np.ndarray, k: int = FLATTEN, extra: int = 0) -> list[np.ndarray] | None:
     """Two simple outlines for the closed path ``points (3S, 2)`` that together draw nearly its
     non-zero region: cut at its first crossing between two cubics into the two loops that crossing
-    closes (:func:`_two_loops`), each made simple (its nearest repair), with as many cubics in all
+    closes (:func:`_loops`), each made simple (its nearest repair), with as many cubics in all
     as the path had (up to ``extra`` more; the ones over joined down). Where every single outline
     has to give up a lobe or fill a gap (a thin shape twisted into a figure of eight), two paths of
     the same paint keep it. None when the outline has no such crossing or the loops cannot be
@@ -428,7 +429,7 @@ def in_two(points: np.ndarray, k: int = FLATTEN, extra: int = 0) -> list[np.ndar
         return None
     i, ti, j, tj = cross[0]
     pieces = []
-    for loop in _two_loops(segs, int(i), float(ti), int(j), float(tj)):
+    for loop in _loops(*_cut(segs, int(i), float(ti), int(j), float(tj))):
         loop = merge_coincident(np.asarray(loop))
         if len(crossing_pairs(loop, k)):
             loop = segments_of(_repairs(points_of(loop), k, 0)[0][1])
@@ -488,11 +489,12 @@ def untangle_scene(scene: Scene, paths: list[int] | None = None, decimals: int |
                 spare -= max(0, (sum(len(o) for o in chosen) - before) // 3)
             changed.append(index)
         path.points = torch.as_tensor(pts, dtype=dtype, device=device)
+    touched = {id(scene.paths[index]) for index in changed}
     for index in sorted(added, reverse=True):
-        scene.paths.insert(index + 1, _part(scene.paths[index], added[index]))
-    shift = np.searchsorted(sorted(added), sorted(set(changed)))  # parts added below each
-    return sorted({c + int(s) for c, s in zip(sorted(set(changed)), shift)} |
-                  {index + 1 + n for n, index in enumerate(sorted(added))})
+        part = _part(scene.paths[index], added[index])
+        scene.paths.insert(index + 1, part)
+        touched.add(id(part))
+    return [i for i, p in enumerate(scene.paths) if id(p) in touched]
 
 
 def _part(path: Path, points: np.ndarray) -> Path:
