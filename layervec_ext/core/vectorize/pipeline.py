@@ -269,10 +269,12 @@ def _untangle(scene: Scene, target: torch.Tensor, cfg: Settings, frozen: set[int
     more to the second repair than the pass won). While the path budget has room, a repair may cut
     a path in two (:func:`~untangle.in_two`) where the second path gains what clean-up asks of a
     path (:attr:`Settings.drop_below`)."""
-    movable = [i for i in range(len(scene.paths)) if i not in frozen]
+    def repair(paths: list[int]) -> list[int]:  # scored on the scene as it is now, within what the budget has left
+        return untangle_scene(scene, paths, spare=_spare(scene, cfg), score=_window_score(scene, target),
+                              room=_room(scene, cfg), worth=cfg.drop_below)
+
     held = [scene.paths[i] for i in frozen]
-    if not untangle_scene(scene, movable, spare=_spare(scene, cfg), score=_window_score(scene, target),
-                          room=_room(scene, cfg), worth=cfg.drop_below):
+    if not repair([i for i in range(len(scene.paths)) if i not in frozen]):
         return
     frozen = {i for i, p in enumerate(scene.paths) if any(p is q for q in held)}  # parts added below shift them
     if UNTANGLE_ITERS and len(scene.paths) > len(frozen):
@@ -280,8 +282,7 @@ def _untangle(scene: Scene, target: torch.Tensor, cfg: Settings, frozen: set[int
         with crossing_penalty():
             optimize(scene, target, cfg, iters=UNTANGLE_ITERS, frozen=frozen, lr_scale=untangle_rate(cfg.paths),
                      warmup=UNTANGLE_WARMUP, start=_frozen_below(frozen))
-        untangle_scene(scene, tangled(scene), spare=_spare(scene, cfg), score=_window_score(scene, target),
-                       room=_room(scene, cfg), worth=cfg.drop_below)
+        repair(tangled(scene))
         if _psnr(scene, target) < before:
             scene.paths, scene.background = repaired.paths, repaired.background
 
