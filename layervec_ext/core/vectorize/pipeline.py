@@ -8,10 +8,14 @@
 3. Gradient-aware hierarchy (:mod:`segment`), cut finer at each stage.
 4. Each stage adds several paths where the residual is largest (:mod:`propose`): contour → S
    cubics, fill fitted by least squares (:mod:`fit`); then Adam over all paths (:mod:`optimize`)
-   with the loss weighted towards what the canvas still got wrong (:func:`focus_weight`).
-5. Clean-up (:mod:`cleanup`), layers = stages (detail levels; bottom = coarse); the node budget it
-   leaves halves the cubics along which the picture misses most (:mod:`nodes`) before a last pass
-   over every path.
+   with the loss weighted towards what the canvas still got wrong (:func:`focus_weight`) — on a
+   big picture at half the working size or less (:func:`_stage_scale`), and past
+   ``Settings.joint_area`` moving only the stage's own paths.
+5. Clean-up (:mod:`cleanup`) drops the paths that add nothing; what they leave of the path budget
+   (more than ``Settings.refill_above`` of it) goes once more to a detail stage at the full working
+   size, unless the picture already reached ``Settings.enough_db``. Layers = stages (detail
+   levels; bottom = coarse). The node budget left then halves the cubics along which the picture
+   misses most (:mod:`nodes`) before a last pass over every path.
 6. Untangle (:mod:`untangle`): every outline a simple closed curve — tangled ones repaired, a short
    pass over every path, what it tangled repaired again — and, on the output's grid with the
    points as the SVG writes them, checked once more. A detail layer whose showing adds less than
