@@ -4,7 +4,8 @@
 ``[0, 1]`` on the scene's device, differentiable in every tensor of the scene. ``composite``
 puts it over a background colour. ``renderer`` picks the implementation:
 
-* ``"torch"`` (default): our fragment rasteriser in plain PyTorch, CPU and CUDA;
+* ``"torch"`` (default): our fragment rasteriser in PyTorch, CPU and CUDA; on the CPU its
+  per-pixel loops run compiled (numba, ``compiled*.py``), the PyTorch versions beside them;
 * ``"reference"``: a dense, slow, obviously-correct PyTorch version used to test the fast one;
 * ``"diffvg"``: the optional pydiffvg adapter, only when pydiffvg imports.
 """
