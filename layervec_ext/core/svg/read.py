@@ -1044,6 +1044,4 @@ def _f32(value) -> torch.Tensor:
     return torch.as_tensor(np.asarray(value, dtype=np.float64), dtype=torch.float32)
 
 
-
-
 __all__ = ["Origin", "SVGError", "SVGUnsupported", "Selection", "read_selection", "svg_to_scene"]

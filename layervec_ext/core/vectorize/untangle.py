@@ -472,16 +472,15 @@ def untangle_scene(scene: Scene, paths: list[int] | None = None, decimals: int |
             extra = EXTRA if spare is None else max(0, min(EXTRA, spare))
             repairs = _repairs(pts, extra=extra)
             options = [[o] for _, o in repairs]
-            if score is not None and len(added) < room and index not in added and repairs[0][0] > CLEAR:
-                two = in_two(pts, extra=extra)
+            if score is not None and repairs[0][0] > CLEAR:  # the picture decides
+                two = in_two(pts, extra=extra) if len(added) < room and index not in added else None
                 options += [two] if two is not None else []
-            if score is None or len(options) == 1 or repairs[0][0] <= CLEAR:
-                chosen = options[0]
-            else:
-                errors = score(index, options)
-                if len(options[-1]) > 1 and errors[-1] + worth > min(errors[:-1]):
+                errors = score(index, options) if len(options) > 1 else [0.0]
+                if two is not None and errors[-1] + worth > min(errors[:-1]):
                     errors.pop()  # the second path would not gain what a path must be worth
                 chosen = options[errors.index(min(errors))]
+            else:
+                chosen = options[0]
             pts = chosen[0]
             if len(chosen) > 1:
                 added[index] = chosen[1]
