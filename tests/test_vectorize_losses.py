@@ -45,6 +45,22 @@ def test_compiled_drawn_error_is_pytorchs(under, weighted):
         assert fast_b is None and ref_b is None
 
 
+@pytest.mark.parametrize("compiled", [True, False])
+def test_a_keyed_canvas_below_is_the_canvas_gathered_at_the_drawn_pixels(compiled):
+    values, _, target, drawn, share, weight = case("canvas", True)
+    canvas = torch.rand(target.shape, generator=torch.Generator().manual_seed(2))
+    results = []
+    for below, keyed in ((canvas.index_select(0, drawn), False), (canvas, True)):
+        v = values.clone().requires_grad_()
+        total = drawn_error(v, below, target, drawn, share, weight, compiled=compiled and keyed, keyed=keyed)
+        total.backward()
+        results.append((total.detach(), v.grad))
+    (gathered, gathered_v), (keyed, keyed_v) = results
+    assert float(gathered) > 1.0
+    assert torch.allclose(keyed, gathered, rtol=1e-5)
+    assert torch.allclose(keyed_v, gathered_v, rtol=1e-4, atol=1e-5)
+
+
 def test_numba_compiles_the_pixel_error_here():
     assert loops("layervec_ext.core.vectorize.compiled_loss") is not None
 
@@ -59,7 +75,7 @@ def test_compiled_row_sums_are_the_gathered_rows_summed():
 
 def test_drawn_error_refuses_what_the_loops_cannot_check():
     values, below, target, drawn, share, _ = case("colour", False)
-    with pytest.raises(ValueError, match="one row or one per drawn pixel"):
+    with pytest.raises(ValueError, match="one row, one per drawn pixel"):
         drawn_error(values, below.expand(3, 4), target, drawn, share)
     with pytest.raises(ValueError, match="on the target"):
         drawn_error(values, below, target, drawn + target.shape[0], share, compiled=True)

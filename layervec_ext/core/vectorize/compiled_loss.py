@@ -13,44 +13,46 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
-def forward(values, below, target, drawn, share, weight):
+def forward(values, below, target, drawn, share, weight, keyed):
     """``Σ_i share_i · weight[drawn_i] · ‖values_i + (1 − α_i)·below_i − target[drawn_i]‖²``;
-    ``below`` of one row is under every pixel; ``weight`` empty: every weight 1."""
+    ``values (4, U)`` channel-major (as the shading writes them); ``below`` of one row is under
+    every pixel, ``keyed``: ``below`` is the canvas, read at ``drawn_i``; ``weight`` empty: every
+    weight 1."""
     total = 0.0
     one = below.shape[0] == 1
-    for i in range(values.shape[0]):
+    for i in range(values.shape[1]):
         q = drawn[i]
-        b = 0 if one else i
-        clear = np.float32(1.0) - values[i, 3]
+        b = 0 if one else (q if keyed else i)
+        clear = np.float32(1.0) - values[3, i]
         s = np.float32(0.0)
         for c in range(4):
-            e = values[i, c] + clear * below[b, c] - target[q, c]
+            e = values[c, i] + clear * below[b, c] - target[q, c]
             s += e * e
         total += float(s * share[i] * (weight[q] if weight.shape[0] else np.float32(1.0)))
     return total
 
 
 @njit(cache=True, nogil=True)
-def backward(grad, values, below, target, drawn, share, weight, want_below):
-    """The gradient of :func:`forward` times ``grad`` in ``values (U, 4)`` and (``want_below``)
-    in ``below`` (its shape; summed over the pixels when it is one row)."""
-    n = values.shape[0]
+def backward(grad, values, below, target, drawn, share, weight, keyed, want_below):
+    """The gradient of :func:`forward` times ``grad`` in ``values (4, U)`` and (``want_below``)
+    in ``below`` (its shape; summed over the pixels when it is one row, at each key when ``keyed``)."""
+    n = values.shape[1]
     one = below.shape[0] == 1
-    d_values = np.empty((n, 4), np.float32)
+    d_values = np.empty((4, n), np.float32)
     d_below = np.zeros(below.shape, np.float64)
     for i in range(n):
         q = drawn[i]
-        b = 0 if one else i
-        clear = np.float32(1.0) - values[i, 3]
+        b = 0 if one else (q if keyed else i)
+        clear = np.float32(1.0) - values[3, i]
         k = np.float32(2.0) * grad * share[i] * (weight[q] if weight.shape[0] else np.float32(1.0))
         d_alpha = np.float32(0.0)
         for c in range(4):
-            g = k * (values[i, c] + clear * below[b, c] - target[q, c])
-            d_values[i, c] = g
+            g = k * (values[c, i] + clear * below[b, c] - target[q, c])
+            d_values[c, i] = g
             d_alpha -= g * below[b, c]
             if want_below:
                 d_below[b, c] += g * clear
-        d_values[i, 3] += d_alpha
+        d_values[3, i] += d_alpha
     return d_values, d_below.astype(np.float32)
 
 
@@ -67,10 +69,10 @@ def row_sums(table, index):
 
 def warm_up() -> None:
     """Compile the loops for the argument types their callers pass (or load them from the disk cache)."""
-    values = np.full((2, 4), 0.5, np.float32)
+    values = np.full((4, 2), 0.5, np.float32)
     target = np.zeros((3, 4), np.float32)
     drawn, share = np.array([0, 2], np.int64), np.ones(2, np.float32)
-    for below, weight in ((values[:1].copy(), np.zeros(0, np.float32)), (values.copy(), np.ones(3, np.float32))):
-        forward(values, below, target, drawn, share, weight)
-        backward(np.float32(1.0), values, below, target, drawn, share, weight, True)
+    for below, weight in ((target[:1].copy(), np.zeros(0, np.float32)), (target[:2].copy(), np.ones(3, np.float32))):
+        forward(values, below, target, drawn, share, weight, False)
+        backward(np.float32(1.0), values, below, target, drawn, share, weight, False, True)
     row_sums(np.ones((3, 6)), drawn)

@@ -200,8 +200,8 @@ class _Problem:
         else:
             under, under_error, under_total = self._under(flat, weight)
             touched_error = under_error.index_select(0, touched).sum()
-        below = under.index_select(0, drawn) if under.shape[0] > 1 else under
-        total = drawn_error(values, below, flat, drawn, share, weight.reshape(-1) if weight is not None else None)
+        total = drawn_error(values, under, flat, drawn, share, weight.reshape(-1) if weight is not None else None,
+                            keyed=True)
         total = total - touched_error
         if whole:
             total = total + under_total
@@ -236,7 +236,7 @@ class _Problem:
         pixel ``(H·W,)`` and that error's sum, worked out once."""
         if self.under_held is None:
             if self.under is not None:
-                under = self.under.reshape(-1, 4)
+                under = self.under.reshape(-1, 4).contiguous()  # the loss's loops read it row by row
             else:
                 under = over_background(flat.new_zeros(1, 4), self.packed.background).detach()
             error = ((under - flat) ** 2).sum(1)
