@@ -39,7 +39,7 @@ def backward(grad, values, below, target, drawn, share, weight, keyed, want_belo
     n = values.shape[1]
     one = below.shape[0] == 1
     d_values = np.empty((4, n), np.float32)
-    d_below = np.zeros(below.shape, np.float64)
+    d_below = np.zeros(below.shape if want_below else (1, 4), np.float64)  # a keyed canvas is big
     for i in range(n):
         q = drawn[i]
         b = 0 if one else (q if keyed else i)
