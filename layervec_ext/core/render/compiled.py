@@ -116,6 +116,7 @@ def fragments(a, b, owner, inside, inner, piece_edge, bx0, bx1, by0, by1, x0, x1
     nearest2 = np.full(largest, -1, np.int32)
     cap = inside.shape[0]
     pixel = np.empty(cap, np.int64)
+    px, py = np.empty(cap, np.float32), np.empty(cap, np.float32)  # the pixel's centre
     is_in = np.empty(cap, np.bool_)
     edge1 = np.empty(cap, np.int32)
     edge2 = np.empty(cap, np.int32)
@@ -179,16 +180,22 @@ def fragments(a, b, owner, inside, inner, piece_edge, bx0, bx1, by0, by1, x0, x1
             centres = every > 1 and (y - r0) % every == half
             r = row_base + y - y0[p]
             lo = max(xs, min(first_in[r], band_first[y - y0[p]]))
+            column = (lo - half) % every  # x − half modulo every, kept by counting (a division per pixel is slow)
+            cy = F32(y) + HALF
             for x in range(lo, min(xe, max(end_in[r], band_end[y - y0[p]]))):
                 k = row + x
                 band = nearest[k] >= 0
                 covered = inside[at + k]
+                centre = column == 0
+                column = column + 1 if column + 1 < every else 0
                 if not (band or covered):
                     continue
                 q = q0 + x
                 touched[q] = True
-                if band or every == 1 or on_band[q] or (centres and x % every == half):
+                if band or every == 1 or on_band[q] or (centres and centre):
                     pixel[n] = q
+                    px[n] = F32(x) + HALF
+                    py[n] = cy
                     is_in[n] = covered
                     edge1[n] = nearest[k]
                     edge2[n] = nearest2[k]
@@ -199,13 +206,9 @@ def fragments(a, b, owner, inside, inner, piece_edge, bx0, bx1, by0, by1, x0, x1
                     nearest[k] = nearest2[k] = -1
         per_path[p] = n - start
         row_base += max(y1[p] - y0[p], 0)
-    px, py = np.empty(n, np.float32), np.empty(n, np.float32)
-    for i in range(n):
-        px[i] = F32(pixel[i] % width) + HALF
-        py[i] = F32(pixel[i] // width + r0) + HALF
     band_at = np.nonzero(edge1[:n] >= 0)[0]
-    return (pixel[:n].copy(), px, py, is_in[:n].copy(), per_path, band_at, edge1[band_at].astype(np.int64),
-            edge2[band_at].astype(np.int64), touched, on_band)
+    return (pixel[:n].copy(), px[:n].copy(), py[:n].copy(), is_in[:n].copy(), per_path, band_at,
+            edge1[band_at].astype(np.int64), edge2[band_at].astype(np.int64), touched, on_band)
 
 
 @njit(cache=True, nogil=True)
