@@ -124,15 +124,31 @@ def fragments(a, b, owner, inside, inner, piece_edge, bx0, bx1, by0, by1, x0, x1
     touched = np.zeros(width * height, np.bool_)
     on_band = np.zeros(width * height, np.bool_)
     half = every // 2
-    if every > 1:  # the band's pixels first: a sampled fragment is kept where any path's band is
-        for i in range(piece_edge.shape[0]):
-            e = piece_edge[i]
-            ax, ay, bx, by = a[e, 0], a[e, 1], b[e, 0], b[e, 1]
-            for y in range(by0[i], by1[i]):
-                cy = F32(y) + HALF
-                for x in range(bx0[i], bx1[i]):
-                    if _distance2(F32(x) + HALF, cy, ax, ay, bx, by) < band2:
+    # Every piece's pixels within the band and their squared distance to it, piece after piece and
+    # row-major within one: measured once, read by both passes below; when sampling, the band's
+    # pixels are marked first (a sampled fragment is kept where any path's band is).
+    hits = np.empty(piece_edge.shape[0] + 1, np.int64)  # piece i's are [hits[i], hits[i + 1])
+    room = 0
+    for i in range(piece_edge.shape[0]):
+        room += max(bx1[i] - bx0[i], 0) * max(by1[i] - by0[i], 0)
+    hit_x = np.empty(room, np.int64)
+    hit_y = np.empty(room, np.int64)
+    hit_d2 = np.empty(room, np.float32)
+    h = 0
+    for i in range(piece_edge.shape[0]):
+        hits[i] = h
+        e = piece_edge[i]
+        ax, ay, bx, by = a[e, 0], a[e, 1], b[e, 0], b[e, 1]
+        for y in range(by0[i], by1[i]):
+            cy = F32(y) + HALF
+            for x in range(bx0[i], bx1[i]):
+                d2 = _distance2(F32(x) + HALF, cy, ax, ay, bx, by)
+                if d2 < band2:
+                    hit_x[h], hit_y[h], hit_d2[h] = x, y, d2
+                    h += 1
+                    if every > 1:
                         on_band[(y - r0) * width + x] = True
+    hits[piece_edge.shape[0]] = h
     n = 0
     j = 0
     row_base = 0
@@ -143,35 +159,29 @@ def fragments(a, b, owner, inside, inner, piece_edge, bx0, bx1, by0, by1, x0, x1
         band_end[:y1[p] - y0[p]] = 0
         while j < piece_edge.shape[0] and owner[piece_edge[j]] == p:
             j += 1
+        for i in range(first, j):  # the row's band lies within its pieces' ranges
+            if bx1[i] > bx0[i]:
+                for y in range(by0[i], by1[i]):
+                    band_first[y - y0[p]] = min(band_first[y - y0[p]], bx0[i])
+                    band_end[y - y0[p]] = max(band_end[y - y0[p]], bx1[i])
         # the nearest edge of each pixel within reach (the last listed of equals), then, where
         # more than one edge reaches, the nearest of those opposed to it
         for second in (False, True):
             for i in range(first, j):
                 e = piece_edge[i]
-                ax, ay, bx, by = a[e, 0], a[e, 1], b[e, 0], b[e, 1]
-                for y in range(by0[i], by1[i]):
-                    cy = F32(y) + HALF
-                    row = (y - y0[p]) * w - x0[p]
-                    if not second and bx1[i] > bx0[i]:  # the row's band lies within its pieces' ranges
-                        band_first[y - y0[p]] = min(band_first[y - y0[p]], bx0[i])
-                        band_end[y - y0[p]] = max(band_end[y - y0[p]], bx1[i])
-                    for x in range(bx0[i], bx1[i]):
-                        k = row + x
-                        if second and reached[k] < 2:
-                            continue
-                        d2 = _distance2(F32(x) + HALF, cy, ax, ay, bx, by)
-                        if not d2 < band2:
-                            continue
-                        if not second:
-                            reached[k] += 1
-                            if d2 <= best[k]:
-                                best[k] = d2
-                                nearest[k] = e
-                        else:
-                            f = nearest[k]
-                            if inner[e, 0] * inner[f, 0] + inner[e, 1] * inner[f, 1] < opposed and d2 <= best2[k]:
-                                best2[k] = d2
-                                nearest2[k] = e
+                for h in range(hits[i], hits[i + 1]):
+                    k = (hit_y[h] - y0[p]) * w - x0[p] + hit_x[h]
+                    d2 = hit_d2[h]
+                    if not second:
+                        reached[k] += 1
+                        if d2 <= best[k]:
+                            best[k] = d2
+                            nearest[k] = e
+                    elif reached[k] >= 2:
+                        f = nearest[k]
+                        if inner[e, 0] * inner[f, 0] + inner[e, 1] * inner[f, 1] < opposed and d2 <= best2[k]:
+                            best2[k] = d2
+                            nearest2[k] = e
         start = n
         xs, xe, at = x0[p], x1[p], offset[p]
         for y in range(y0[p], y1[p]):
