@@ -131,20 +131,21 @@ def fragments(a, b, owner, inside, inner, piece_edge, bx0, bx1, by0, by1, x0, x1
     room = 0
     for i in range(piece_edge.shape[0]):
         room += max(bx1[i] - bx0[i], 0) * max(by1[i] - by0[i], 0)
-    hit_x = np.empty(room, np.int64)
-    hit_y = np.empty(room, np.int64)
+    hit_key = np.empty(room, np.int64)  # the pixel's key in its path's box scratch
     hit_d2 = np.empty(room, np.float32)
     h = 0
     for i in range(piece_edge.shape[0]):
         hits[i] = h
         e = piece_edge[i]
+        p = owner[e]
         ax, ay, bx, by = a[e, 0], a[e, 1], b[e, 0], b[e, 1]
         for y in range(by0[i], by1[i]):
             cy = F32(y) + HALF
+            row = (y - y0[p]) * stride[p] - x0[p]
             for x in range(bx0[i], bx1[i]):
                 d2 = _distance2(F32(x) + HALF, cy, ax, ay, bx, by)
                 if d2 < band2:
-                    hit_x[h], hit_y[h], hit_d2[h] = x, y, d2
+                    hit_key[h], hit_d2[h] = row + x, d2
                     h += 1
                     if every > 1:
                         on_band[(y - r0) * width + x] = True
@@ -153,7 +154,6 @@ def fragments(a, b, owner, inside, inner, piece_edge, bx0, bx1, by0, by1, x0, x1
     j = 0
     row_base = 0
     for p in range(n_paths):
-        w = stride[p]
         first = j
         band_first[:y1[p] - y0[p]] = np.iinfo(np.int64).max
         band_end[:y1[p] - y0[p]] = 0
@@ -170,7 +170,7 @@ def fragments(a, b, owner, inside, inner, piece_edge, bx0, bx1, by0, by1, x0, x1
             for i in range(first, j):
                 e = piece_edge[i]
                 for h in range(hits[i], hits[i + 1]):
-                    k = (hit_y[h] - y0[p]) * w - x0[p] + hit_x[h]
+                    k = hit_key[h]
                     d2 = hit_d2[h]
                     if not second:
                         reached[k] += 1
@@ -185,7 +185,7 @@ def fragments(a, b, owner, inside, inner, piece_edge, bx0, bx1, by0, by1, x0, x1
         start = n
         xs, xe, at = x0[p], x1[p], offset[p]
         for y in range(y0[p], y1[p]):
-            row = (y - y0[p]) * w - xs
+            row = (y - y0[p]) * stride[p] - xs
             q0 = (y - r0) * width
             centres = every > 1 and (y - r0) % every == half
             r = row_base + y - y0[p]
