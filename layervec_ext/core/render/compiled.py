@@ -227,10 +227,10 @@ def pixel_major(pixel, pixels):
     back to front within a pixel), ``inverse``, the sorted keys and, per pixel-major fragment, the
     index of the backmost and frontmost fragment of its pixel: a counting sort."""
     count = pixel.shape[0]
-    per_pixel = np.zeros(pixels, np.int64)
+    per_pixel = np.zeros(pixels, np.int32)  # the canvas-sized tables in 32 bits: half the memory to pass over
     for i in range(count):
         per_pixel[pixel[i]] += 1
-    before = np.empty(pixels, np.int64)
+    before = np.empty(pixels, np.int32)
     running = 0
     for q in range(pixels):
         before[q] = running
