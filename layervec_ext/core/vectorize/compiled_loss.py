@@ -13,16 +13,15 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
-def forward(values, below, target, drawn, share, weight, keyed):
-    """``Σ_i share_i · weight[drawn_i] · ‖values_i + (1 − α_i)·below_i − target[drawn_i]‖²``;
-    ``values (4, U)`` channel-major (as the shading writes them); ``below`` of one row is under
-    every pixel, ``keyed``: ``below`` is the canvas, read at ``drawn_i``; ``weight`` empty: every
-    weight 1."""
+def forward(values, below, target, drawn, share, weight):
+    """``Σ_i share_i · weight[drawn_i] · ‖values_i + (1 − α_i)·below[drawn_i] − target[drawn_i]‖²``;
+    ``values (4, U)`` channel-major (as the shading writes them); ``below`` the canvas, or one
+    row under every pixel; ``weight`` empty: every weight 1."""
     total = 0.0
     one = below.shape[0] == 1
     for i in range(values.shape[1]):
         q = drawn[i]
-        b = 0 if one else (q if keyed else i)
+        b = 0 if one else q
         clear = np.float32(1.0) - values[3, i]
         s = np.float32(0.0)
         for c in range(4):
@@ -33,16 +32,16 @@ def forward(values, below, target, drawn, share, weight, keyed):
 
 
 @njit(cache=True, nogil=True)
-def backward(grad, values, below, target, drawn, share, weight, keyed, want_below):
+def backward(grad, values, below, target, drawn, share, weight, want_below):
     """The gradient of :func:`forward` times ``grad`` in ``values (4, U)`` and (``want_below``)
-    in ``below`` (its shape; summed over the pixels when it is one row, at each key when ``keyed``)."""
+    in ``below`` (its shape; summed over the pixels when it is one row)."""
     n = values.shape[1]
     one = below.shape[0] == 1
     d_values = np.empty((4, n), np.float32)
-    d_below = np.zeros(below.shape if want_below else (1, 4), np.float64)  # a keyed canvas is big
+    d_below = np.zeros(below.shape if want_below else (1, 4), np.float64)  # a canvas is big
     for i in range(n):
         q = drawn[i]
-        b = 0 if one else (q if keyed else i)
+        b = 0 if one else q
         clear = np.float32(1.0) - values[3, i]
         k = np.float32(2.0) * grad * share[i] * (weight[q] if weight.shape[0] else np.float32(1.0))
         d_alpha = np.float32(0.0)
@@ -72,7 +71,7 @@ def warm_up() -> None:
     values = np.full((4, 2), 0.5, np.float32)
     target = np.zeros((3, 4), np.float32)
     drawn, share = np.array([0, 2], np.int64), np.ones(2, np.float32)
-    for below, weight in ((target[:1].copy(), np.zeros(0, np.float32)), (target[:2].copy(), np.ones(3, np.float32))):
-        forward(values, below, target, drawn, share, weight, False)
-        backward(np.float32(1.0), values, below, target, drawn, share, weight, False, True)
+    for below, weight in ((target[:1].copy(), np.zeros(0, np.float32)), (target.copy(), np.ones(3, np.float32))):
+        forward(values, below, target, drawn, share, weight)
+        backward(np.float32(1.0), values, below, target, drawn, share, weight, True)
     row_sums(np.ones((3, 6)), drawn)

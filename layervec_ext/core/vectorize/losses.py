@@ -53,18 +53,16 @@ def pixel_loss(rendered: Tensor, target: Tensor, weight: Tensor | None = None) -
 
 
 def drawn_error(values: Tensor, below: Tensor, target: Tensor, drawn: Tensor, share: Tensor,
-                weight: Tensor | None = None, compiled: bool | None = None, keyed: bool = False) -> Tensor:
+                weight: Tensor | None = None, compiled: bool | None = None) -> Tensor:
     """The squared error of the pixels a step draws: ``Σ_i share_i · w_i · ‖v_i + (1 − α_i)·b_i −
     t_i‖²`` over the drawn pixels ``drawn (U,)`` (canvas keys) of premultiplied ``values (U, 4)``
-    over ``below`` (``(U, 4)``, or one row under all of them, or with ``keyed`` the canvas
-    ``(H·W, 4)`` read at the keys: no gathered copy), against the flat ``target (H·W, 4)`` and
-    ``weight (H·W,)`` at those keys. Differentiable in ``values`` and ``below``. ``compiled``:
-    by :mod:`~layervec_ext.core.vectorize.compiled_loss` (``None``: where it can run, float32 on
-    the CPU) or by PyTorch — the definition it is tested against."""
-    rows = target.shape[0] if keyed else values.shape[0]
-    if below.shape[0] not in (1, rows) or share.shape[0] != values.shape[0]:
-        raise ValueError("below must have one row, one per drawn pixel or (keyed) one per canvas pixel, "
-                         "and share one value per drawn pixel")
+    over ``below`` (the canvas ``(H·W, 4)`` under them, read at the keys, or one row under all of
+    them), against the flat ``target (H·W, 4)`` and ``weight (H·W,)`` at those keys.
+    Differentiable in ``values`` and ``below``. ``compiled``: by
+    :mod:`~layervec_ext.core.vectorize.compiled_loss` (``None``: where it can run, float32 on the
+    CPU) or by PyTorch — the definition it is tested against."""
+    if below.shape[0] not in (1, target.shape[0]) or share.shape[0] != values.shape[0]:
+        raise ValueError("below must have one row or one per canvas pixel, and share one value per drawn pixel")
     if compiled is None:
         checked = (values, below, target) + ((weight,) if weight is not None else ())
         compiled = loops_for("layervec_ext.core.vectorize.compiled_loss", *checked) is not None
@@ -72,8 +70,8 @@ def drawn_error(values: Tensor, below: Tensor, target: Tensor, drawn: Tensor, sh
         if drawn.numel() and not 0 <= int(drawn.min()) <= int(drawn.max()) < target.shape[0]:
             raise ValueError("drawn pixel keys must lie on the target")  # the loops do not check
         return _CompiledDrawnError.apply(values, below, target, drawn, share,
-                                         weight if weight is not None else target.new_zeros(0), keyed)
-    if keyed and below.shape[0] > 1:
+                                         weight if weight is not None else target.new_zeros(0))
+    if below.shape[0] > 1:
         below = below.index_select(0, drawn)
     err = ((values + (1.0 - values[:, 3:4]) * below - target.index_select(0, drawn)) ** 2).sum(1) * share
     if weight is not None:
@@ -86,10 +84,10 @@ class _CompiledDrawnError(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, values: Tensor, below: Tensor, target: Tensor, drawn: Tensor, share: Tensor,
-                weight: Tensor, keyed: bool) -> Tensor:
+                weight: Tensor) -> Tensor:
         # the loops take values channel-major: the shading's own layout (values = its (4, U) image
         # transposed), so neither they nor their gradient are copied between the two
-        args = arrays(values.t(), below, target, drawn, share.to(values.dtype), weight) + [keyed]
+        args = arrays(values.t(), below, target, drawn, share.to(values.dtype), weight)
         ctx.args = args
         return values.new_tensor(loops("layervec_ext.core.vectorize.compiled_loss").forward(*args))
 
@@ -98,7 +96,7 @@ class _CompiledDrawnError(torch.autograd.Function):
         d_values, d_below = loops("layervec_ext.core.vectorize.compiled_loss").backward(
             np.float32(grad), *ctx.args, ctx.needs_input_grad[1])
         return (torch.from_numpy(d_values).t(), torch.from_numpy(d_below) if ctx.needs_input_grad[1] else None,
-                None, None, None, None, None)
+                None, None, None, None)
 
 
 def live_xing_loss(segments: Tensor) -> Tensor:

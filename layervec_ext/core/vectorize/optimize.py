@@ -200,8 +200,7 @@ class _Problem:
         else:
             under, under_error, under_total = self._under(flat, weight)
             touched_error = under_error.index_select(0, touched).sum()
-        total = drawn_error(values, under, flat, drawn, share, weight.reshape(-1) if weight is not None else None,
-                            keyed=True)
+        total = drawn_error(values, under, flat, drawn, share, weight.reshape(-1) if weight is not None else None)
         total = total - touched_error
         if whole:
             total = total + under_total
