@@ -11,10 +11,9 @@ from layervec_ext.core.render.packed import PackedScene
 from layervec_ext.core.render.raster import render_packed
 from layervec_ext.core.scene import Path, Scene, circle_points, flat
 from layervec_ext.core.vectorize.cleanup import drop_useless
-from layervec_ext.core.vectorize.fit import fit_fill
 from layervec_ext.core.vectorize.optimize import Adam
-from layervec_ext.core.vectorize.propose import Candidates, _Candidate, _coords, _greedy, propose
-from layervec_ext.core.vectorize.segment import build_hierarchy, regions
+from layervec_ext.core.vectorize.propose import Candidates, _Candidate, _greedy, propose
+from layervec_ext.core.vectorize.segment import build_hierarchy
 from layervec_ext.core.vectorize.settings import Settings
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -62,7 +61,6 @@ def test_a_big_image_is_segmented_on_a_smaller_copy_and_partitioned_at_its_own_s
 
 
 def ndimage_edge(mask: np.ndarray) -> np.ndarray:
-    from scipy import ndimage
 
     return mask & ~ndimage.binary_erosion(mask, iterations=2)
 
@@ -86,41 +84,76 @@ def test_candidates_kept_from_a_coarser_stage_propose_what_fresh_ones_do() -> No
     hierarchy = build_hierarchy(target)
     coarse, fine = [hierarchy.partition(k) for k in (2, 3)], [hierarchy.partition(k) for k in (3, 6, 12)]
     shared = Candidates(target, "radial", 6, 0.25, 3, stride=2)
-    kept = {id(c) for c in shared.of(coarse)}
+    propose(shared, canvas, coarse, 2)
+    fitted = {id(r.fitted) for r in shared.of(coarse) if r.fitted is not None}
     reused = propose(shared, canvas, fine, 4)
     fresh = propose(Candidates(target, "radial", 6, 0.25, 3, stride=2), canvas, fine, 4)
     assert len(reused) == len(fresh) == 4
     for a, b in zip(reused, fresh):
         assert a.box == b.box and a.gain == b.gain and np.array_equal(a.mask, b.mask)
         assert all(np.array_equal(u, v) for u, v in zip(a.fill.fields().values(), b.fill.fields().values()))
-    assert kept & {id(c) for c in shared.of(fine)}  # the regions both stages list were not fitted again
+    assert fitted & {id(r.fitted) for r in shared.of(fine)}  # the regions both stages list were not fitted again
 
 
-def test_incremental_greedy_equals_rescoring_every_candidate() -> None:
-    """The greedy re-scores a candidate only on the pixels the pick painted: it must pick what
-    re-scoring every candidate on the whole canvas picks, with the same gains."""
-    target = two_discs()
-    canvas = np.ones_like(target) * 0.5
-    parts = [build_hierarchy(target).partition(k) for k in (3, 6, 12)]
-    cands = []
-    for labels in parts:
-        for _, box, own in regions(labels):
-            if own.sum() < 6:
-                continue
-            fill = fit_fill("radial", _coords(box, own), target[box][own], 3)
-            filled = ndimage.binary_fill_holes(own)
-            cands.append(_Candidate(box, own, filled, fill, target, 0.25, 64, np.ones_like(filled)))
-    flat_canvas = canvas.reshape(-1, 4).copy()
-    fast = _greedy(cands, flat_canvas.copy(), 5)
-    slow, work, left = [], flat_canvas.copy(), list(cands)
-    for _ in range(5):
+def _slow_greedy(cands: list[_Candidate], canvas: np.ndarray, count: int) -> list[tuple]:
+    """The definition: every candidate re-scored on the whole canvas before each pick."""
+    picks, work, left = [], canvas.copy(), list(cands)
+    for _ in range(count):
         gains = [c.gain(work) for c in left]
         k = int(np.argmax(gains))
-        slow.append((left[k].box, gains[k]))
+        picks.append((left[k].box, gains[k]))
         left[k].paint(work)
         left.pop(k)
+    return picks
+
+
+def test_greedy_picks_what_rescoring_every_fitted_candidate_picks_fitting_few() -> None:
+    """The greedy re-scores a candidate only on the pixels the pick painted, and fits a region
+    only once its gain could beat the best fitted one: it must pick what fitting every region and
+    re-scoring each on the whole canvas picks, with the same gains — having fitted fewer regions."""
+    target = two_discs(128)
+    canvas = np.ones_like(target) * 0.5
+    canvas[:, 80:] = target[:, 80:]  # the right part, plain white, already right: nothing to fit there
+    parts = [build_hierarchy(target).partition(k) for k in (3, 6, 12, 24, 48, 96)]
+    flat_canvas = canvas.reshape(-1, 4)
+    lazy = Candidates(target, "radial", 6, 0.25, 3)
+    listed = lazy.of(parts)
+    fast = _greedy(lazy, listed, flat_canvas.copy(), 5)
+    every = Candidates(target, "radial", 6, 0.25, 3)
+    every.fit(every.of(parts))
+    slow = _slow_greedy([r.fitted for r in every.of(parts)], flat_canvas, 5)
     assert [p.box for p in fast] == [b for b, _ in slow]
     assert [p.gain for p in fast] == pytest.approx([g for _, g in slow], rel=1e-9, abs=1e-9)
+    fitted = sum(r.fitted is not None for r in listed)
+    assert 5 <= fitted < len(listed)
+
+
+class _Counting(Candidates):
+    """Candidates that record how many regions each fit made."""
+
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
+        self.batches: list[int] = []
+
+    def fit(self, unfitted) -> None:
+        self.batches.append(len(unfitted))
+        super().fit(unfitted)
+
+
+def test_a_region_fitted_late_gets_the_gain_the_earlier_picks_left_it() -> None:
+    """A region fitted after some picks must score as if fitted from the start and brought up to
+    date pick by pick: the same picks, with the same gains to the bit, as fitting every region
+    before the first pick."""
+    target = two_discs(128)
+    canvas = (np.ones_like(target) * 0.5).reshape(-1, 4)
+    parts = [build_hierarchy(target).partition(k) for k in (3, 6, 12, 24, 48, 96)]
+    eager = Candidates(target, "radial", 6, 0.25, 3)
+    eager.fit(eager.of(parts))
+    lazy = _Counting(target, "radial", 6, 0.25, 3)
+    a = _greedy(eager, eager.of(parts), canvas.copy(), 12)
+    b = _greedy(lazy, lazy.of(parts), canvas.copy(), 12)
+    assert len(a) == 12 and [(p.box, p.gain) for p in a] == [(p.box, p.gain) for p in b]
+    assert len(lazy.batches) > 1  # some regions were fitted after the first picks
 
 
 def test_clean_up_drops_a_duplicate_and_a_hidden_path_but_keeps_the_rest() -> None:
