@@ -61,7 +61,6 @@ def test_a_big_image_is_segmented_on_a_smaller_copy_and_partitioned_at_its_own_s
 
 
 def ndimage_edge(mask: np.ndarray) -> np.ndarray:
-
     return mask & ~ndimage.binary_erosion(mask, iterations=2)
 
 
