@@ -89,6 +89,11 @@ class _Candidate:
         new = pred + (1.0 - pred[:, 3:4]) * cur
         return (np.sum((cur - target) ** 2, axis=1) - np.sum((new - target) ** 2, axis=1)) * self.weight[at]
 
+    def change(self, after: np.ndarray, before: np.ndarray, at: np.ndarray) -> float:
+        """How much this one's gain moves when the canvas values at pixels ``at`` (of its own) go
+        from ``before`` to ``after``."""
+        return float(np.sum(self.contributions(after, at) - self.contributions(before, at)))
+
     def gain(self, canvas: np.ndarray) -> float:
         """Weighted error removed from ``canvas (pixels, 4)`` by painting this."""
         return float(np.sum(self.contributions(canvas[self.pixels])))
@@ -278,7 +283,7 @@ def _greedy(candidates: Candidates, listed: list[_Region], canvas: np.ndarray, c
             shared = np.nonzero(painted[c.pixels])[0]
             if shared.size:
                 px = c.pixels[shared]
-                gains[j] += float(np.sum(c.contributions(canvas[px], shared) - c.contributions(before[px], shared)))
+                gains[j] += c.change(canvas[px], before[px], shared)
         painted[pick.pixels] = False
     return chosen
 
@@ -300,5 +305,5 @@ def _caught_up(c: _Candidate, start: np.ndarray, picks: list, near: np.ndarray) 
         shared = np.nonzero(pixels[at] == c.pixels)[0]
         if shared.size:
             at = at[shared]
-            gain += float(np.sum(c.contributions(new[at], shared) - c.contributions(old[at], shared)))
+            gain += c.change(new[at], old[at], shared)
     return gain
