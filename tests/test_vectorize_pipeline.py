@@ -207,3 +207,32 @@ def test_the_summary_says_why_fewer_paths_came_than_were_asked():
         db = float(re.search(r"(\d+\.\d) dB", said[-1]).group(1))
         shown = score(scene, image)  # resvg, on white, at the input's size
         assert shown >= 45.0 if why == "the picture reached" else abs(db - shown) <= 3.0
+
+
+SCALE = Path(__file__).resolve().parent.parent / "layervec_ext" / "bench" / "images" / "scale"
+
+
+@pytest.mark.parametrize("picture, job, floor", [
+    # a 1024² emoji worked at 384: stages at half size, the final pass's sampled loss, untangle
+    ("fluent__fox.png", dict(paths=16, max_size=384), 28.0),
+    # a photo: its gradient background is a frozen full-canvas path (its mean colour: 10.2 dB)
+    ("photo__astronaut.png", dict(paths=8, max_size=256), 14.0),
+])
+def test_the_pytorch_loops_draw_as_well_as_the_compiled_ones(picture, job, floor, monkeypatch):
+    """On the GPU (and on a CPU where numba cannot compile) every compiled loop gives way to its
+    PyTorch version. Run here through the whole pipeline, that code draws as good a picture: the
+    two differ in the last bit of some sums, so the fits part, but not by more than a fit's noise."""
+    from layervec_ext.core import jit
+
+    image = load_image(SCALE / picture)
+    settings = Settings.preset("balanced", device="cpu", **job)
+    compiled = vectorize(image, settings)
+    asked: list[str] = []
+    monkeypatch.setattr(jit, "loops", lambda module: asked.append(module))  # None: "cannot run here"
+    pytorch = vectorize(image, settings)
+    assert {"layervec_ext.core.render.compiled", "layervec_ext.core.render.compiled_shade",
+            "layervec_ext.core.render.compiled_band", "layervec_ext.core.vectorize.compiled_loss",
+            "layervec_ext.core.compiled_geometry"} <= set(asked)
+    assert abs(len(pytorch.paths) - len(compiled.paths)) <= 2
+    assert abs(score(pytorch, image) - score(compiled, image)) <= 1.0
+    assert score(pytorch, image) >= floor
