@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from layervec_ext.core.runtime import pin_blas_kernels
+
+pin_blas_kernels()  # before numpy and torch load: the kernels the command runs with, so the same pictures
+
 
 @pytest.fixture(scope="module")
 def one_thread():

@@ -61,6 +61,25 @@ def test_same_seed_gives_identical_bytes_and_progress_json(picture, tmp_path):
     assert rb.stderr == b""
 
 
+def test_the_svg_is_the_same_whatever_blas_kernels_the_cpu_would_pick(tmp_path):
+    """MKL (PyTorch's) and OpenBLAS (numpy's) pick their kernels by the CPU, each rounding a
+    product's sums its own way, and the fit follows every last bit: unpinned, this run's SVG
+    differs between MKL's kernels for this CPU and its SSE2 ones, and between OpenBLAS's AVX-512
+    and AVX ones. Told to use each, the command writes the same SVG byte for byte."""
+    from layervec_ext.core.runtime import cpu_flags
+
+    wide = "SkylakeX" if "avx512f" in cpu_flags() else "Haswell"
+    envs = [ENV, {**ENV, "MKL_CBWR": "AUTO", "OPENBLAS_CORETYPE": wide},
+            {**ENV, "MKL_CBWR": "COMPATIBLE", "OPENBLAS_CORETYPE": "Sandybridge"}]
+    smiley = Path(__file__).resolve().parent.parent / "layervec_ext" / "samples" / "smiley.png"
+    runs = [subprocess.Popen([sys.executable, "-m", "layervec_ext", str(smiley), "-o", str(tmp_path / f"{i}.svg"),
+                              "--paths", "32", "--max-size", "256", "--quiet"], env=env, stderr=subprocess.PIPE)
+            for i, env in enumerate(envs)]
+    assert [proc.wait(timeout=240) for proc in runs] == [0] * len(envs), [proc.stderr.read() for proc in runs]
+    svgs = [(tmp_path / f"{i}.svg").read_bytes() for i in range(len(envs))]
+    assert svgs[1] == svgs[0] and svgs[2] == svgs[0]
+
+
 def test_stdin_to_stdout(picture):
     res = run("-", "-o", "-", "--paths", "3", "--preset", "fast", "--quiet", stdin=picture.read_bytes())
     assert res.returncode == 0
