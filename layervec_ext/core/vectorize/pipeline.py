@@ -64,9 +64,11 @@ SVG_DECIMALS = 3
 # the one below: 0.1 dB over the 0.5 dB the editability report asks, for resvg at the input size.
 LAYER_GAIN = 0.6
 # A layer's gain is scored as if every picture erred by this much more (mean squared, 0-1 scale:
-# 50 dB, about what our render and resvg's of a finished icon agree to): past it the two renderers'
+# 47 dB, about what our render and resvg's of a finished icon agree to): past it the two renderers'
 # edge antialiasing differ by more than an upper layer adds, so the artist may never see that gain.
-LAYER_ERROR_FLOOR = 1e-5
+# (At 50 dB, the grid icon's top layer at 64 paths took ours from 50.2 to 51.7 dB and was kept;
+# resvg drew both at 51.0.)
+LAYER_ERROR_FLOOR = 2e-5
 # The summary line compares the picture with the input at its size, or within this long side.
 SUMMARY_SIZE = 1024
 # The untangle score draws its windows on a grid this long at most (an integer fraction of the

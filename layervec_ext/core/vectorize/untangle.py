@@ -399,7 +399,10 @@ def _repairs(points: np.ndarray, k: int = FLATTEN, extra: int = EXTRA) -> list[t
                 push(cand)  # moves may need them, and once simple it is joined down (above)
             else:
                 push(_reduce(cand, count + extra, region, k))
-    if len(found) < CHOICES:
+    if len(found) < CHOICES:  # the moves ran out first: a dozen crossings are too many to search
+        descended = _descent(original, cost, lambda segs: _reduce(segs, count + extra, region, k),
+                             count + HEADROOM, k)
+        found += [(descended[0], tie, descended[1])] if descended is not None else []
         found += [item for item in sorted(frontier, key=lambda item: (item[0], item[1]))
                   if len(item[2]) <= count + extra and not len(crossing_pairs(item[2], k))][:CHOICES - len(found)]
     if found:
@@ -413,6 +416,32 @@ def _repairs(points: np.ndarray, k: int = FLATTEN, extra: int = EXTRA) -> list[t
         if not len(crossing_pairs(cand, k)):
             return [(float("inf"), points_of(cand))]
     return [(float("inf"), points_of(segs))]
+
+
+def _descent(segs: np.ndarray, cost: Callable[[np.ndarray], float], reduce: Callable[[np.ndarray], np.ndarray],
+             most: int, k: int = FLATTEN) -> tuple[float, np.ndarray] | None:
+    """For an outline with more crossings than the search's moves can undo (the final pass can
+    twist a path of eight cubics into ten crossings): step by step, of the moves for the first
+    crossing left, the one changing the region least (``cost``) among those leaving fewer
+    crossings — as many steps as crossings, where the search spreads its moves over every near
+    outline and can end with only far ones simple (a path's whole region given up for a loop of a
+    pixel). An outline of more than ``most`` cubics on the way, and the end, are joined down by
+    ``reduce``. Its cost and the outline, or None where no move leaves fewer crossings."""
+    cross = crossing_pairs(segs, k)
+    while len(cross):
+        best = None
+        i, ti, j, tj = cross[0]
+        for cand in _moves(segs, int(i), float(ti), int(j), float(tj)) + _nudges(segs, int(i), ti, int(j), tj, k):
+            cand = merge_coincident(cand)
+            cand = cand if len(cand) <= most else reduce(cand)
+            left = crossing_pairs(cand, k)
+            if len(left) < len(cross) and (best is None or cost(cand) < best[0]):
+                best = (cost(cand), cand, left)
+        if best is None:
+            return None
+        _, segs, cross = best
+    segs = reduce(segs)
+    return (cost(segs), segs) if not len(crossing_pairs(segs, k)) else None
 
 
 def in_two(points: np.ndarray, k: int = FLATTEN, extra: int = 0) -> list[np.ndarray] | None:
