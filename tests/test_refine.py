@@ -18,6 +18,7 @@ from lxml import etree
 
 from layervec_ext.bench.baselines import load_rgb
 from layervec_ext.bench.refine import edit_document as edit
+from layervec_ext.bench.refine import main as bench_refine
 from layervec_ext.bench.refine import node_count, opaque_png, score, traced_stack
 from layervec_ext.core.refine_cmd import main as refine_main
 from layervec_ext.protocol import EXIT_INPUT
@@ -181,3 +182,11 @@ def test_a_picture_already_right_does_not_get_worse(tmp_path, name):
     report = refine_document(etree.fromstring(svg.encode()), load_image(tmp_path / "bitmap.png"),
                              Settings.preset("fast"))
     assert report.psnr_after >= report.psnr_before - 1e-3, report  # by its own measure, never worse
+
+
+def test_the_bench_names_a_missing_picture_in_one_line(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        bench_refine([str(tmp_path / "nowhere.png")])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].endswith(f"error: no such picture: {tmp_path / 'nowhere.png'}") and "Traceback" not in "".join(err)

@@ -152,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--figure", type=Path, help="also draw the first picture's bitmap, result, edit and refinement "
                    "into this PNG")
     args = p.parse_args(argv)
+    missing = [str(image) for image in args.images if not image.is_file()]
+    if missing:
+        p.error(f"no such picture: {', '.join(missing)}")  # one line and exit code 2, before any work
     rows = []
     with tempfile.TemporaryDirectory(prefix="layervec-bench-refine-") as tmp:
         images = args.images or DEFAULT_IMAGES
