@@ -1,6 +1,6 @@
 """Process settings for the compute-heavy entry points (the CLI and the benchmarks).
 
-Both must run before numpy and torch load, and both are about sharing a small machine:
+All of it must run before numpy and torch load:
 
 * OpenMP and BLAS threads: idle OpenMP workers spinning on a busy 2-core machine made a renderer
   step 70× slower (layervec_ext/docs/DESIGN.md §4), and numpy's least squares must not fan out over cores other

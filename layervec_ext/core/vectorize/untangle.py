@@ -371,6 +371,9 @@ def _repairs(points: np.ndarray, k: int = FLATTEN, extra: int = EXTRA) -> list[t
     def cost(segs: np.ndarray) -> float:
         return region.change(segs) + EXTRA_COST * max(0, len(segs) - count)
 
+    def reduce(segs: np.ndarray) -> np.ndarray:
+        return _reduce(segs, count + extra, region, k)
+
     frontier = [(0.0, 0, original)]
     tie, found = 1, []
 
@@ -390,18 +393,14 @@ def _repairs(points: np.ndarray, k: int = FLATTEN, extra: int = EXTRA) -> list[t
             if len(segs) <= count + extra:
                 found.append(item)
             else:  # simple, with more cubics than it may keep: joined down to what it may
-                push(_reduce(segs, count + extra, region, k))
+                push(reduce(segs))
             continue
-        i, ti, j, tj = cross[0]
-        for cand in _moves(segs, int(i), float(ti), int(j), float(tj)) + _nudges(segs, int(i), ti, int(j), tj, k):
-            cand = merge_coincident(cand)
-            if len(cand) <= count + HEADROOM:  # more cubics than it may keep, for now: the next
-                push(cand)  # moves may need them, and once simple it is joined down (above)
-            else:
-                push(_reduce(cand, count + extra, region, k))
+        # more cubics than it may keep, for now: the next moves may need them, and once simple
+        # it is joined down (above)
+        for cand in _undoings(segs, cross[0], count + HEADROOM, reduce, k):
+            push(cand)
     if len(found) < CHOICES:  # the moves ran out first: a dozen crossings are too many to search
-        descended = _descent(original, cost, lambda segs: _reduce(segs, count + extra, region, k),
-                             count + HEADROOM, k)
+        descended = _descent(original, cost, reduce, count + HEADROOM, k)
         found += [(descended[0], tie, descended[1])] if descended is not None else []
         found += [item for item in sorted(frontier, key=lambda item: (item[0], item[1]))
                   if len(item[2]) <= count + extra and not len(crossing_pairs(item[2], k))][:CHOICES - len(found)]
@@ -430,18 +429,30 @@ def _descent(segs: np.ndarray, cost: Callable[[np.ndarray], float], reduce: Call
     cross = crossing_pairs(segs, k)
     while len(cross):
         best = None
-        i, ti, j, tj = cross[0]
-        for cand in _moves(segs, int(i), float(ti), int(j), float(tj)) + _nudges(segs, int(i), ti, int(j), tj, k):
-            cand = merge_coincident(cand)
-            cand = cand if len(cand) <= most else reduce(cand)
+        for cand in _undoings(segs, cross[0], most, reduce, k):
             left = crossing_pairs(cand, k)
-            if len(left) < len(cross) and (best is None or cost(cand) < best[0]):
-                best = (cost(cand), cand, left)
+            if len(left) < len(cross):
+                change = cost(cand)
+                if best is None or change < best[0]:
+                    best = (change, cand, left)
         if best is None:
             return None
         _, segs, cross = best
     segs = reduce(segs)
     return (cost(segs), segs) if not len(crossing_pairs(segs, k)) else None
+
+
+def _undoings(segs: np.ndarray, crossing: np.ndarray, most: int, reduce: Callable[[np.ndarray], np.ndarray],
+              k: int = FLATTEN) -> list[np.ndarray]:
+    """The outlines one move (:func:`_moves`, :func:`_nudges`) makes of ``segs`` at ``crossing``
+    (``i, ti, j, tj``), nodes on one spot merged, and one of more than ``most`` cubics joined down
+    by ``reduce``."""
+    i, ti, j, tj = crossing
+    out = []
+    for cand in _moves(segs, int(i), float(ti), int(j), float(tj)) + _nudges(segs, int(i), ti, int(j), tj, k):
+        cand = merge_coincident(cand)
+        out.append(cand if len(cand) <= most else reduce(cand))
+    return out
 
 
 def in_two(points: np.ndarray, k: int = FLATTEN, extra: int = 0) -> list[np.ndarray] | None:
