@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from layervec_ext.core.runtime import pin_blas_kernels
+from layervec_ext.core.runtime import pin_kernels
 
-pin_blas_kernels()  # before numpy and torch load: the kernels the command runs with, so the same pictures
+pin_kernels()  # before numpy and torch load: the kernels the command runs with, so the same pictures
 
 
 @pytest.fixture(scope="module")

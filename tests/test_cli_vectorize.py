@@ -61,16 +61,20 @@ def test_same_seed_gives_identical_bytes_and_progress_json(picture, tmp_path):
     assert rb.stderr == b""
 
 
-def test_the_svg_is_the_same_whatever_blas_kernels_the_cpu_would_pick(tmp_path):
-    """MKL (PyTorch's) and OpenBLAS (numpy's) pick their kernels by the CPU, each rounding a
-    product's sums its own way, and the fit follows every last bit: unpinned, this run's SVG
-    differs between MKL's kernels for this CPU and its SSE2 ones, and between OpenBLAS's AVX-512
-    and AVX ones. Told to use each, the command writes the same SVG byte for byte."""
+def test_the_svg_is_the_same_whatever_kernels_the_cpu_would_pick(tmp_path):
+    """MKL (PyTorch's BLAS and vector maths), OpenBLAS (numpy's BLAS) and numpy's own loops pick
+    their code by the CPU, each rounding (or sorting ties) its own way, and the fit follows every
+    last bit: with the renderer's products and square roots by MKL, this run's SVG differed between
+    MKL's kernels for this CPU and its SSE2 or AVX2 ones; it differs between OpenBLAS's AVX-512 and
+    AVX ones, and with numpy's AVX-512 loops on or off (the over-segmentation's regions). Told to
+    use each, the command writes the same SVG byte for byte (MKL left to choose: the renderer
+    computes without it; the others pinned)."""
     from layervec_ext.core.runtime import cpu_flags
 
     wide = "SkylakeX" if "avx512f" in cpu_flags() else "Haswell"
-    envs = [ENV, {**ENV, "MKL_CBWR": "AUTO", "OPENBLAS_CORETYPE": wide},
-            {**ENV, "MKL_CBWR": "COMPATIBLE", "OPENBLAS_CORETYPE": "Sandybridge"}]
+    envs = [ENV, {**ENV, "MKL_CBWR": "COMPATIBLE", "OPENBLAS_CORETYPE": wide, "NPY_DISABLE_CPU_FEATURES": ""},
+            {**ENV, "MKL_CBWR": "AVX2", "OPENBLAS_CORETYPE": "Sandybridge",
+             "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR"}]
     smiley = Path(__file__).resolve().parent.parent / "layervec_ext" / "samples" / "smiley.png"
     runs = [subprocess.Popen([sys.executable, "-m", "layervec_ext", str(smiley), "-o", str(tmp_path / f"{i}.svg"),
                               "--paths", "32", "--max-size", "256", "--quiet"], env=env, stderr=subprocess.PIPE)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import torch
 
+from layervec_ext.core.exact import sqrt
 from layervec_ext.core.jit import arrays, loops, loops_for
 from layervec_ext.core.render.common import box_coverage, segment_offset
 
@@ -69,7 +70,7 @@ def signed_offset(verts: Tensor, start: Tensor, end: Tensor, centres: Tensor, in
     """By autograd: each centre's signed distance to the edge ``verts[start] → verts[end]``
     (positive inside) and its offset from the nearest point ``(B, 2)``."""
     r = segment_offset(centres, verts.index_select(0, start), verts.index_select(0, end))
-    d = torch.sqrt((r * r).sum(1) + _EPS)
+    d = sqrt((r * r).sum(1) + _EPS)
     return torch.where(inside, d, -d), r
 
 
@@ -90,7 +91,7 @@ class BandCoverage(torch.autograd.Function):
         t = tt.clamp(0.0, 1.0)
         rx, ry = qx - t * dx, qy - t * dy  # not addcmul: a fused multiply-add leaves ~1e-18 where this gives 0
         abs_x, abs_y = rx.abs(), ry.abs()
-        length = torch.addcmul(abs_x * abs_x, abs_y, abs_y).add_(_EPS).sqrt_()
+        length = sqrt(torch.addcmul(abs_x * abs_x, abs_y, abs_y).add_(_EPS))
         x_share = (abs_x > abs_y).to(verts.dtype) + 0.5 * (abs_x == abs_y)  # of max(|rx|, |ry|)'s gradient
         big, small = torch.maximum(abs_x, abs_y), torch.minimum(abs_x, abs_y)
         hi0, lo = big / length, small / length

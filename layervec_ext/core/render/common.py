@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import torch
 
+from layervec_ext.core.exact import sqrt
 from layervec_ext.core.geometry import edge_cross
+from layervec_ext.core.jit import arrays, loops, loops_for
 from layervec_ext.core.scene import MIN_RADIUS, Path, Scene, stop_offsets
 
 Tensor = torch.Tensor
@@ -45,12 +47,35 @@ def bernstein(k: int, device=None, dtype=torch.float32) -> Tensor:
     return torch.stack([s * s * s, 3 * s * s * t, 3 * s * t * t, t * t * t], dim=1)
 
 
+def on_cubics(weights: Tensor, segments: Tensor) -> Tensor:
+    """The points ``(S·k, 2)`` at ``weights (k, 4)`` (:func:`bernstein`) on each cubic of
+    ``segments (S, 4, 2)``, differentiable in ``segments``. On the CPU (float32) by compiled loops
+    that round alike on every CPU, where a BLAS product rounds as the kernel MKL picks for the CPU
+    (DESIGN §4, "The same SVG on every x86-64 machine"); elsewhere (a GPU) as one product."""
+    if loops_for("layervec_ext.core.render.compiled", weights, segments) is not None:
+        return _OnCubics.apply(weights, segments)
+    return torch.einsum("kj,sjd->skd", weights, segments).reshape(-1, 2)
+
+
+class _OnCubics(torch.autograd.Function):
+    """:func:`on_cubics` by :mod:`~layervec_ext.core.render.compiled`'s loops."""
+
+    @staticmethod
+    def forward(ctx, weights: Tensor, segments: Tensor) -> Tensor:
+        ctx.weights = weights
+        return torch.from_numpy(loops("layervec_ext.core.render.compiled").on_cubics(*arrays(weights, segments)))
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        compiled = loops("layervec_ext.core.render.compiled")
+        return None, torch.from_numpy(compiled.on_cubics_backward(*arrays(ctx.weights, grad)))
+
+
 def flatten(path: Path, k: int = DEFAULT_K) -> Tensor:
     """The closed polyline approximating ``path``: ``(S*k, 2)`` vertices; the edge from the last
     vertex back to the first closes it."""
     seg = path.segments()  # (S, 4, 2)
-    w = bernstein(k, seg.device, seg.dtype)  # (k, 4)
-    return torch.einsum("kj,sjd->skd", w, seg).reshape(-1, 2)
+    return on_cubics(bernstein(k, seg.device, seg.dtype), seg)
 
 
 @torch.no_grad()
@@ -146,7 +171,7 @@ def gradient_t(p: Tensor, a: Tensor, origin: Tensor, radial: Tensor, bias: Tenso
     q = p - origin
     u = (a * q.unsqueeze(-2)).sum(-1)  # (..., 2) = A @ q
     # the epsilon keeps d‖u‖/du finite at the centre (‖u‖ is off by 1e-6 there: invisible)
-    norm = torch.sqrt((u * u).sum(-1) + 1e-12)
+    norm = sqrt((u * u).sum(-1) + 1e-12)
     return torch.where(radial, norm, u[..., 0] + bias)
 
 
@@ -191,7 +216,7 @@ def boundary_edges(a: Tensor, b: Tensor, valid: Tensor | None = None, eps: float
     both sides: anti-aliasing against them would draw a seam). Tested at each edge's midpoint,
     ``eps`` pixels to either side. Shapes ``(..., E, 2)`` → ``(..., E)`` bool."""
     d = b - a
-    length = torch.sqrt((d * d).sum(-1, keepdim=True))
+    length = sqrt((d * d).sum(-1, keepdim=True))
     n = torch.stack([-d[..., 1], d[..., 0]], dim=-1) / length.clamp_min(1e-12) * eps
     mid = 0.5 * (a + b)
     q = torch.cat([mid + n, mid - n], dim=-2)
@@ -213,7 +238,7 @@ def box_coverage(sd: Tensor, r: Tensor) -> Tensor:
     corner. Taking the normal from ``r`` rather than from the edge keeps coverage continuous where
     the nearest point is a vertex shared by two edges."""
     rx, ry = r[..., 0].abs(), r[..., 1].abs()
-    length = torch.sqrt(rx * rx + ry * ry + 1e-12)
+    length = sqrt(rx * rx + ry * ry + 1e-12)
     hi = torch.maximum(rx, ry) / length
     lo = torch.minimum(rx, ry) / length
     hi = hi.clamp_min(0.70710678)  # |normal| components: max ≥ 1/√2 (also for r ≈ 0)
@@ -237,7 +262,7 @@ def inner_normals(a: Tensor, b: Tensor, orientation: Tensor) -> Tensor:
     """Unit normal of each edge ``a → b`` pointing into its path, ``orientation`` being the sign of
     the path's signed area (exact for simple outlines; a guess inside self-intersecting ones)."""
     d = b - a
-    length = torch.sqrt((d * d).sum(-1, keepdim=True))
+    length = sqrt((d * d).sum(-1, keepdim=True))
     n = torch.stack([-d[..., 1], d[..., 0]], -1) / length.clamp_min(1e-12)
     # a (nearly) zero-length edge, e.g. from coincident control points, has no direction: opposes nothing
     return torch.where(length > 1e-3, n, torch.zeros_like(n)) * orientation.unsqueeze(-1)
@@ -251,7 +276,7 @@ def two_edge_coverage(sd1: Tensor, r1: Tensor, m1: Tensor, r2: Tensor, m2: Tenso
     ``r2, m2``: offset and inner normal of the opposed one. One edge alone would draw a 0.2 px
     sliver at half opacity; SVG renderers draw it at 0.2."""
     box1 = box_coverage(sd1, r1)
-    d2 = torch.sqrt((r2 * r2).sum(-1) + 1e-12)
+    d2 = sqrt((r2 * r2).sum(-1) + 1e-12)
     with torch.no_grad():
         inside2 = (m2 * r2).sum(-1) > 0
         # a shared vertex lies on both lines (a wedge): within 0.05 px counts as facing

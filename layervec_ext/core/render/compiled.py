@@ -254,6 +254,41 @@ def pixel_major(pixel, pixels):
     return order, inverse, ordered, first, last
 
 
+@njit(cache=True, nogil=True)
+def on_cubics(weights, segments):
+    """The points ``(S·k, 2)`` at ``weights (k, 4)`` (Bernstein weights of k parameters) on each
+    cubic of ``segments (S, 4, 2)``: each a sum of four products in control-point order, rounded
+    alike on every CPU (a BLAS kernel rounds a product as the CPU it picked for does)."""
+    k, count = weights.shape[0], segments.shape[0]
+    out = np.empty((count * k, 2), np.float32)
+    for s in range(count):
+        for t in range(k):
+            for d in range(2):
+                v = weights[t, 0] * segments[s, 0, d]
+                v += weights[t, 1] * segments[s, 1, d]
+                v += weights[t, 2] * segments[s, 2, d]
+                v += weights[t, 3] * segments[s, 3, d]
+                out[s * k + t, d] = v
+    return out
+
+
+@njit(cache=True, nogil=True)
+def on_cubics_backward(weights, grad):
+    """:func:`on_cubics`' gradient in the control points ``(S, 4, 2)`` from the points' ``grad
+    (S·k, 2)``: per control point, a sum over the k parameters in order."""
+    k = weights.shape[0]
+    count = grad.shape[0] // k
+    out = np.empty((count, 4, 2), np.float32)
+    for s in range(count):
+        for j in range(4):
+            for d in range(2):
+                acc = F32(0.0)
+                for t in range(k):
+                    acc += weights[t, j] * grad[s * k + t, d]
+                out[s, j, d] = acc
+    return out
+
+
 def warm_up() -> None:
     """Compile the loops for the argument types raster passes (or load them from the disk cache):
     one square path's structure."""
@@ -269,3 +304,5 @@ def warm_up() -> None:
     pixel = fragments(a, b, owner, inside, inner, edges, zero, eight, zero, eight, *box, ints(9), ints(0), first, end,
                       8, 0, 8, 2, F32(0.5), F32(-0.5))[0]
     pixel_major(pixel, 64)
+    w = np.full((2, 4), 0.25, np.float32)
+    on_cubics_backward(w, on_cubics(w, a.reshape(1, 4, 2)))

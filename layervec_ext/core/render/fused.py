@@ -24,11 +24,13 @@ Checked against central finite differences and against the dense reference rende
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from layervec_ext.core.exact import sqrt
 from layervec_ext.core.jit import arrays, loops, loops_for
 
 Tensor = torch.Tensor
@@ -39,6 +41,7 @@ OPAQUE = 1.0 - 1e-6
 # Transmittance stops falling at exp(DEEP) ≈ 1e-26 (fully hidden): behind ~5 opaque layers it
 # would underflow into denormal floats, which make every later multiply an order of magnitude slower.
 DEEP = -60.0
+LOG2_E = 1.0 / math.log(2.0)  # exp(x) = 2^(x·log₂e)
 # Rows of the paint table before the stop intervals: M (4), m (2), c₀ (4).
 AFFINE_ROWS = 6
 HEAD_ROWS = 10
@@ -204,7 +207,7 @@ def shade(table: Tensor, coverage: Tensor, frags: Fragments) -> tuple:
     mixed = None
     if bool(frags.radial.any()):
         u1 = torch.addcmul(torch.addcmul(m1, m10, px), m11, py)
-        torch.sqrt(torch.addcmul(u0 * u0, u1, u1).add_(1e-12), out=t)
+        t.copy_(sqrt(torch.addcmul(u0 * u0, u1, u1).add_(1e-12)))
         if not bool(frags.radial.all()):
             mixed = expand_paths(frags.radial[None].to(table.dtype), frags.counts)[0] > 0.5
             t.copy_(torch.where(mixed, t, u0))
@@ -241,10 +244,11 @@ def over(color: Tensor, alpha: Tensor, last: Tensor, pixel: Tensor, pixels: int)
     ``alpha (F,)``, each fragment's pixel (of ``pixels``) and the index of its pixel's frontmost
     fragment → each fragment's transmittance (of the fragments in front of it) and weight, and the
     premultiplied image ``(4, pixels)``."""
-    # log rather than log1p, and a clamp rather than a mask: both several times faster on the CPU
-    acc = torch.cumsum(torch.log((alpha * -OPAQUE).add_(1.0)).double(), 0)
+    # log1p and exp2, not log and exp: on the CPU, PyTorch's log and exp call MKL, whose last bit
+    # follows the CPU (core/exact.py); a clamp rather than a mask, several times faster on the CPU
+    acc = torch.cumsum(torch.log1p(alpha * -OPAQUE).double(), 0)
     log_t = (acc.index_select(0, last) - acc).to(alpha.dtype)
-    trans = torch.exp(log_t.clamp_min_(DEEP))
+    trans = torch.exp2(log_t.clamp_min_(DEEP) * LOG2_E)
     weight = alpha * trans
     image = alpha.new_zeros(4, pixels).index_add_(1, pixel, torch.cat([color * weight, weight[None]]))
     return trans, weight, image

@@ -36,6 +36,7 @@ from functools import lru_cache
 
 import torch
 
+from layervec_ext.core.exact import sqrt
 from layervec_ext.core.jit import arrays, loops_for
 from layervec_ext.core.render.band import band_coverage, signed_offset
 from layervec_ext.core.render.common import (
@@ -45,6 +46,7 @@ from layervec_ext.core.render.common import (
     OPPOSED,
     bernstein,
     inner_normals,
+    on_cubics,
     over_background,
     polygon_area,
     segment_distance2,
@@ -88,7 +90,7 @@ def flatten_all(packed: PackedScene, k: int) -> tuple[Tensor, Tensor, Tensor]:
     """All outlines as one vertex list ``(E, 2)`` (differentiable), with ``next (E,)`` (the other end
     of each edge) and ``owner (E,)`` (draw position of its path)."""
     seg = packed.segments()  # (S, 4, 2)
-    verts = torch.einsum("kj,sjd->skd", bernstein(k, seg.device, seg.dtype), seg).reshape(-1, 2)
+    verts = on_cubics(bernstein(k, seg.device, seg.dtype), seg)
     nxt, owner = _outline_topology(packed.counts, k, seg.device)
     return verts, nxt, owner
 
@@ -347,7 +349,7 @@ def _boundary_edges(a, b, owner, inside, box, stride, base) -> Tensor:
     ``common.boundary_edges``, costs paths × edges²); off-box or off-canvas counts as outside."""
     x0, x1, y0, y1 = box
     d = b - a
-    length = torch.sqrt((d * d).sum(1, keepdim=True))
+    length = sqrt((d * d).sum(1, keepdim=True))
     n = torch.stack([-d[:, 1], d[:, 0]], 1) / length.clamp_min(1e-12)
     mid = 0.5 * (a + b)
     both = torch.ones(a.shape[0], dtype=torch.bool, device=a.device)
@@ -398,7 +400,7 @@ def _pieces(ea: Tensor, eb: Tensor, edges: Tensor, size: tuple[int, int]) -> tup
         d = eb - ea
         ca, cb = ea + t0[:, None] * d, ea + t1[:, None] * d
         visible = t1 >= t0
-    length = torch.sqrt(((cb - ca) ** 2).sum(1))
+    length = sqrt(((cb - ca) ** 2).sum(1))
     pieces = torch.ceil(length / PIECE).clamp(1, 1e6).long()
     if visible is None and (pieces.numel() == 0 or int(pieces.max()) == 1):
         return ca, cb, edges

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import torch
 
+from layervec_ext.core.exact import sqrt
 from layervec_ext.core.render.common import (
     BAND,
     DEFAULT_K,
@@ -76,7 +77,7 @@ def coverage(p: Tensor, poly: Tensor, orientation: Tensor) -> Tensor:
     inner = inner_normals(ka.detach(), kb.detach(), orientation)
     e1, e2 = _nearest_edges(p, ka.detach(), kb.detach(), inner)
     r1 = segment_offset(p, ka[e1], kb[e1])
-    d1 = torch.sqrt((r1 * r1).sum(-1) + 1e-12)
+    d1 = sqrt((r1 * r1).sum(-1) + 1e-12)
     sd1 = torch.where(inside, d1, -d1)
     cov = box_coverage(sd1, r1)
     two = torch.nonzero(e2 >= 0).squeeze(1)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
+from layervec_ext.core.exact import sqrt_each
 from layervec_ext.core.jit import loops_for
 from layervec_ext.core.render import render
 from layervec_ext.core.render.common import over_background
@@ -58,7 +59,7 @@ class Adam:
             torch._foreach_add_(g["m"], grads, alpha=1 - self.b1)
             torch._foreach_mul_(g["v"], self.b2)
             torch._foreach_addcmul_(g["v"], grads, grads, value=1 - self.b2)
-            denom = torch._foreach_sqrt(g["v"])
+            denom = sqrt_each(g["v"])
             torch._foreach_div_(denom, c2**0.5)
             torch._foreach_add_(denom, self.eps)
             torch._foreach_addcdiv_(params, g["m"], denom, value=-g["lr"] / c1)
