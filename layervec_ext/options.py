@@ -213,7 +213,7 @@ ALL_OPTIONS: tuple[Option, ...] = (
     Option("device", "choice", "auto", "where the optimisation runs (default %(default)s)", label="Compute on:",
            description="Automatic uses a CUDA GPU when the backend has one, else the CPU.",
            choices=(Choice("auto", "Automatic"), Choice("cpu", "CPU"), Choice("cuda", "CUDA GPU")), actions=SHARED),
-    Option("seed", "int", 0, "same seed, same device: the same SVG, on any x86-64 CPU (default %(default)s)",
+    Option("seed", "int", 0, "same seed, same device: the same SVG, on any x86-64 CPU with AVX2 (default %(default)s)",
            dialog_range=(0, 1000000),
            label="Random seed:", description="Same seed and settings give the same result.", actions=SHARED),
     Option("max_size", "int", 512, "work at most at this many pixels on the long side (default %(default)s)",
