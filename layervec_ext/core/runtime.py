@@ -49,11 +49,9 @@ def pin_kernels() -> None:
     """Before numpy loads (it loads here): OpenBLAS's Haswell kernels and numpy's loops no wider
     than AVX2, where the CPU has AVX2 and FMA (on one without, they would not run) — over any the
     environment names, since the same SVG everywhere is the promise."""
-    pinned = {"avx2", "fma"} <= cpu_flags()
-    if pinned:
-        os.environ["OPENBLAS_CORETYPE"] = "Haswell"
     before = os.environ.get("NPY_DISABLE_CPU_FEATURES")
-    if pinned:
+    if {"avx2", "fma"} <= cpu_flags():
+        os.environ["OPENBLAS_CORETYPE"] = "Haswell"
         os.environ["NPY_DISABLE_CPU_FEATURES"] = _NUMPY_PAST_AVX2
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "You cannot disable CPU features (…)": names of another numpy
