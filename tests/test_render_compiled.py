@@ -52,7 +52,7 @@ SCENES = {
 
 def builds(scene: Scene, every: int, rows, compiled: bool) -> raster.Structure:
     packed = PackedScene.pack(scene.detached())
-    verts, nxt, owner = raster.flatten_all(packed, raster.DEFAULT_K)
+    verts, nxt, owner = raster.flatten_all(packed)
     return raster.build_structure(verts, nxt, owner, packed.num_paths, scene.width, scene.height, every, rows,
                                   compiled=compiled)
 
@@ -84,7 +84,7 @@ def test_the_awkward_scene_has_what_it_is_for():
 def test_the_cpu_builds_float32_compiled_and_other_dtypes_with_pytorch():
     scene = random_scene(5, 32, seed=1)
     packed = PackedScene.pack(scene.detached())
-    verts, nxt, owner = raster.flatten_all(packed, raster.DEFAULT_K)
+    verts, nxt, owner = raster.flatten_all(packed)
     assert jit.loops_for("layervec_ext.core.render.compiled", verts) is not None  # numba is a dependency
     wide = verts.double()
     assert jit.loops_for("layervec_ext.core.render.compiled", wide) is None
@@ -113,7 +113,7 @@ def three_stop_scene() -> Scene:
 ])
 def test_compiled_shading_draws_and_differentiates_as_pytorch(scene, every):
     packed = PackedScene.pack(scene.detached())
-    verts, nxt, owner = raster.flatten_all(packed, raster.DEFAULT_K)
+    verts, nxt, owner = raster.flatten_all(packed)
     s = raster.build_structure(verts, nxt, owner, packed.num_paths, scene.width, scene.height, every)
     table, cov, frags = raster.paint_inputs(s, packed, raster.fragment_coverage(s, verts, nxt))
     table, cov = table.detach().requires_grad_(), cov.detach().requires_grad_()
@@ -131,7 +131,7 @@ def test_compiled_shading_draws_and_differentiates_as_pytorch(scene, every):
 def test_the_cpu_shades_float32_compiled():
     scene = three_stop_scene()
     packed = PackedScene.pack(scene)
-    verts, nxt, owner = raster.flatten_all(packed, raster.DEFAULT_K)
+    verts, nxt, owner = raster.flatten_all(packed)
     s = raster.build_structure(verts.detach(), nxt, owner, packed.num_paths, scene.width, scene.height)
     table, cov, frags = raster.paint_inputs(s, packed, raster.fragment_coverage(s, verts, nxt))
     assert fused._compiled_shading() is not None  # numba is a dependency: the CPU default

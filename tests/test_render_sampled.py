@@ -29,7 +29,7 @@ def smooth_target() -> torch.Tensor:
 
 def covered_and_band_pixels(packed: PackedScene) -> tuple[torch.Tensor, torch.Tensor]:
     """The pixels some fragment covers, and those of the boundary band, of the unsampled structure."""
-    verts, nxt, owner = raster.flatten_all(packed, raster.DEFAULT_K)
+    verts, nxt, owner = raster.flatten_all(packed)
     s = raster.build_structure(verts.detach(), nxt, owner, packed.num_paths, SIZE, SIZE)
     pixel = s.py.long() * SIZE + s.px.long()
     return torch.unique(pixel), torch.unique(pixel[s.band])

@@ -10,7 +10,7 @@ from layervec_ext.core.render.packed import PackedScene
 
 def structure(n_paths: int, size: int, seed: int = 0) -> raster.Structure:
     packed = PackedScene.pack(random_scene(n_paths, size, seed=seed, fills="mixed").detached())
-    verts, nxt, owner = raster.flatten_all(packed, raster.DEFAULT_K)
+    verts, nxt, owner = raster.flatten_all(packed)
     return raster.build_structure(verts, nxt, owner, packed.num_paths, size, size)
 
 
@@ -46,7 +46,7 @@ def test_overlapping_paths_composite_back_to_front():
 def test_each_path_covers_its_fragments_once_inside_its_box_in_row_order():
     for n_paths, size in ((1, 40), (8, 64), (60, 96)):
         packed = PackedScene.pack(random_scene(n_paths, size, seed=n_paths, fills="mixed").detached())
-        verts, nxt, owner = raster.flatten_all(packed, raster.DEFAULT_K)
+        verts, nxt, owner = raster.flatten_all(packed)
         s = raster.build_structure(verts, nxt, owner, packed.num_paths, size, size)
         start = 0
         for p, n in enumerate(s.counts):

@@ -7,7 +7,7 @@ import torch
 from layervec_ext.bench.render import random_scene
 from layervec_ext.core.metrics import psnr, rasterize_svg
 from layervec_ext.core.render import composite, render
-from layervec_ext.core.scene import Scene, flat
+from layervec_ext.core.scene import Scene, circle_points, flat, path
 from layervec_ext.core.svg.write import scene_to_svg
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -78,3 +78,16 @@ def test_diffvg_draws_the_background_alike():
     pytest.importorskip("pydiffvg")
     scene = _with_background()
     assert parity_db(scene, "diffvg") >= 35.0
+
+
+@pytest.mark.parametrize("size", [256, 1024])
+def test_a_big_curve_is_drawn_where_the_svg_draws_it(size):
+    """A circle of four cubics filling the canvas: its outline follows the curve resvg draws at
+    every size (the flattening's chords lengthen with the picture unless their number grows)."""
+    r = 0.45 * size
+    scene = Scene(size, size, [path(circle_points(size / 2, size / 2, r), flat((0.0, 0.0, 0.0, 1.0)))])
+    ours = to_rgb8(render(scene)).astype(np.float64)
+    theirs = rasterize_svg(scene_to_svg(scene), size, size).astype(np.float64)
+    worst = float(np.abs(ours - theirs).max()) / 255.0
+    print(f"{size}²: the edge's pixels differ by {worst:.3f} at most")
+    assert worst <= 0.2  # 0.64 at 1024² with 16 chords a cubic at every size

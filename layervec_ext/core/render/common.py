@@ -17,8 +17,11 @@ from layervec_ext.core.scene import MIN_RADIUS, Path, Scene, stop_offsets
 
 Tensor = torch.Tensor
 
-# Line segments per cubic: 16 is within 0.1 dB of 32 against resvg (layervec_ext/docs/DESIGN.md §4).
+# Line segments per cubic on a canvas up to CHORD_CANVAS pixels long: 16 is within 0.1 dB of 32
+# against resvg there (layervec_ext/docs/DESIGN.md §4); past it, see chords().
 DEFAULT_K = 16
+CHORD_CANVAS = 256
+MOST_K = 64
 # Below this squared length a linear gradient is degenerate: SVG paints its last stop.
 _DEGENERATE2 = 1e-12
 # Paths of smaller area (px²) are skipped: signed-distance anti-aliasing would draw a collapsed path
@@ -69,6 +72,18 @@ class _OnCubics(torch.autograd.Function):
     def backward(ctx, grad: Tensor):
         compiled = loops("layervec_ext.core.render.compiled")
         return None, torch.from_numpy(compiled.on_cubics_backward(*arrays(ctx.weights, grad)))
+
+
+def chords(width: int, height: int) -> int:
+    """Line segments per cubic on a ``width × height`` canvas: :data:`DEFAULT_K` up to
+    :data:`CHORD_CANVAS` pixels, doubled for each doubling past it (up to :data:`MOST_K`), so that
+    a chord is about as long in pixels as there. A curve drawn at 4× the size with as many chords
+    strays from them by 4× the pixels: the outline fitted would not be the curve the SVG draws
+    (python -m layervec_ext.bench scale; DESIGN §4)."""
+    k = DEFAULT_K
+    while k < MOST_K and max(width, height) > CHORD_CANVAS * k // DEFAULT_K:
+        k *= 2
+    return k
 
 
 def flatten(path: Path, k: int = DEFAULT_K) -> Tensor:

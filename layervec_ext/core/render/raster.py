@@ -41,10 +41,10 @@ from layervec_ext.core.jit import arrays, loops_for
 from layervec_ext.core.render.band import band_coverage, signed_offset
 from layervec_ext.core.render.common import (
     BAND,
-    DEFAULT_K,
     MIN_AREA,
     OPPOSED,
     bernstein,
+    chords,
     inner_normals,
     on_cubics,
     over_background,
@@ -86,9 +86,11 @@ def _outline_topology(counts: tuple[int, ...], k: int, device: torch.device) -> 
     return nxt.to(device), owner.to(device)
 
 
-def flatten_all(packed: PackedScene, k: int) -> tuple[Tensor, Tensor, Tensor]:
+def flatten_all(packed: PackedScene, k: int | None = None) -> tuple[Tensor, Tensor, Tensor]:
     """All outlines as one vertex list ``(E, 2)`` (differentiable), with ``next (E,)`` (the other end
-    of each edge) and ``owner (E,)`` (draw position of its path)."""
+    of each edge) and ``owner (E,)`` (draw position of its path); ``k`` segments per cubic (default:
+    :func:`~layervec_ext.core.render.common.chords` of the canvas)."""
+    k = k or chords(packed.width, packed.height)
     seg = packed.segments()  # (S, 4, 2)
     verts = on_cubics(bernstein(k, seg.device, seg.dtype), seg)
     nxt, owner = _outline_topology(packed.counts, k, seg.device)
@@ -483,12 +485,12 @@ def _look_up(keys: Tensor, values: Tensor, query: Tensor) -> Tensor:
     return torch.where(keys.index_select(0, at) == query, values.index_select(0, at), -1)
 
 
-def render_scene(scene: Scene, k: int = DEFAULT_K) -> Tensor:
+def render_scene(scene: Scene, k: int | None = None) -> Tensor:
     """Premultiplied RGBA ``(H, W, 4)``, differentiable in every tensor of ``scene``."""
     return render_packed(PackedScene.pack(scene), k)
 
 
-def render_packed(packed: PackedScene, k: int = DEFAULT_K) -> Tensor:
+def render_packed(packed: PackedScene, k: int | None = None) -> Tensor:
     """Premultiplied RGBA ``(H, W, 4)`` over the background, differentiable in every tensor of
     ``packed``. Under ``no_grad``, a big canvas is drawn in strips of rows (:func:`strips`), so
     what a drawing holds at once is one strip's fragments."""
@@ -511,7 +513,7 @@ def strips(width: int, height: int, every: int = 1, pixels: int = STRIP_PIXELS) 
     return [(r0, min(height, r0 + step)) for r0 in range(0, height, step)] or [(0, height)]
 
 
-def render_packed_sampled(packed: PackedScene, every: int = 1, k: int = DEFAULT_K,
+def render_packed_sampled(packed: PackedScene, every: int = 1, k: int | None = None,
                           rows: tuple[int, int] | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """The paths of ``packed`` (not its background) where a loss needs them: the row-major pixels
     ``(T,)`` they touch; the pixels ``(U,)`` drawn, their premultiplied RGBA ``(U, 4)`` and the

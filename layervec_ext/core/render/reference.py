@@ -14,11 +14,11 @@ import torch
 from layervec_ext.core.exact import sqrt
 from layervec_ext.core.render.common import (
     BAND,
-    DEFAULT_K,
     MIN_AREA,
     OPPOSED,
     boundary_edges,
     box_coverage,
+    chords,
     draw_order,
     flatten,
     inner_normals,
@@ -88,9 +88,11 @@ def coverage(p: Tensor, poly: Tensor, orientation: Tensor) -> Tensor:
     return cov
 
 
-def render_scene(scene: Scene, k: int = DEFAULT_K) -> Tensor:
-    """Premultiplied RGBA ``(H, W, 4)`` float32, differentiable in every tensor of ``scene``."""
+def render_scene(scene: Scene, k: int | None = None) -> Tensor:
+    """Premultiplied RGBA ``(H, W, 4)`` float32, differentiable in every tensor of ``scene``; ``k``
+    segments per cubic (default: :func:`~layervec_ext.core.render.common.chords` of the canvas)."""
     h, w = scene.height, scene.width
+    k = k or chords(w, h)
     p = pixel_centres(w, h, scene.device)
     image = torch.zeros(h * w, 4, device=scene.device)
     for path in draw_order(scene):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import torch
 
-from layervec_ext.core.render.common import DEFAULT_K, over_background
+from layervec_ext.core.render.common import over_background
 from layervec_ext.core.render.fused import _composite, shade
 from layervec_ext.core.render.packed import PackedScene
 from layervec_ext.core.render.raster import build_structure, flatten_all, fragment_coverage, paint_inputs, strips
@@ -21,7 +21,7 @@ Tensor = torch.Tensor
 
 
 @torch.no_grad()
-def removal_errors(packed: PackedScene, target: Tensor, under: Tensor | None = None, k: int = DEFAULT_K,
+def removal_errors(packed: PackedScene, target: Tensor, under: Tensor | None = None, k: int | None = None,
                    every: int = 1) -> tuple[Tensor, Tensor]:
     """Premultiplied RGBA image ``(H, W, 4)`` of ``packed`` over ``under`` (premultiplied, or
     nothing) over the packed scene's background, and per drawn path (draw order, ``(P,)``) how

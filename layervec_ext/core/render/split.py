@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import torch
 
-from layervec_ext.core.render.common import DEFAULT_K, over_background
+from layervec_ext.core.render.common import over_background
 from layervec_ext.core.render.fused import over, shade
 from layervec_ext.core.render.packed import PackedScene
 from layervec_ext.core.render.raster import (
@@ -36,7 +36,7 @@ class DepthSplit:
     """One drawing of ``scene``'s fragments, for :meth:`around` to split at any of its paths."""
 
     @torch.no_grad()
-    def __init__(self, scene: Scene, k: int = DEFAULT_K):
+    def __init__(self, scene: Scene, k: int | None = None):
         packed = PackedScene.pack(scene)
         self.width, self.height = packed.width, packed.height
         self.background = packed.background
