@@ -11,6 +11,8 @@ neither does.
 The SVG is scored exactly as ``bench quality`` scores every method (``baselines.score_svg``: resvg on
 white at the picture's size, PSNR/SSIM, paths and nodes). Beside each picture: vtracer with its default
 settings, run in this process on the same on-white picture (its seconds are the conversion alone).
+``--inkscape`` also scores every SVG as Inkscape's exporter draws it, what the artist sees (a column
+beside resvg's; layervec_ext/docs/DESIGN.md §6 says where the two differ).
 
 A run that fails or passes ``--timeout`` is a row that says so, and the bench goes on; the exit status
 is then 1 (0 when every run succeeded). ``--json`` is rewritten after every row, so a long run that is
@@ -119,8 +121,10 @@ def _blank(row: dict) -> dict:
     return row
 
 
-def run_ours(path: str, target, n_paths: int, size: int, timeout: float, device: str, svg_dir: str) -> dict:
-    """One whole command on one picture, scored like every SVG of ``bench quality``."""
+def run_ours(path: str, target, n_paths: int, size: int, timeout: float, device: str, svg_dir: str,
+             inkscape: bool = False) -> dict:
+    """One whole command on one picture, scored like every SVG of ``bench quality`` (and by Inkscape
+    when asked: :func:`score_by_inkscape`)."""
     from layervec_ext.bench.baselines import score_svg
 
     h, w = target.shape[:2]
@@ -143,10 +147,24 @@ def run_ours(path: str, target, n_paths: int, size: int, timeout: float, device:
     row.update({"ok": True, "error": None, "seconds": res["seconds"], "cpu_seconds": res["cpu_seconds"],
                 "peak_mb": res["peak_mb"], **score_svg(svg, target), "edit": editability.report(svg, target),
                 "summary": res["summary"]})
+    return score_by_inkscape(row, svg, target) if inkscape else row
+
+
+def score_by_inkscape(row: dict, svg: str, target) -> dict:
+    """``row`` with ``psnr_inkscape``: the SVG drawn by Inkscape's exporter at the picture's size on
+    white (what the artist sees; resvg composites translucent paths a little lighter, DESIGN §6)
+    against the picture — or ``None`` and the reason in ``inkscape_error``."""
+    from layervec_ext.core.metrics import psnr, rasterize_svg_inkscape
+
+    h, w = target.shape[:2]
+    try:
+        row["psnr_inkscape"] = psnr(rasterize_svg_inkscape(svg, w, h), target)
+    except RuntimeError as exc:
+        row.update({"psnr_inkscape": None, "inkscape_error": str(exc)})
     return row
 
 
-def run_vtracer(path: str, target) -> dict:
+def run_vtracer(path: str, target, inkscape: bool = False) -> dict:
     """vtracer with its default settings on the on-white picture, scored alike."""
     from layervec_ext.bench.baselines import png_bytes_of, score_svg, vtracer_svg
 
@@ -166,7 +184,7 @@ def run_vtracer(path: str, target) -> dict:
     seconds = time.perf_counter() - t0
     row.update({"ok": True, "error": None, "seconds": seconds, "cpu_seconds": None, "peak_mb": None,
                 **score_svg(svg, target)})
-    return row
+    return score_by_inkscape(row, svg, target) if inkscape else row
 
 
 # ------------------------------------------------------------------------------------ tables
@@ -185,21 +203,25 @@ def _secs(v: float | None) -> str:
 
 
 def rows_table(rows: list[dict]) -> str:
-    """One line per run: picture, method, working size, N, and what it cost and gave."""
-    lines = ["| picture | method | max-size | work px | N | seconds | CPU s | peak MB | PSNR | SSIM | paths | nodes |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    """One line per run: picture, method, working size, N, and what it cost and gave (with the PSNR
+    by Inkscape when the runs have it)."""
+    by_inkscape = any("psnr_inkscape" in r for r in rows)
+    lines = ["| picture | method | max-size | work px | N | seconds | CPU s | peak MB | PSNR | SSIM | paths | nodes |"
+             + (" PSNR by Inkscape |" if by_inkscape else ""),
+             "|---|---|---|---|---|---|---|---|---|---|---|---|" + ("---|" if by_inkscape else "")]
     for r in rows:
         work = f"{r['work'][0]}×{r['work'][1]}"
         if r["method"] == "vtracer":
             head = f"| {r['picture']} | vtracer default | — | {work} | — |"
         else:
             head = f"| {r['picture']} | ours | {r['size']} | {work} | {r['paths_asked']} |"
+        tail = f" {_num(r.get('psnr_inkscape'), 2)} |" if by_inkscape else ""
         if not r["ok"]:
-            lines.append(f"{head} {r['error']} | — | {_num(r['peak_mb'], 0)} | — | — | — | — |")
+            lines.append(f"{head} {r['error']} | — | {_num(r['peak_mb'], 0)} | — | — | — | — |{tail}")
             continue
         paths = str(r["paths"]) if r["method"] == "vtracer" else f"{r['paths']} / {r['paths_asked']}"
         lines.append(f"{head} {_secs(r['seconds'])} | {_secs(r.get('cpu_seconds'))} | {_num(r['peak_mb'], 0)} | "
-                     f"{_num(r['psnr'], 2)} | {_num(r['ssim'], 3)} | {paths} | {r['nodes']} |")
+                     f"{_num(r['psnr'], 2)} | {_num(r['ssim'], 3)} | {paths} | {r['nodes']} |{tail}")
     return "\n".join(lines)
 
 
@@ -224,7 +246,8 @@ def means(rows: list[dict]) -> list[dict]:
                     "peak_mb_max": max((r["peak_mb"] for r in ok), default=None),
                     "psnr": _mean([r["psnr"] for r in ok]), "ssim": _mean([r["ssim"] for r in ok]),
                     "paths": _mean([r["paths"] for r in ok]), "nodes": _mean([r["nodes"] for r in ok]),
-                    "work_pixels": _mean([r["work"][0] * r["work"][1] for r in ok])})
+                    "work_pixels": _mean([r["work"][0] * r["work"][1] for r in ok]),
+                    "psnr_inkscape": _mean([r.get("psnr_inkscape") for r in ok])})
     return out
 
 
@@ -232,23 +255,28 @@ def vtracer_mean(rows: list[dict]) -> dict | None:
     ok = [r for r in rows if r["method"] == "vtracer" and r["ok"]]
     if not ok:
         return None
-    return {"pictures": len(ok), **{k: _mean([r[k] for r in ok]) for k in ("seconds", "psnr", "ssim", "paths",
-                                                                            "nodes")}}
+    return {"pictures": len(ok), **{k: _mean([r.get(k) for r in ok]) for k in ("seconds", "psnr", "ssim", "paths",
+                                                                                "nodes", "psnr_inkscape")}}
 
 
 def means_table(rows: list[dict]) -> str:
-    """Means over pictures per (working size, N), and vtracer's default for comparison."""
-    lines = ["| max-size | N | pictures ok | seconds | CPU s | peak MB (max) | PSNR | SSIM | paths | nodes |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    """Means over pictures per (working size, N), and vtracer's default for comparison (and the
+    mean PSNR by Inkscape when the runs have it)."""
+    by_inkscape = any("psnr_inkscape" in r for r in rows)
+    lines = ["| max-size | N | pictures ok | seconds | CPU s | peak MB (max) | PSNR | SSIM | paths | nodes |"
+             + (" PSNR by Inkscape |" if by_inkscape else ""),
+             "|---|---|---|---|---|---|---|---|---|---|" + ("---|" if by_inkscape else "")]
     for m in means(rows):
         lines.append(f"| {m['size']} | {m['paths_asked']} | {m['ok']} / {m['pictures']} | {_secs(m['seconds'])} | "
                      f"{_secs(m['cpu_seconds'])} | {_num(m['peak_mb_max'], 0)} | {_num(m['psnr'], 2)} | "
                      f"{_num(m['ssim'], 3)} | "
-                     f"{_num(m['paths'], 1)} | {_num(m['nodes'], 0)} |")
+                     f"{_num(m['paths'], 1)} | {_num(m['nodes'], 0)} |"
+                     + (f" {_num(m['psnr_inkscape'], 2)} |" if by_inkscape else ""))
     v = vtracer_mean(rows)
     if v is not None:
         lines.append(f"| vtracer default | — | {v['pictures']} | {_secs(v['seconds'])} | — | — | "
-                     f"{_num(v['psnr'], 2)} | {_num(v['ssim'], 3)} | {_num(v['paths'], 1)} | {_num(v['nodes'], 0)} |")
+                     f"{_num(v['psnr'], 2)} | {_num(v['ssim'], 3)} | {_num(v['paths'], 1)} | {_num(v['nodes'], 0)} |"
+                     + (f" {_num(v['psnr_inkscape'], 2)} |" if by_inkscape else ""))
     return "\n".join(lines)
 
 
@@ -512,6 +540,8 @@ def main(argv: list[str] | None = None) -> int:
                     help=f"seconds one run may take before it is stopped and reported (default {DEFAULT_TIMEOUT:g})")
     ap.add_argument("--device", choices=("cpu", "cuda", "auto"), default="cpu",
                     help="the CLI's --device (default cpu: the one-thread CPU figures)")
+    ap.add_argument("--inkscape", action="store_true",
+                    help="also score every SVG as Inkscape draws it (its exporter; resvg's PSNR stays the table's)")
     ap.add_argument("--json", metavar="FILE", help="write every row (rewritten after each run) and the means")
     ap.add_argument("--save-svg", metavar="DIR", help="keep our SVGs there (NAME.sS.nN.svg); else a temp folder")
     ap.add_argument("--plot", metavar="FILE.svg", help="seconds and PSNR against paths, one line per size")
@@ -579,14 +609,16 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 runs = [("vtracer", None, None)] + [("ours", s, n) for s in sizes for n in budgets]
                 for method, size, n in runs:
-                    row = (run_vtracer(path, target) if method == "vtracer"
-                           else run_ours(path, target, n, size, args.timeout, args.device, svg_dir))
+                    row = (run_vtracer(path, target, args.inkscape) if method == "vtracer"
+                           else run_ours(path, target, n, size, args.timeout, args.device, svg_dir, args.inkscape))
                     if not args.save_svg:
                         row["svg"] = None  # the temp folder goes away
                     rows.append(row)
                     what = "vtracer default" if method == "vtracer" else f"S={size} N={n}"
                     said = (f"{row['seconds']:.1f} s, {row['psnr']:.2f} dB, {row['paths']} paths, {row['nodes']} nodes"
                             if row["ok"] else row["error"])
+                    if row.get("psnr_inkscape") is not None:
+                        said += f", Inkscape {row['psnr_inkscape']:.2f} dB"
                     if row.get("summary") and " of " in row["summary"]:  # fewer paths than asked: why
                         said += f" ({row['summary']})"
                     print(f"{Path(path).stem} {what}: {said}", file=sys.stderr, flush=True)

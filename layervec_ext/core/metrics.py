@@ -2,11 +2,17 @@
 
 resvg (the ``resvg-py`` wheel) is the reference SVG renderer for tests and benchmarks; it is an
 optional dependency (``pip install layervec[test]``), imported only here and only when asked.
+Inkscape's own exporter (Cairo) is what the artist looks at: the benchmarks can score with it too
+(its compositing rounds differently from resvg's: layervec_ext/docs/DESIGN.md §6).
 """
 
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
 
 import numpy as np
 
@@ -33,6 +39,29 @@ def rasterize_svg(svg: str | bytes, width: int, height: int, background: str | N
         return np.asarray(image)
     base = Image.new("RGBA", image.size, background)
     return np.asarray(Image.alpha_composite(base, image).convert("RGB"))
+
+
+def rasterize_svg_inkscape(svg: str | bytes, width: int, height: int) -> np.ndarray:
+    """Render SVG text with Inkscape's command-line exporter at ``width × height`` on white:
+    ``uint8`` RGB. A one-line ``RuntimeError`` when Inkscape is missing or fails."""
+    inkscape = shutil.which("inkscape")
+    if inkscape is None:
+        raise RuntimeError("Inkscape is not installed (apt-get install inkscape)")
+    from PIL import Image
+
+    with tempfile.TemporaryDirectory(prefix="layervec-inkscape-") as tmp:
+        src, out = Path(tmp) / "in.svg", Path(tmp) / "out.png"
+        src.write_bytes(svg if isinstance(svg, bytes) else svg.encode("utf-8"))
+        cmd = [inkscape, str(src), "--export-type=png", f"--export-filename={out}", f"--export-width={width}",
+               f"--export-height={height}", "--export-background=white", "--export-background-opacity=1"]
+        try:
+            subprocess.run(cmd, capture_output=True, timeout=300, check=False)
+        except subprocess.TimeoutExpired:
+            raise RuntimeError("Inkscape took more than 300 s to export the SVG") from None
+        if not out.exists():
+            raise RuntimeError("Inkscape exported no PNG of the SVG")
+        image = Image.open(out).convert("RGB")
+        return np.asarray(image if image.size == (width, height) else image.resize((width, height)))
 
 
 def psnr(a: np.ndarray, b: np.ndarray, peak: float = 255.0) -> float:
