@@ -209,6 +209,28 @@ def test_the_summary_says_why_fewer_paths_came_than_were_asked():
         assert shown >= 45.0 if why == "the picture reached" else abs(db - shown) <= 3.0
 
 
+
+def test_the_summary_says_when_the_working_size_lost_the_detail():
+    """Every path delivered, but thin stripes narrower than a working pixel: the picture is good at
+    the working size and poor at its own, and the last line says so with both figures — and a
+    larger working size does draw it better, as the line advises."""
+    drawing = Image.new("RGBA", (256, 256), (245, 240, 230, 255))
+    pen = ImageDraw.Draw(drawing)
+    pen.ellipse((30, 30, 226, 226), fill=(200, 60, 40, 255))
+    for x in range(100, 160, 15):
+        pen.rectangle((x, 90, x + 3, 170), fill=(30, 30, 120, 255))
+    image = np.asarray(drawing).copy()
+    said: list[str] = []
+    small = vectorize(image, fast(paths=8, max_size=48, device="cpu"), progress=lambda f, m: said.append(m))
+    found = re.fullmatch(r"done: (\d+) paths \((\d+\.\d) dB; (\d+\.\d) dB at the working size, 48 px: a larger "
+                         r"working size keeps finer detail\)", said[-1])
+    assert found, said[-1]
+    shown, working = float(found.group(2)), float(found.group(3))
+    assert working - shown >= 3.0 and abs(score(small, image) - shown) <= 1.0
+    larger = vectorize(image, fast(paths=8, max_size=128, device="cpu"))
+    assert score(larger, image) >= shown + 3.0
+
+
 SCALE = Path(__file__).resolve().parent.parent / "layervec_ext" / "bench" / "images" / "scale"
 
 
