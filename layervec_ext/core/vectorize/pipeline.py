@@ -34,6 +34,8 @@ import torch.nn.functional as F
 
 from layervec_ext.core.geometry import flatten, rectangle_cubics, signed_area
 from layervec_ext.core.render import composite, render
+from layervec_ext.core.render.common import chords
+from layervec_ext.core.render.raster import render_scene
 from layervec_ext.core.render.split import DepthSplit
 from layervec_ext.core.scene import Path, Scene
 from layervec_ext.core.vectorize.background import decide_background
@@ -343,6 +345,7 @@ def _window_score(scene: Scene, target: torch.Tensor) -> Callable[[int, list[lis
     if f > 1:
         target = F.avg_pool2d(target.permute(2, 0, 1)[None], f, ceil_mode=True)[0].permute(1, 2, 0)
     width, height = target.shape[1], target.shape[0]
+    per_cubic = chords(width, height)
     windows: dict[int, tuple[tuple[int, int, int, int], tuple[float, float], torch.Tensor, torch.Tensor]] = {}
     split: list[DepthSplit] = []  # the drawing the windows are cut from, once one is needed
 
@@ -372,8 +375,8 @@ def _window_score(scene: Scene, target: torch.Tensor) -> Callable[[int, list[lis
         tiles = [map_path(Path(torch.as_tensor(o, dtype=p.points.dtype, device=p.points.device), p.fill, p.opacity,
                                p.layer, p.id), (k, k), (offset[0] + t * stride, offset[1]))
                  for t, option in enumerate(options) for o in option]
-        with torch.no_grad():
-            drawn = render(Scene((len(options) - 1) * stride + size, y1 - y0, tiles, scene.layers))
+        with torch.no_grad():  # flattened as the score's canvas is, however long the row of options
+            drawn = render_scene(Scene((len(options) - 1) * stride + size, y1 - y0, tiles, scene.layers), per_cubic)
         want = target[y0:y1, x0:x1]
         errors = []
         for t in range(len(options)):
@@ -499,14 +502,16 @@ def _summary(scene: Scene, image: np.ndarray, cfg: Settings, working_db: Callabl
 
 def input_psnr(scene: Scene, image: np.ndarray, size: int = SUMMARY_SIZE) -> float:
     """The PSNR (dB) of ``scene`` (on the input's pixel grid) against the input ``image``, both on
-    white, RGB — as the benchmarks score an SVG — at the input's size (a bigger one brought within
-    ``size`` by an area filter, the scene with it). The working size can score higher:
-    a picture fitted at half the input's size matches its downsampled copy more closely."""
+    white, RGB, in 8-bit levels — as the benchmarks score an SVG drawn by a real renderer — at the
+    input's size (a bigger one brought within ``size`` by an area filter, the scene with it). The
+    working size can score higher: a picture fitted at half the input's size matches its
+    downsampled copy more closely."""
     target = torch.from_numpy(work_image(image, size, 1).astype(np.float32))
     h, w = target.shape[:2]
     with torch.no_grad():
-        error = composite(render(scale_scene(scene.detached().to("cpu"), w, h))).sub_(composite(target)).square_()
-    return 10.0 * math.log10(1.0 / max(float(error.sum(dtype=torch.float64)) / error.numel(), 1e-12))
+        drawn = composite(render(scale_scene(scene.detached().to("cpu"), w, h))).clamp_(0.0, 1.0).mul_(255.0).round_()
+        error = drawn.sub_(composite(target).mul_(255.0).round_()).square_()
+    return 10.0 * math.log10(255.0**2 / max(float(error.sum(dtype=torch.float64)) / error.numel(), 1e-12))
 
 
 def _boxes_area(scene: Scene) -> float:
