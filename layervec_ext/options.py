@@ -217,7 +217,9 @@ ALL_OPTIONS: tuple[Option, ...] = (
            dialog_range=(0, 1000000),
            label="Random seed:", description="Same seed and settings give the same result.", actions=SHARED),
     Option("max_size", "int", 512, "work at most at this many pixels on the long side (default %(default)s)",
-           where=CLI, at_least=1, actions=SHARED),
+           at_least=8, dialog_range=(8, 4096), label="Working size (px):",
+           description="The bitmap is fitted at most this many pixels on its long side; the result keeps the "
+           "bitmap's size. Larger keeps finer detail of a big bitmap, for a longer run.", actions=SHARED),
     Option("threads", "int", 1, where=CLI, at_least=1, actions=SHARED,
            help="CPU threads (default %(default)s: several threads on a busy machine can be far slower)"),
     Option("jobs", "int", 1, where=CLI, at_least=1,

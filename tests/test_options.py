@@ -117,17 +117,20 @@ def test_bad_values_get_one_line_before_any_work(capsys, args, message):
 def test_effect_forwards_exactly_the_options_both_sides_have():
     parser = argparse.ArgumentParser()
     options.add_effect_arguments(parser, boolean=lambda text: text == "true")
-    values = parser.parse_args(["--paths=0", "--seed=5", "--layers=2", "--replace=false", "--timeout=0"])
+    values = parser.parse_args(["--paths=0", "--seed=5", "--layers=2", "--replace=false", "--timeout=0",
+                                "--max_size=1024"])
     assert values.replace is False
     options.apply_limits(values)
     assert values.timeout == 1, "what a script passes below the dialog's range is raised to it"
     sent = options.forwarded(values)
-    assert sent == {"paths": 1, "preset": "balanced", "fill": "radial", "layers": "2", "device": "auto", "seed": 5}
+    assert sent == {"paths": 1, "preset": "balanced", "fill": "radial", "layers": "2", "device": "auto", "seed": 5,
+                    "max_size": 1024}
     assert options.command_line({**sent, "progress_json": True}) == [
         "--paths", "1", "--preset", "balanced", "--fill", "radial", "--layers", "2", "--device", "auto",
-        "--seed", "5", "--progress-json"]
+        "--seed", "5", "--max-size", "1024", "--progress-json"]
     parsed = build_parser().parse_args(["in.png", "-o", "x", *options.command_line(sent)])
-    assert (parsed.paths, parsed.layers, parsed.seed) == (1, 2, 5), "the backend reads what the effect sends"
+    assert (parsed.paths, parsed.layers, parsed.seed, parsed.max_size) == (1, 2, 5, 1024), \
+        "the backend reads what the effect sends: the dialog's working size too"
     with pytest.raises(ValueError, match="'timeout' is not an option of the layervec command"):
         options.command_line({"timeout": 5})
 
@@ -177,7 +180,7 @@ def test_the_refine_action_has_its_own_options_and_shares_the_common_ones():
     options.apply_limits(values, REFINE_OPTIONS)
     sent = options.forwarded(values, REFINE_OPTIONS)
     assert sent == {"add_paths": 8, "keep_shapes": True, "fill_kind": "keep", "preset": "balanced", "device": "auto",
-                    "seed": 0}
+                    "seed": 0, "max_size": 512}
     assert values.timeout == 1 and values.window is False
     again = cli.parse_args(options.command_line(sent, REFINE_OPTIONS))
     assert (again.add_paths, again.keep_shapes) == (8, True), "the backend reads what the effect sends"
