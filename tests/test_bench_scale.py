@@ -87,7 +87,6 @@ def test_scale_command_end_to_end(tmp_path, capsys) -> None:
         assert im.size[0] > 1000 and im.getextrema() != ((255, 255),) * len(im.getbands())
 
 
-
 def test_inkscape_scores_what_inkscape_draws(tmp_path, capsys) -> None:
     """``--inkscape``: every row also carries the PSNR of the SVG as Inkscape's own exporter draws
     it (exported here by hand, the way an artist would), in a column of both tables."""
@@ -106,6 +105,7 @@ def test_inkscape_scores_what_inkscape_draws(tmp_path, capsys) -> None:
     assert ours["psnr_inkscape"] == psnr(drawn, load_rgb(str(small)))
     assert abs(ours["psnr_inkscape"] - ours["psnr"]) < 3.0  # two renderers of one SVG
     assert vt["psnr_inkscape"] is not None and abs(vt["psnr_inkscape"] - vt["psnr"]) < 3.0
+
 
 def test_a_run_past_its_timeout_is_a_row_and_the_bench_goes_on(tmp_path, capsys) -> None:
     images, _ = small_picture(tmp_path, 64)

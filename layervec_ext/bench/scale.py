@@ -202,20 +202,35 @@ def _secs(v: float | None) -> str:
     return "—" if v is None else (f"{v:.2f}" if v < 10 else f"{v:.1f}")
 
 
+def _by_inkscape(rows: list[dict]) -> bool:
+    """Whether the runs were scored by Inkscape too (``--inkscape``): the tables then show its column."""
+    return any("psnr_inkscape" in r for r in rows)
+
+
+def _header(head: str, inkscape: bool) -> list[str]:
+    """A table's header and rule, with the Inkscape column when ``inkscape``."""
+    rule = "|---" * head.count(" | ") + "|---|"
+    return [head + (" PSNR by Inkscape |" if inkscape else ""), rule + ("---|" if inkscape else "")]
+
+
+def _inkscape_cell(values: dict, inkscape: bool) -> str:
+    """The Inkscape column's cell of a row or a mean (nothing when the table has no such column)."""
+    return f" {_num(values.get('psnr_inkscape'), 2)} |" if inkscape else ""
+
+
 def rows_table(rows: list[dict]) -> str:
     """One line per run: picture, method, working size, N, and what it cost and gave (with the PSNR
     by Inkscape when the runs have it)."""
-    by_inkscape = any("psnr_inkscape" in r for r in rows)
-    lines = ["| picture | method | max-size | work px | N | seconds | CPU s | peak MB | PSNR | SSIM | paths | nodes |"
-             + (" PSNR by Inkscape |" if by_inkscape else ""),
-             "|---|---|---|---|---|---|---|---|---|---|---|---|" + ("---|" if by_inkscape else "")]
+    shown = _by_inkscape(rows)
+    lines = _header("| picture | method | max-size | work px | N | seconds | CPU s | peak MB | PSNR | SSIM | paths | "
+                    "nodes |", shown)
     for r in rows:
         work = f"{r['work'][0]}×{r['work'][1]}"
         if r["method"] == "vtracer":
             head = f"| {r['picture']} | vtracer default | — | {work} | — |"
         else:
             head = f"| {r['picture']} | ours | {r['size']} | {work} | {r['paths_asked']} |"
-        tail = f" {_num(r.get('psnr_inkscape'), 2)} |" if by_inkscape else ""
+        tail = _inkscape_cell(r, shown)
         if not r["ok"]:
             lines.append(f"{head} {r['error']} | — | {_num(r['peak_mb'], 0)} | — | — | — | — |{tail}")
             continue
@@ -262,21 +277,19 @@ def vtracer_mean(rows: list[dict]) -> dict | None:
 def means_table(rows: list[dict]) -> str:
     """Means over pictures per (working size, N), and vtracer's default for comparison (and the
     mean PSNR by Inkscape when the runs have it)."""
-    by_inkscape = any("psnr_inkscape" in r for r in rows)
-    lines = ["| max-size | N | pictures ok | seconds | CPU s | peak MB (max) | PSNR | SSIM | paths | nodes |"
-             + (" PSNR by Inkscape |" if by_inkscape else ""),
-             "|---|---|---|---|---|---|---|---|---|---|" + ("---|" if by_inkscape else "")]
+    shown = _by_inkscape(rows)
+    lines = _header("| max-size | N | pictures ok | seconds | CPU s | peak MB (max) | PSNR | SSIM | paths | nodes |",
+                    shown)
     for m in means(rows):
         lines.append(f"| {m['size']} | {m['paths_asked']} | {m['ok']} / {m['pictures']} | {_secs(m['seconds'])} | "
                      f"{_secs(m['cpu_seconds'])} | {_num(m['peak_mb_max'], 0)} | {_num(m['psnr'], 2)} | "
                      f"{_num(m['ssim'], 3)} | "
-                     f"{_num(m['paths'], 1)} | {_num(m['nodes'], 0)} |"
-                     + (f" {_num(m['psnr_inkscape'], 2)} |" if by_inkscape else ""))
+                     f"{_num(m['paths'], 1)} | {_num(m['nodes'], 0)} |{_inkscape_cell(m, shown)}")
     v = vtracer_mean(rows)
     if v is not None:
         lines.append(f"| vtracer default | — | {v['pictures']} | {_secs(v['seconds'])} | — | — | "
                      f"{_num(v['psnr'], 2)} | {_num(v['ssim'], 3)} | {_num(v['paths'], 1)} | {_num(v['nodes'], 0)} |"
-                     + (f" {_num(v['psnr_inkscape'], 2)} |" if by_inkscape else ""))
+                     f"{_inkscape_cell(v, shown)}")
     return "\n".join(lines)
 
 
