@@ -513,7 +513,7 @@ def strips(width: int, height: int, every: int = 1, pixels: int = STRIP_PIXELS) 
     return [(r0, min(height, r0 + step)) for r0 in range(0, height, step)] or [(0, height)]
 
 
-def render_packed_sampled(packed: PackedScene, every: int = 1, k: int | None = None,
+def render_packed_sampled(packed: PackedScene, every: int = 1,
                           rows: tuple[int, int] | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """The paths of ``packed`` (not its background) where a loss needs them: the row-major pixels
     ``(T,)`` they touch; the pixels ``(U,)`` drawn, their premultiplied RGBA ``(U, 4)`` and the
@@ -529,7 +529,7 @@ def render_packed_sampled(packed: PackedScene, every: int = 1, k: int | None = N
     if packed.num_paths == 0:
         none = torch.zeros(0, dtype=torch.long, device=dev)
         return none, none, torch.zeros(0, 4, device=dev, dtype=dt), torch.zeros(0, device=dev, dtype=dt)
-    verts, nxt, owner = flatten_all(packed, k)
+    verts, nxt, owner = flatten_all(packed)
     s = build_structure(verts.detach(), nxt, owner, packed.num_paths, w, h, every, rows)
     table, cov, frags = paint_inputs(s, packed, fragment_coverage(s, verts, nxt))
     starts = torch.ones_like(s.pixel, dtype=torch.bool)

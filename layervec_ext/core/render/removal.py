@@ -21,8 +21,8 @@ Tensor = torch.Tensor
 
 
 @torch.no_grad()
-def removal_errors(packed: PackedScene, target: Tensor, under: Tensor | None = None, k: int | None = None,
-                   every: int = 1) -> tuple[Tensor, Tensor]:
+def removal_errors(packed: PackedScene, target: Tensor, under: Tensor | None = None, every: int = 1
+                   ) -> tuple[Tensor, Tensor]:
     """Premultiplied RGBA image ``(H, W, 4)`` of ``packed`` over ``under`` (premultiplied, or
     nothing) over the packed scene's background, and per drawn path (draw order, ``(P,)``) how
     much the summed squared error against ``target (H, W, 4)`` grows when that path alone is left
@@ -36,7 +36,7 @@ def removal_errors(packed: PackedScene, target: Tensor, under: Tensor | None = N
     base = over_background(base, packed.background)  # the scene's background under everything
     if packed.num_paths == 0:
         return base, torch.zeros(0, device=dev)
-    verts, nxt, owner = flatten_all(packed, k)
+    verts, nxt, owner = flatten_all(packed)
     parts = [_strip_errors(packed, verts, nxt, owner, target[r0:r1], base[r0:r1], (r0, r1), every)
              for r0, r1 in strips(w, h, every)]
     if len(parts) == 1:

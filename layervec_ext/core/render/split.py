@@ -36,7 +36,7 @@ class DepthSplit:
     """One drawing of ``scene``'s fragments, for :meth:`around` to split at any of its paths."""
 
     @torch.no_grad()
-    def __init__(self, scene: Scene, k: int | None = None):
+    def __init__(self, scene: Scene):
         packed = PackedScene.pack(scene)
         self.width, self.height = packed.width, packed.height
         self.background = packed.background
@@ -44,7 +44,7 @@ class DepthSplit:
         dev = packed.device
         colors, owners, pixels = [], [], []
         if packed.num_paths:
-            verts, nxt, owner = flatten_all(packed, k)
+            verts, nxt, owner = flatten_all(packed)
             for r0, r1 in strips(self.width, self.height, pixels=STRIP_PIXELS):
                 s = build_structure(verts, nxt, owner, packed.num_paths, self.width, self.height, rows=(r0, r1))
                 table, cov, frags = paint_inputs(s, packed, fragment_coverage(s, verts, nxt))
