@@ -273,13 +273,20 @@ def _reduce(segs: np.ndarray, count: int, region: Region, k: int = FLATTEN) -> n
         now = len(crossing_pairs(segs, k))
         cands = []
         for s in range(len(segs)):
-            t = (s + 1) % len(segs)
-            cand = np.delete(segs, t, axis=0) if t else segs[1:].copy()
-            cand[s if t else len(cand) - 1] = join(segs[s], segs[t])
+            cand = joined(segs, s)
             cands.append((region.change(cand), s, cand))
         cands.sort(key=lambda item: (item[0], item[1]))
         segs = next((cand for _, _, cand in cands if len(crossing_pairs(cand, k)) <= now), cands[0][2])
     return segs
+
+
+def joined(segs: np.ndarray, s: int) -> np.ndarray:
+    """The outline ``segs (S, 4, 2)`` with cubic ``s`` and the next (round the end) made one
+    (:func:`join`): one node less."""
+    t = (s + 1) % len(segs)
+    cand = np.delete(segs, t, axis=0) if t else segs[1:].copy()
+    cand[s if t else len(cand) - 1] = join(segs[s], segs[t])
+    return cand
 
 
 def _winding_mask(segs: np.ndarray, x0: float, y0: float, step: float, cols: int, rows: int,
