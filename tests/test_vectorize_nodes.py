@@ -1,6 +1,7 @@
 """Nodes by need (issue 10): the node budget clean-up leaves goes to the cubics along which the
 picture is wrong, neediest first — exactly halved, so nothing moves until the last pass fits them —
-and a whole vectorization spends it within the budget for a better picture."""
+and a whole vectorization spends it within the budget for a better picture. Where repairs went past
+the budget, the nodes the picture needs least go back."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from layervec_ext.core.metrics import psnr, rasterize_svg
 from layervec_ext.core.scene import FlatFill, Path, Scene
 from layervec_ext.core.svg.write import scene_to_svg
 from layervec_ext.core.vectorize import Settings, vectorize
-from layervec_ext.core.vectorize.nodes import error_map, need, split_by_need
-from layervec_ext.core.vectorize.untangle import segments_of
+from layervec_ext.core.render import render
+from layervec_ext.core.vectorize.nodes import error_map, join_least_needed, need, split_by_need
+from layervec_ext.core.vectorize.pipeline import _untangle, _window_score
+from layervec_ext.core.vectorize.untangle import points_of, segments_of, simple, split, untangle_scene
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -23,7 +26,12 @@ SIZE = 64
 
 
 def square(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
-    corners = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float64)
+    return straight([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
+
+
+def straight(corners) -> np.ndarray:
+    """Straight cubics through ``corners`` in the scene's point layout (controls at thirds)."""
+    corners = np.asarray(corners, dtype=np.float64)
     out = []
     for a, b in zip(corners, np.roll(corners, -1, axis=0)):
         out += [a, a + (b - a) / 3, a + 2 * (b - a) / 3]
@@ -100,3 +108,53 @@ def test_the_budget_clean_up_leaves_is_spent_on_nodes_and_the_picture_gains() ->
         return psnr(rasterize_svg(scene_to_svg(scene), 96, 96), img[..., :3])
 
     assert picture_psnr(by_need) > picture_psnr(even) + 1.0
+
+
+def halved(outline: np.ndarray) -> np.ndarray:
+    """The outline with every cubic halved (exactly: the same curve, twice the nodes)."""
+    return points_of(np.asarray([half for c in segments_of(outline) for half in split(c, 0.5)]))
+
+
+def circle(cx: float, cy: float, r: float) -> np.ndarray:
+    k = 0.5523 * r
+    return np.array([[cx + r, cy], [cx + r, cy + k], [cx + k, cy + r], [cx, cy + r], [cx - k, cy + r], [cx - r, cy + k],
+                     [cx - r, cy], [cx - r, cy - k], [cx - k, cy - r], [cx, cy - r], [cx + k, cy - r], [cx + r, cy - k]])
+
+
+def test_joins_take_the_nodes_the_picture_needs_least() -> None:
+    """A square whose sides were halved has four nodes that draw nothing; a circle's four all
+    count. Giving four cubics back takes the square's, and the picture stays; asked for more, each
+    outline keeps two cubics at least and stays simple."""
+    scene = scene_of(halved(square(6, 6, 30, 30)), circle(46, 46, 12))
+    target = render(scene).detach()
+    before = rasterize_svg(scene_to_svg(scene), SIZE, SIZE)
+    assert join_least_needed(scene, [0, 1], 4, _window_score(scene, target)) == 4
+    assert [p.num_segments for p in scene.paths] == [4, 4]
+    assert psnr(rasterize_svg(scene_to_svg(scene), SIZE, SIZE), before) >= 50.0
+    assert join_least_needed(scene, [0, 1], 100, _window_score(scene, target)) == 4
+    assert [p.num_segments for p in scene.paths] == [2, 2]
+    assert all(simple(p.points.double().numpy()) for p in scene.paths)
+    assert join_least_needed(scene, [0, 1], 1, _window_score(scene, target)) == 0
+
+
+def test_a_repair_past_the_node_budget_takes_its_cubics_from_where_the_picture_needs_them_least() -> None:
+    """A bow-tie in a scene at its node budget: the repair that keeps both lobes (a 2-opt) needs two
+    cubics more. Untangling takes them from the halved square's straight sides, within the budget,
+    and draws the bow-tie's picture far better than repairing within the cubics the path has."""
+    bow_tie = straight([[4, 4], [30, 30], [30, 4], [4, 22]])  # cubics 0 and 2 cross; lobes of two sizes
+    cfg = Settings(paths=2, segments=6)  # 12 cubics: the bow-tie's 4 and the square's 8
+
+    def tangled() -> Scene:
+        return scene_of(bow_tie, halved(square(36, 36, 60, 60)))
+
+    want = rasterize_svg(scene_to_svg(tangled()), SIZE, SIZE)
+    target = render(tangled()).detach()
+    within = tangled()
+    untangle_scene(within, score=_window_score(within, target), spare=0)
+    joined = tangled()
+    _untangle(joined, target, cfg, set())
+    assert all(simple(p.points.double().numpy()) for p in joined.paths)
+    assert joined.num_segments <= cfg.paths * cfg.segments == within.num_segments
+    assert [p.num_segments for p in joined.paths] == [6, 6]  # a 2-opt: two more; the square gave two
+    drawn = [psnr(rasterize_svg(scene_to_svg(s), SIZE, SIZE), want) for s in (within, joined)]
+    assert drawn[1] >= drawn[0] + 3.0, drawn
