@@ -323,6 +323,7 @@ def repair_tangled(scene: Scene, target: torch.Tensor, cfg: Settings, paths: lis
     if not untangle_scene(within, paths, spare=_spare(within, cfg), score=score, room=room, worth=cfg.drop_below):
         return False
     untangle_scene(scene, paths, score=score, room=room, worth=cfg.drop_below)
+    del score  # its drawing and windows (at 1024² a hundred MB): the joins draw the repaired scene
     refreeze()
     over = scene.num_segments - cfg.paths * cfg.segments
     if over > 0:
