@@ -12,10 +12,10 @@ import pytest
 import torch
 
 from layervec_ext.core.metrics import psnr, rasterize_svg
+from layervec_ext.core.render import render
 from layervec_ext.core.scene import FlatFill, Path, Scene
 from layervec_ext.core.svg.write import scene_to_svg
 from layervec_ext.core.vectorize import Settings, vectorize
-from layervec_ext.core.render import render
 from layervec_ext.core.vectorize.nodes import error_map, join_least_needed, need, split_by_need
 from layervec_ext.core.vectorize.pipeline import _untangle, _window_score
 from layervec_ext.core.vectorize.untangle import points_of, segments_of, simple, split, untangle_scene
@@ -116,9 +116,10 @@ def halved(outline: np.ndarray) -> np.ndarray:
 
 
 def circle(cx: float, cy: float, r: float) -> np.ndarray:
-    k = 0.5523 * r
-    return np.array([[cx + r, cy], [cx + r, cy + k], [cx + k, cy + r], [cx, cy + r], [cx - k, cy + r], [cx - r, cy + k],
-                     [cx - r, cy], [cx - r, cy - k], [cx - k, cy - r], [cx, cy - r], [cx + k, cy - r], [cx + r, cy - k]])
+    k = 0.5523 * r  # four cubics, each a quarter
+    return np.array([[cx + r, cy], [cx + r, cy + k], [cx + k, cy + r], [cx, cy + r], [cx - k, cy + r],
+                     [cx - r, cy + k], [cx - r, cy], [cx - r, cy - k], [cx - k, cy - r], [cx, cy - r],
+                     [cx + k, cy - r], [cx + r, cy - k]])
 
 
 def test_joins_take_the_nodes_the_picture_needs_least() -> None:
