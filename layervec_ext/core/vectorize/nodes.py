@@ -115,7 +115,7 @@ def join_least_needed(scene: Scene, paths: list[int], count: int,
     outlines = {i: segments_of(scene.paths[i].points.detach().cpu().double().numpy()) for i in paths}
     options = {i: joins(outlines[i], least) for i in paths}
     waiting = sorted((min(c for c, _ in options[i]), i) for i in paths if options[i])
-    chosen: dict[int, tuple[np.ndarray, bool]] = {}
+    chosen: dict[int, np.ndarray] = {}  # each weighed path's cheapest join
     heap: list[tuple[float, int]] = []  # (what the path's cheapest join costs, path)
 
     def weigh(index: int) -> None:

@@ -288,30 +288,32 @@ def _untangle(scene: Scene, target: torch.Tensor, cfg: Settings, frozen: set[int
     own cubics: on the 1024² butterfly at 256 paths that cost 2.9 dB at the working size, the second
     0.1; at 8 paths the nodes given back can cost more than the repair gained."""
     frozen = set(frozen)  # the repairs shift it
-    if not repair_tangled(scene, target, cfg, [i for i in range(len(scene.paths)) if i not in frozen], frozen):
-        return
-    if not UNTANGLE_ITERS or len(scene.paths) == len(frozen):
+    repaired = repair_tangled(scene, target, cfg, [i for i in range(len(scene.paths)) if i not in frozen], frozen)
+    if repaired is None or not UNTANGLE_ITERS or len(scene.paths) == len(frozen):
         return
     tries = []
-    for rate in (untangle_rate(cfg.paths), untangle_rate(cfg.paths) / 2):
+    rate = untangle_rate(cfg.paths)
+    for lr_scale in (rate, rate / 2):
         trial, still = scene.detached(), set(frozen)
         with crossing_penalty():
-            optimize(trial, target, cfg, iters=UNTANGLE_ITERS, frozen=still, lr_scale=rate, warmup=UNTANGLE_WARMUP,
-                     start=_frozen_below(still))
-        repair_tangled(trial, target, cfg, tangled(trial), still)
-        tries.append((_psnr(trial, target), trial))
+            optimize(trial, target, cfg, iters=UNTANGLE_ITERS, frozen=still, lr_scale=lr_scale,
+                     warmup=UNTANGLE_WARMUP, start=_frozen_below(still))
+        db = repair_tangled(trial, target, cfg, tangled(trial), still)
+        tries.append((_psnr(trial, target) if db is None else db, trial))
     db, best = max(tries, key=lambda t: t[0])
-    if db >= _psnr(scene, target):
+    if db >= repaired:
         scene.paths, scene.background = best.paths, best.background
 
 
-def repair_tangled(scene: Scene, target: torch.Tensor, cfg: Settings, paths: list[int], frozen: set[int]) -> bool:
+def repair_tangled(scene: Scene, target: torch.Tensor, cfg: Settings, paths: list[int],
+                   frozen: set[int]) -> float | None:
     """Make ``paths`` simple (:func:`~untangle.untangle_scene`), in place, within the node budget,
     the better picture of two ways (both scored on the scene as it is now): within the cubics the
     budget has left, or with up to :data:`~untangle.EXTRA` more a path and then, of every path but
     the ``frozen`` ones, the nodes the picture needs least given back
     (:func:`~nodes.join_least_needed`). ``frozen`` is updated in place where a path cut in two
-    (:func:`~untangle.in_two`) shifts them. Whether anything was tangled."""
+    (:func:`~untangle.in_two`) shifts them. The repaired picture's PSNR (:func:`_psnr`), or None
+    where nothing was tangled."""
     score, room = _window_score(scene, target), _room(scene, cfg)
     within = scene.detached()
     held = {id(s.paths[i]) for s in (scene, within) for i in frozen}
@@ -321,18 +323,19 @@ def repair_tangled(scene: Scene, target: torch.Tensor, cfg: Settings, paths: lis
         frozen.update(i for i, p in enumerate(scene.paths) if id(p) in held)
 
     if not untangle_scene(within, paths, spare=_spare(within, cfg), score=score, room=room, worth=cfg.drop_below):
-        return False
+        return None
     untangle_scene(scene, paths, score=score, room=room, worth=cfg.drop_below)
     del score  # its drawing and windows (at 1024² a hundred MB): the joins draw the repaired scene
     refreeze()
-    over = scene.num_segments - cfg.paths * cfg.segments
+    over = scene.num_segments - cfg.node_budget
     if over > 0:
         join_least_needed(scene, [i for i in range(len(scene.paths)) if i not in frozen], over,
                           _window_score(scene, target))
-    if _psnr(within, target) > _psnr(scene, target):
+    kept, other = _psnr(scene, target), _psnr(within, target)
+    if other > kept:
         scene.paths = within.paths
         refreeze()
-    return True
+    return max(kept, other)
 
 
 def untangle_rate(paths: int) -> float:
@@ -429,7 +432,7 @@ def _window_score(scene: Scene, target: torch.Tensor) -> Callable[[int, list[lis
 
 def _spare(scene: Scene, cfg: Settings) -> int:
     """Cubics the node budget (paths × segments) has left."""
-    return max(0, cfg.paths * cfg.segments - scene.num_segments)
+    return max(0, cfg.node_budget - scene.num_segments)
 
 
 def _room(scene: Scene, cfg: Settings) -> int:

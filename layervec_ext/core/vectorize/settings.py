@@ -147,6 +147,11 @@ class Settings:
             raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
         return dataclasses.replace(PRESETS[name], **job)
 
+    @property
+    def node_budget(self) -> int:
+        """The cubics the result may hold in all: paths × segments."""
+        return self.paths * self.segments
+
     def final_steps(self, long_side: int) -> int:
         """Steps of the last pass over every path on a working image ``long_side`` pixels long:
         :attr:`final_iters` at up to 32 paths, and :attr:`final_growth` more per doubling of the
