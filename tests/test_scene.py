@@ -42,6 +42,21 @@ def test_shoelace_area_and_union_find():
     assert union_roots(5, [(0, 1), (3, 4), (1, 4)]) == [0, 0, 2, 0, 0]  # b's set joins a's
 
 
+def test_rectangle_as_straight_cubics_split_evenly_on_its_sides():
+    """A background of more than four segments: the extra nodes split the sides evenly, the first
+    sides first, every cubic straight (controls at thirds), the outline closed at the corners."""
+    import numpy as np
+
+    from layervec_ext.core.geometry import rectangle_cubics
+
+    pts = rectangle_cubics(0.0, 0.0, 30.0, 12.0, segments=6)
+    nodes, controls = pts[0::3], pts.reshape(-1, 3, 2)
+    assert nodes.tolist() == [[0, 0], [15, 0], [30, 0], [30, 6], [30, 12], [0, 12]]
+    ends = np.roll(nodes, -1, axis=0)
+    assert np.allclose(controls[:, 1], nodes + (ends - nodes) / 3)
+    assert np.allclose(controls[:, 2], nodes + 2 * (ends - nodes) / 3)
+
+
 def test_background_is_part_of_the_scene_not_a_path():
     s = Scene(30, 20, [path(circle_points(10, 10, 5), flat([1, 0, 0, 1]))], background=flat([0, 0, 1, 1]))
     assert s.num_paths == 2 and s.num_segments == 8  # an editor sees the background's rectangle

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from layervec_ext.core.geometry import polygon_cubics
 from layervec_ext.core.metrics import psnr, rasterize_svg
 from layervec_ext.core.render import render
 from layervec_ext.core.scene import FlatFill, Path, Scene
@@ -26,16 +27,7 @@ SIZE = 64
 
 
 def square(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
-    return straight([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
-
-
-def straight(corners) -> np.ndarray:
-    """Straight cubics through ``corners`` in the scene's point layout (controls at thirds)."""
-    corners = np.asarray(corners, dtype=np.float64)
-    out = []
-    for a, b in zip(corners, np.roll(corners, -1, axis=0)):
-        out += [a, a + (b - a) / 3, a + 2 * (b - a) / 3]
-    return np.asarray(out)
+    return polygon_cubics([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
 
 
 def scene_of(*outlines: np.ndarray) -> Scene:
@@ -142,7 +134,7 @@ def test_a_repair_past_the_node_budget_takes_its_cubics_from_where_the_picture_n
     """A bow-tie in a scene at its node budget: the repair that keeps both lobes (a 2-opt) needs two
     cubics more. Untangling takes them from the halved square's straight sides, within the budget,
     and draws the bow-tie's picture far better than repairing within the cubics the path has."""
-    bow_tie = straight([[4, 4], [30, 30], [30, 4], [4, 22]])  # cubics 0 and 2 cross; lobes of two sizes
+    bow_tie = polygon_cubics([[4, 4], [30, 30], [30, 4], [4, 22]])  # cubics 0 and 2 cross; lobes of two sizes
     cfg = Settings(paths=2, segments=6)  # 12 cubics: the bow-tie's 4 and the square's 8
 
     def tangled() -> Scene:

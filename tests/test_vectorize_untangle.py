@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from layervec_ext.bench import editability
-from layervec_ext.core.geometry import flatten, self_intersects
+from layervec_ext.core.geometry import flatten, polygon_cubics, self_intersects
 from layervec_ext.core.metrics import psnr, rasterize_svg
 from layervec_ext.core.render import render
 from layervec_ext.core.scene import FlatFill, Path, Scene
@@ -32,15 +32,6 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 SIZE = 64
 
 
-def straight(corners) -> np.ndarray:
-    """Straight cubics through ``corners`` in the scene's point layout (controls at thirds)."""
-    corners = np.asarray(corners, dtype=np.float64)
-    out = []
-    for a, b in zip(corners, np.roll(corners, -1, axis=0)):
-        out += [a, a + (b - a) / 3, a + 2 * (b - a) / 3]
-    return np.asarray(out)
-
-
 def picture(points: np.ndarray, size: int = SIZE) -> np.ndarray:
     """The one-path scene's SVG drawn by resvg on white."""
     path = Path(torch.as_tensor(points, dtype=torch.float32), FlatFill(torch.tensor([0.1, 0.3, 0.8, 1.0])))
@@ -57,13 +48,13 @@ def check_repair(points: np.ndarray, min_psnr: float) -> np.ndarray:
 
 
 def test_a_bow_tie_becomes_one_outline_around_both_lobes() -> None:
-    bow_tie = straight([[8, 8], [56, 56], [56, 8], [8, 56]])  # cubics 0 and 2 cross in the middle
+    bow_tie = polygon_cubics([[8, 8], [56, 56], [56, 8], [8, 56]])  # cubics 0 and 2 cross in the middle
     fixed = check_repair(bow_tie, 30.0)
     assert len(fixed) // 3 <= 4 + 2  # a 2-opt: two cubics more at most
 
 
 def test_a_loop_at_a_node_is_cut_off() -> None:
-    square = straight([[10, 4], [54, 10], [54, 54], [10, 54]])
+    square = polygon_cubics([[10, 4], [54, 10], [54, 54], [10, 54]])
     # the first cubic leaves its node back across the last one: a small loop at node 0
     square[1] = [-6, 16]
     segs = segments_of(square)
@@ -73,7 +64,7 @@ def test_a_loop_at_a_node_is_cut_off() -> None:
 
 
 def test_a_loop_inside_one_cubic_is_undone() -> None:
-    pts = straight([[8, 40], [56, 40], [56, 56], [8, 56]])
+    pts = polygon_cubics([[8, 40], [56, 40], [56, 56], [8, 56]])
     pts[1], pts[2] = [64, 8], [0, 8]  # the first cubic's arms cross: it loops on itself
     check_repair(pts, 20.0)
 
@@ -92,7 +83,7 @@ def test_an_outline_twisted_ten_times_keeps_its_region() -> None:
 
 
 def test_coincident_nodes_are_merged_and_the_picture_stays() -> None:
-    pts = straight([[8, 8], [56, 8], [56, 8], [56, 56], [8, 56]])
+    pts = polygon_cubics([[8, 8], [56, 8], [56, 8], [56, 56], [8, 56]])
     assert editability.is_degenerate(pts)
     fixed = untangle_points(pts)
     assert len(fixed) // 3 == 4 and not editability.is_degenerate(fixed) and simple(fixed)
@@ -100,14 +91,14 @@ def test_coincident_nodes_are_merged_and_the_picture_stays() -> None:
 
 
 def test_a_simple_outline_is_left_as_it_is() -> None:
-    pts = straight([[8, 8], [56, 8], [56, 56], [8, 56]])
+    pts = polygon_cubics([[8, 8], [56, 8], [56, 56], [8, 56]])
     np.testing.assert_array_equal(untangle_points(pts), pts)
 
 
 def test_untangle_scene_repairs_only_tangled_paths_and_checks_the_rounded_points() -> None:
     paint = FlatFill(torch.tensor([0.5, 0.5, 0.5, 1.0]))
-    good = straight([[8, 8], [56, 8], [56, 56], [8, 56]])
-    bad = straight([[8, 8], [56, 56], [56, 8], [8, 56]])
+    good = polygon_cubics([[8, 8], [56, 8], [56, 56], [8, 56]])
+    bad = polygon_cubics([[8, 8], [56, 56], [56, 8], [8, 56]])
     scene = Scene(SIZE, SIZE, [Path(torch.as_tensor(p + 1e-4, dtype=torch.float32), paint) for p in (good, bad)])
     assert untangle_scene(scene, decimals=3) == [1]
     for p in scene.paths:
@@ -117,8 +108,8 @@ def test_untangle_scene_repairs_only_tangled_paths_and_checks_the_rounded_points
 
 
 def test_the_crossing_penalty_sees_crossings_between_cubics_and_pushes_them_apart() -> None:
-    square = torch.tensor(straight([[8, 8], [56, 8], [56, 56], [8, 56]]), dtype=torch.float32)
-    bow = torch.tensor(straight([[9, 8], [56, 56], [56, 8], [8, 56]]), dtype=torch.float32, requires_grad=True)
+    square = torch.tensor(polygon_cubics([[8, 8], [56, 8], [56, 56], [8, 56]]), dtype=torch.float32)
+    bow = torch.tensor(polygon_cubics([[9, 8], [56, 56], [56, 8], [8, 56]]), dtype=torch.float32, requires_grad=True)
     segs = torch.cat([Path(square, None).segments(), Path(bow, None).segments()])
     assert path_counts(segs) == (4, 4)
     assert float(crossing_loss(Path(square, None).segments())) == 0.0
@@ -229,7 +220,8 @@ def test_a_twisted_sliver_becomes_two_simple_paths_of_its_paint_while_the_budget
     sliver = np.array([[6.0, 9.3], [16.4, 6.0], [13.2, 22.8], [25.1, 21.1], [41.2, 12.1], [49.7, 31.0],
                        [55.6, 27.8], [58.0, 19.9], [40.4, 22.6], [30.7, 20.1], [20.7, 21.4], [14.0, 13.2]])
     paint = FlatFill(torch.tensor([0.1, 0.3, 0.8, 1.0]))
-    outlines = [straight([[40, 40], [60, 40], [60, 60], [40, 60]]), sliver, straight([[4, 40], [24, 40], [24, 60]])]
+    outlines = [polygon_cubics([[40, 40], [60, 40], [60, 60], [40, 60]]), sliver,
+                polygon_cubics([[4, 40], [24, 40], [24, 60]])]
 
     def scene() -> Scene:
         return Scene(SIZE, SIZE, [Path(torch.as_tensor(p, dtype=torch.float32), paint) for p in outlines])

@@ -1,5 +1,6 @@
 """Small algorithms several stages need, one copy each: the shoelace area of a polygon, union-find
-over index pairs, a rectangle as cubics, and whether (and where) a closed outline crosses itself."""
+over index pairs, a polygon or a rectangle as straight cubics, and whether (and where) a closed
+outline crosses itself."""
 
 from __future__ import annotations
 
@@ -39,20 +40,24 @@ def union_roots(count: int, pairs: Iterable[tuple[int, int]]) -> list[int]:
     return [find(i) for i in range(count)]
 
 
-def rectangle_cubics(x0: float, y0: float, x1: float, y1: float, segments: int = 4) -> np.ndarray:
-    """An axis-aligned rectangle as straight cubics (controls at thirds), ``segments`` ≥ 4 split on its sides."""
-    corners = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float64)
-    per_side = [segments // 4 + (1 if i < segments % 4 else 0) for i in range(4)]
-    per_side = [max(1, k) for k in per_side]
+def polygon_cubics(corners) -> np.ndarray:
+    """A closed polygon through ``corners (N, 2)`` as N straight cubics (controls at thirds), in the
+    scene's point layout ``(3N, 2)``."""
+    corners = np.asarray(corners, dtype=np.float64)
     out = []
-    for i in range(4):
-        a, b = corners[i], corners[(i + 1) % 4]
-        k = per_side[i]
-        for j in range(k):
-            p0 = a + (b - a) * j / k
-            p3 = a + (b - a) * (j + 1) / k
-            out += [p0, p0 + (p3 - p0) / 3, p0 + 2 * (p3 - p0) / 3]
+    for a, b in zip(corners, np.roll(corners, -1, axis=0)):
+        out += [a, a + (b - a) / 3, a + 2 * (b - a) / 3]
     return np.asarray(out)
+
+
+def rectangle_cubics(x0: float, y0: float, x1: float, y1: float, segments: int = 4) -> np.ndarray:
+    """An axis-aligned rectangle as straight cubics, ``segments`` ≥ 4 split evenly on its sides."""
+    corners = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float64)
+    per_side = [max(1, segments // 4 + (1 if i < segments % 4 else 0)) for i in range(4)]
+    return polygon_cubics([a + (b - a) * j / k
+                           for i, k in enumerate(per_side)
+                           for a, b in [(corners[i], corners[(i + 1) % 4])]
+                           for j in range(k)])
 
 
 # Line segments per cubic when flattening an outline for the crossing test.
