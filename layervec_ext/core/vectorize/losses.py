@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 from layervec_ext.core.geometry import edge_pairs
 from layervec_ext.core.jit import arrays, loops, loops_for
-from layervec_ext.core.render.common import on_cubics
+from layervec_ext.core.render.common import bernstein, on_cubics
 
 Tensor = torch.Tensor
 
@@ -154,10 +154,7 @@ def crossing_loss(segments: Tensor, k: int = CROSSING_LINES) -> Tensor:
     counts = path_counts(segments)
     if not counts:
         return segments.new_zeros(())
-    t = torch.arange(k, device=segments.device, dtype=segments.dtype) / k
-    s = 1 - t
-    w = torch.stack([s**3, 3 * s**2 * t, 3 * s * t**2, t**3], 1)  # (k, 4)
-    verts = on_cubics(w, segments)
+    verts = on_cubics(bernstein(k, segments.device, segments.dtype), segments)
     nxt, first, second = (torch.as_tensor(a, device=segments.device) for a in _edge_pairs(counts, k))
 
     def dist(p: Tensor, q: Tensor, r: Tensor) -> Tensor:  # signed distance of r from the line p→q
