@@ -14,17 +14,15 @@ import time
 from layervec_ext import protocol
 from layervec_ext.core.reporting import (
     Parser,
-    UsageError,
-    catch_interrupts,
     fail,
     interruptible,
     progress_reporter,
     run_and_write,
     say,
-    state,
+    start_command,
 )
 from layervec_ext.options import REFINE_OPTIONS, add_cli_arguments
-from layervec_ext.protocol import EXIT_INPUT, EXIT_USAGE
+from layervec_ext.protocol import EXIT_INPUT
 
 
 def build_parser() -> Parser:
@@ -44,18 +42,9 @@ def build_parser() -> Parser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command; returns the exit code (0 on success)."""
-    argv = sys.argv[1:] if argv is None else list(argv)
-    state.json_lines = "--progress-json" in argv
-    try:
-        args = build_parser().parse_args(argv)
-    except UsageError as exc:
-        return fail(str(exc), EXIT_USAGE)
-    except SystemExit as exc:  # --help
-        return int(exc.code or 0)
-    from layervec_ext.core.runtime import prepare_process
-
-    prepare_process(args.threads)
-    catch_interrupts()
+    args = start_command(build_parser, argv)
+    if isinstance(args, int):
+        return args
     from layervec_ext.core.refine import RefineError
     from layervec_ext.core.refine.document import parse_document
     from layervec_ext.core.vectorize import ImageError

@@ -34,6 +34,26 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+def start_command(build_parser: Callable[[], argparse.ArgumentParser],
+                  argv: list[str] | None) -> argparse.Namespace | int:
+    """What a command does first: its arguments parsed (a usage error is one line, in JSON with
+    ``--progress-json``), the thread pools pinned before numpy or torch load, Ctrl-C caught. The
+    arguments, or the exit code to return at once (a usage error, or 0 after ``--help``)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    state.json_lines = "--progress-json" in argv
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        return fail(str(exc), EXIT_USAGE)
+    except SystemExit as exc:  # --help
+        return int(exc.code or 0)
+    from layervec_ext.core.runtime import prepare_process
+
+    prepare_process(args.threads)
+    catch_interrupts()
+    return args
+
+
 def catch_interrupts() -> None:
     """Make Ctrl-C stick: Python raises KeyboardInterrupt wherever the signal lands, and where that
     is a finaliser or a callback the exception is printed and dropped and the run would go on;

@@ -26,14 +26,13 @@ from layervec_ext.core.reporting import (
     Parser,
     TerminalBar,
     UsageError,
-    catch_interrupts,
     fail,
     interruptible,
     progress_reporter,
     raise_if_interrupted,
     run_and_write,
     say,
-    state,
+    start_command,
     write_output,
 )
 from layervec_ext.options import add_cli_arguments
@@ -61,18 +60,9 @@ def _read_input(name: str):
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command; returns the exit code (0 on success)."""
-    argv = sys.argv[1:] if argv is None else list(argv)
-    state.json_lines = "--progress-json" in argv
-    try:
-        args = build_parser().parse_args(argv)
-    except UsageError as exc:
-        return fail(str(exc), EXIT_USAGE)
-    except SystemExit as exc:  # --help
-        return int(exc.code or 0)
-    from layervec_ext.core.runtime import prepare_process
-
-    prepare_process(args.threads)  # before numpy/torch load
-    catch_interrupts()
+    args = start_command(build_parser, argv)
+    if isinstance(args, int):
+        return args
     if _is_batch(args.input, args.output):
         try:
             return run_batch(args)
