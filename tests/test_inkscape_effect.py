@@ -354,15 +354,21 @@ def test_the_effect_imports_only_inkex_lxml_and_the_standard_library():
     assert others <= set(sys.stdlib_module_names) | {"lxml"}, others - set(sys.stdlib_module_names)
 
 
-def test_inx_matches_the_effects_arguments():
+def assert_inx_is_good(inx: str) -> None:
+    """inkex's own .inx check (``inkex.tester.inx``) by Inkscape's Python and inkex: the params
+    against the effect's arguments, the class named after the id's last part."""
     code = ("import unittest\nfrom inkex.tester.inx import InxMixin\n"
             "class T(InxMixin, unittest.TestCase):\n"
-            "    def test(self):\n        self.assertInxIsGood('layervec.inx')\n"
+            f"    def test(self):\n        self.assertInxIsGood({inx!r})\n"
             "r = unittest.TextTestRunner().run(unittest.defaultTestLoader.loadTestsFromTestCase(T))\n"
             "raise SystemExit(0 if r.wasSuccessful() else 1)\n")
     env = _inkex_env()
     env["PYTHONPATH"] = os.pathsep.join([INKEX_DIR, str(ROOT)])
     proc = subprocess.run([INKSCAPE_PYTHON, "-c", code], cwd=ROOT, env=env, capture_output=True, timeout=120)
     assert proc.returncode == 0, proc.stderr.decode()
+
+
+def test_inx_matches_the_effects_arguments():
+    assert_inx_is_good("layervec.inx")
     inx = (ROOT / "layervec.inx").read_text()
     assert "<id>org.layervec.vectorize</id>" in inx and 'needs-live-preview="false"' in inx

@@ -32,6 +32,7 @@ from test_inkscape_effect import (
     _assert_aborted,
     _has_inkscape_inkex,
     _inkex_env,
+    assert_inx_is_good,
     run_effect,
 )
 from test_inkscape_window import display as private_display  # noqa: F401  (a fixture: a private X server)
@@ -394,15 +395,7 @@ def test_add_paths_puts_exactly_that_many_in_a_detail_layer(edited):
 # --- Inkscape itself ------------------------------------------------------------------------------
 def test_inx_matches_the_effects_arguments():
     """inkex's own .inx check: the params against the effect's arguments, the class named after the id."""
-    code = ("import unittest\nfrom inkex.tester.inx import InxMixin\n"
-            "class T(InxMixin, unittest.TestCase):\n"
-            "    def test(self):\n        self.assertInxIsGood('layervec_refine.inx')\n"
-            "r = unittest.TextTestRunner().run(unittest.defaultTestLoader.loadTestsFromTestCase(T))\n"
-            "raise SystemExit(0 if r.wasSuccessful() else 1)\n")
-    env = _inkex_env()
-    env["PYTHONPATH"] = os.pathsep.join([INKEX_DIR, str(ROOT)])
-    proc = subprocess.run([INKSCAPE_PYTHON, "-c", code], cwd=ROOT, env=env, capture_output=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr.decode()
+    assert_inx_is_good("layervec_refine.inx")
     inx = (ROOT / "layervec_refine.inx").read_text()
     assert f"<id>{EXT}</id>" in inx and "layervec_ext/inkscape/refine_effect.py" in inx
     assert '<submenu name="Raster"/>' in inx and "<name>LayerVec Refine</name>" in inx
