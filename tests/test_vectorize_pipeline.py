@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -10,9 +11,11 @@ import pytest
 from lxml import etree
 from PIL import Image, ImageDraw
 
+from layervec_ext.core.geometry import flatten, self_intersects
 from layervec_ext.core.metrics import psnr, rasterize_svg
 from layervec_ext.core.svg.write import scene_to_svg
 from layervec_ext.core.vectorize import Settings, load_image, vectorize
+from layervec_ext.core.vectorize.pipeline import detail_size
 
 # the bundled demo picture: the bench's Noto smiley, shipped in the repo (samples/LICENSES.md)
 SMILEY = Path(__file__).resolve().parent.parent / "layervec_ext" / "samples" / "smiley.png"
@@ -229,6 +232,41 @@ def test_the_summary_says_when_the_working_size_lost_the_detail():
     assert working - shown >= 3.0 and abs(score(small, image) - shown) <= 1.0
     larger = vectorize(image, fast(paths=8, max_size=128, device="cpu"))
     assert score(larger, image) >= shown + 3.0
+
+
+def _with_thin_strokes(size: int) -> np.ndarray:
+    """:func:`drawn` with three strokes two pixels wide: a working size of half drew them as blurs."""
+    picture = Image.fromarray(drawn(size))
+    pen, s = ImageDraw.Draw(picture), size / 96
+    for i in range(3):
+        x = int((36 + 9 * i) * s)
+        pen.rectangle((x, int(60 * s), x + 1, int(72 * s)), fill=(90, 20, 20, 255))
+    return np.asarray(picture).copy()
+
+
+def test_a_picture_bigger_than_the_working_size_is_fitted_again_at_its_own():
+    """The detail pass: the scene finished at half the picture's size gets a short pass at the
+    picture's own size. Drawn by resvg at that size it is sharper than without the pass, and every
+    outline is still a simple closed curve."""
+    image = _with_thin_strokes(160)
+    settings = Settings.preset("balanced", paths=16, max_size=80, device="cpu")
+    sharp = vectorize(image, settings)
+    blurred = vectorize(image, dataclasses.replace(settings, detail_iters=0))
+    assert score(sharp, image) >= score(blurred, image) + 1.0
+    assert not any(self_intersects(flatten(p.points.numpy().astype(np.float64), 64)) for p in sharp.paths)
+
+
+def test_a_picture_at_the_working_size_gets_no_detail_pass():
+    """Where the picture is no bigger than the working size there is nothing sharper to fit: the
+    pass leaves the SVG the same bytes (the 256² quality benchmark's pictures among them)."""
+    image = _with_thin_strokes(80)
+    settings = Settings.preset("balanced", paths=8, max_size=80, device="cpu")
+    without = dataclasses.replace(settings, detail_iters=0)
+    assert scene_to_svg(vectorize(image, settings)) == scene_to_svg(vectorize(image, without))
+    assert detail_size(image.shape, 80, 80, settings) is None
+    assert detail_size((1024, 1024, 4), 512, 512, settings) == 1024  # the picture's own size
+    assert detail_size((3000, 4000, 4), 384, 512, settings) == 1024  # twice the working size at most
+    assert detail_size((1024, 1024, 4), 512, 512, without) is None
 
 
 SCALE = Path(__file__).resolve().parent.parent / "layervec_ext" / "bench" / "images" / "scale"

@@ -17,13 +17,16 @@
    levels; bottom = coarse). The node budget left then halves the cubics along which the picture
    misses most (:mod:`nodes`) before a last pass over every path.
 6. Untangle (:mod:`untangle`): every outline a simple closed curve — tangled ones repaired, a short
-   pass over every path, what it tangled repaired again — and, on the output's grid with the
-   points as the SVG writes them, checked once more. A detail layer whose showing adds less than
+   pass over every path, what it tangled repaired again. A picture bigger than the working size
+   then gets a short pass at its own size (twice the working size at most, :func:`_detail_pass`)
+   and its tangles repaired. On the output's grid with the points as the SVG writes them, every
+   outline is checked once more. A detail layer whose showing adds less than
    :data:`LAYER_GAIN` dB joins the one below (the picture is unchanged).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 
@@ -80,6 +83,9 @@ DETAIL_GAP = 3.0
 # The untangle score draws its windows on a grid this long at most (an integer fraction of the
 # working size past it).
 SCORE_SIZE = 512
+# The detail pass fits a picture bigger than the working size at its own size, or at this many
+# times the working size at most (a step there costs about DETAIL_SCALE² a working-size one).
+DETAIL_SCALE = 2
 
 
 def hierarchy_cuts(regions: int, levels: int) -> list[int]:
@@ -261,8 +267,13 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
             show(scene)
     if scene.paths:
         report(min(0.99, done / total_steps), "untangle")
-        _untangle(scene, target, cfg, frozen)
+        big = detail_size(image.shape, w, h, cfg)
+        frozen = _untangle(scene, target, cfg, frozen, both_rates=big is None)
         show(scene)
+        if big is not None:
+            report(min(0.99, done / total_steps), "detail pass")
+            _detail_pass(scene, image, big, cfg, frozen)
+            show(scene)
     scene = scene.detached().to("cpu")
     if cfg.layers == "auto":
         _merge_layers(scene, target.cpu())
@@ -273,36 +284,73 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
     return out
 
 
-def _untangle(scene: Scene, target: torch.Tensor, cfg: Settings, frozen: set[int]) -> None:
-    """Every outline simple (:mod:`untangle`): repair the tangled ones, then give every path a
-    short pass to win back what the repair cost (the crossing penalty of :func:`~losses.xing_loss`
-    keeps them apart) and repair again what that pass tangled — at two rates (:func:`untangle_rate`),
-    from the same start. All three ends are simple; the better pass is kept only if its end is the
-    better picture (a path the picture pulls back into its loop loses more to the second repair than
-    the pass won). While the path budget has room, a repair may cut
-    a path in two (:func:`~untangle.in_two`) where the second path gains what clean-up asks of a
-    path (:attr:`Settings.drop_below`). Each repair is made two ways (:func:`repair_tangled`), the better
-    picture kept: within the cubics the node budget has left, or with up to two more a path (a
-    2-opt adds two) and the nodes the picture needs least given back after it. Where the nodes
-    split for the final pass spent the budget, the first way joins a repaired outline down to its
-    own cubics: on the 1024² butterfly at 256 paths that cost 2.9 dB at the working size, the second
-    0.1; at 8 paths the nodes given back can cost more than the repair gained."""
+def detail_size(shape: tuple[int, ...], w: int, h: int, cfg: Settings) -> int | None:
+    """The long side the detail pass (:func:`_detail_pass`) fits a ``w × h`` working image's scene
+    at, for an input of ``shape``: the input's own, at most :data:`DETAIL_SCALE` times the working
+    size; None where that is no bigger than the working size, or the preset has no detail pass."""
+    work = max(w, h)
+    size = min(max(shape[:2]), DETAIL_SCALE * work)
+    return size if cfg.detail_iters and size > work else None
+
+
+def _detail_pass(scene: Scene, image: np.ndarray, size: int, cfg: Settings, frozen: set[int]) -> None:
+    """Fit a picture bigger than the working size once more at the long side ``size``
+    (:func:`detail_size`), in place: :attr:`Settings.detail_iters` steps over every path at the
+    untangle pass's rate (:func:`untangle_rate`) with the crossing penalty on, the paths' inside
+    sampled as densely per working pixel as in the stages; then what the pass tangled repaired
+    (:func:`repair_tangled`). Kept if that picture is the better at ``size``. The working size draws
+    an edge and any detail a pixel wide there as a blur, which a converged scene reproduces with
+    soft edges and translucent paint; at the input's size the picture is sharp (python -m
+    layervec_ext.bench scale: see the README's table)."""
+    target = torch.as_tensor(work_image(image, size, cfg.min_work), dtype=torch.float32, device=scene.device)
+    h, w = target.shape[:2]
+    big, still = scale_scene(scene.detached(), w, h), set(frozen)
+    before = _psnr(big, target)
+    sampled = dataclasses.replace(cfg, sample_block=cfg.sample_block * DETAIL_SCALE)
+    with crossing_penalty():
+        optimize(big, target, sampled, iters=cfg.detail_iters, frozen=still, lr_scale=untangle_rate(cfg.paths),
+                 warmup=UNTANGLE_WARMUP, start=_frozen_below(still))
+    db = repair_tangled(big, target, cfg, tangled(big), still)
+    if (_psnr(big, target) if db is None else db) > before:
+        back = scale_scene(big, scene.width, scene.height)
+        scene.paths, scene.background = back.paths, back.background
+
+
+def _untangle(scene: Scene, target: torch.Tensor, cfg: Settings, frozen: set[int],
+              both_rates: bool = True) -> set[int]:
+    """Every outline simple (:mod:`untangle`), in place; returns the ``frozen`` paths' indices
+    after the repairs. Repair the tangled ones, then give every path a short pass to win back what
+    the repair cost (the crossing penalty of :func:`~losses.xing_loss` keeps them apart) and repair
+    again what that pass tangled — at two rates (:func:`untangle_rate`), from the same start; at the
+    lower only where ``both_rates`` is False (the detail pass follows and wins back more: python -m
+    layervec_ext.bench scale, the benchmark log's table). All three ends are simple; the better
+    pass is kept only if its end is the better picture (a path the picture pulls back into its loop
+    loses more to the second repair than the pass won). While the path budget has room, a repair
+    may cut a path in two (:func:`~untangle.in_two`) where the second path gains what clean-up asks
+    of a path (:attr:`Settings.drop_below`). Each repair is made two ways (:func:`repair_tangled`),
+    the better picture kept: within the cubics the node budget has left, or with up to two more a
+    path (a 2-opt adds two) and the nodes the picture needs least given back after it. Where the
+    nodes split for the final pass spent the budget, the first way joins a repaired outline down to
+    its own cubics: on the 1024² butterfly at 256 paths that cost 2.9 dB at the working size, the
+    second 0.1; at 8 paths the nodes given back can cost more than the repair gained."""
     frozen = set(frozen)  # the repairs shift it
     repaired = repair_tangled(scene, target, cfg, [i for i in range(len(scene.paths)) if i not in frozen], frozen)
     if repaired is None or not UNTANGLE_ITERS or len(scene.paths) == len(frozen):
-        return
+        return frozen
     tries = []
     rate = untangle_rate(cfg.paths)
-    for lr_scale in (rate, rate / 2):
+    for lr_scale in (rate, rate / 2) if both_rates else (rate / 2,):
         trial, still = scene.detached(), set(frozen)
         with crossing_penalty():
             optimize(trial, target, cfg, iters=UNTANGLE_ITERS, frozen=still, lr_scale=lr_scale,
                      warmup=UNTANGLE_WARMUP, start=_frozen_below(still))
         db = repair_tangled(trial, target, cfg, tangled(trial), still)
-        tries.append((_psnr(trial, target) if db is None else db, trial))
-    db, best = max(tries, key=lambda t: t[0])
+        tries.append((_psnr(trial, target) if db is None else db, trial, still))
+    db, best, still = max(tries, key=lambda t: t[0])
     if db >= repaired:
         scene.paths, scene.background = best.paths, best.background
+        return still
+    return frozen
 
 
 def repair_tangled(scene: Scene, target: torch.Tensor, cfg: Settings, paths: list[int],

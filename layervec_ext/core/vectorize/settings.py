@@ -55,6 +55,10 @@ class Settings:
     # split for the pass, have more to fit (python -m layervec_ext.bench scale; see final_steps).
     # Above the default max_size they are fewer, costing what they would at it.
     final_growth: int = 16
+    # Steps of the detail pass: on a picture bigger than the working size, a pass over every path
+    # at the picture's own size (twice the working size at most) after the untangle step, where the
+    # working size blurred the edges (0: none; pipeline._detail_pass).
+    detail_iters: int = 16
     final_lr: float = 1.0  # the last pass's learning rates, as a fraction of the stages'
     final_warmup: int = 8  # the last pass's rates grow linearly over this many first steps
     # Refine (``layervec refine``): steps of a pass over the artist's paths (and one more with the
@@ -186,7 +190,7 @@ class Settings:
 
 
 PRESETS: dict[str, Settings] = {
-    "fast": Settings(stage_iters=40, patience=6, final_iters=0, refine_iters=80, refine_patience=20),
+    "fast": Settings(stage_iters=40, patience=6, final_iters=0, detail_iters=0, refine_iters=80, refine_patience=20),
     "balanced": Settings(),
     "best": Settings(stage_iters=300, patience=25, final_iters=200, refine_iters=400, refine_patience=60),
 }
