@@ -256,6 +256,20 @@ def test_a_picture_bigger_than_the_working_size_is_fitted_again_at_its_own():
     assert not any(self_intersects(flatten(p.points.numpy().astype(np.float64), 64)) for p in sharp.paths)
 
 
+def test_the_bar_moves_through_the_passes_at_the_end():
+    """Progress only grows, and the passes over every path at the end — more than half of a big
+    budget's run — move it step by step: it had sat at 95 % from a third of a 256-path run on."""
+    said: list[tuple[float, str]] = []
+    vectorize(_with_thin_strokes(160), Settings.preset("balanced", paths=16, max_size=80, device="cpu"),
+              progress=lambda f, m: said.append((f, m)))
+    fractions = [f for f, _ in said]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    final = sorted({f for f, m in said if m == "final pass"})
+    detail = sorted({f for f, m in said if m == "detail pass"})
+    assert final[0] <= 0.6 and len(final) >= 8 and len(detail) >= 8
+    assert final[-1] - final[0] >= 0.05 and detail[-1] - detail[0] >= 0.05
+
+
 def test_a_picture_at_the_working_size_gets_no_detail_pass():
     """Where the picture is no bigger than the working size there is nothing sharper to fit: the
     pass leaves the SVG the same bytes (the 256² quality benchmark's pictures among them)."""

@@ -139,6 +139,29 @@ def stage_sizes(budget: int, most: int = 4) -> list[int]:
     return sizes
 
 
+class _Bar:
+    """The run's progress fraction. Each phase gets its share up front, in units of about one
+    step of a stage (which works at half the working size or less on a big picture), and moves the
+    bar through it as it goes: the fraction only grows, and it moves through the passes over every
+    path at the end too, which take more than half of a big budget's run (python -m
+    layervec_ext.bench scale)."""
+
+    def __init__(self, report: Progress, shares: list[float]):
+        self.report, self.total, self.done = report, max(sum(shares), 1.0), 0.0
+
+    def show(self, label: str, within: float = 0.0) -> None:
+        """Say ``label`` at ``within`` units into the phase under way."""
+        self.report(min(0.99, (self.done + within) / self.total), label)
+
+    def on_step(self, label: str, units: float = 1.0) -> Callable[[int, float], None]:
+        """An optimiser's ``on_step``: each step ``units`` further into the phase."""
+        return lambda step, loss: self.show(label, (step + 1) * units)
+
+    def passed(self, units: float) -> None:
+        """A phase of ``units`` is over (all of it, however much it said on the way)."""
+        self.done += units
+
+
 def _canvas(scene: Scene) -> np.ndarray:
     if not scene.paths and scene.background is None:
         return np.zeros((scene.height, scene.width, 4))
@@ -218,13 +241,16 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
     hierarchy = build_hierarchy(target_np, most=cfg.segment_size) if sizes else None
     candidates = Candidates.for_picture(target_np, cfg, cfg.fill)
     final_steps = cfg.final_steps(max(w, h))
-    total_steps = sum(cfg.stage_iters for _ in sizes) + final_steps or 1
-    done = 0
+    big = detail_size(image.shape, w, h, cfg)
+    # the passes at the end: a final-pass step costs about two of a stage's, the untangle step
+    # (repairs and its pass) about as much as the final pass and half again, the detail pass as
+    # much as the final pass
+    late = 2 * final_steps
+    bar = _Bar(report, [cfg.stage_iters] * (len(sizes) + 1) + [late, 1.5 * late, late if big else 0])
 
     def add_stage(count: int, stage: int, regions: int, label: str, scale: float) -> None:
         """Propose ``count`` paths over what the scene draws now, then optimise them."""
-        nonlocal done
-        report(done / total_steps, f"{label}: placing {count} paths")
+        bar.show(f"{label}: placing {count} paths")
         levels = [hierarchy.partition(r) for r in hierarchy_cuts(regions, cfg.levels)]
         canvas = _canvas(scene)
         chosen = propose(candidates, canvas, levels, count)
@@ -237,21 +263,18 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
                       _layer_of(stage, n_stages, cfg.layers), dev)
         show(scene)
 
-        def on_step(step: int, loss: float, _base=done) -> None:
-            report(min(0.99, (_base + step + 1) / total_steps), f"{label}: optimising")
-
         _optimize_stage(scene, target_np, focus_weight(canvas, target_np, cfg.focus, cfg.focus_cap), cfg, scale,
-                        frozen=frozen, on_step=on_step, start=first_new if _boxes_area(scene) > cfg.joint_area else 0,
-                        show=snapshot)
+                        frozen=frozen, on_step=bar.on_step(f"{label}: optimising"),
+                        start=first_new if _boxes_area(scene) > cfg.joint_area else 0, show=snapshot)
         show(scene)
-        done += cfg.stage_iters
 
     for stage, count in enumerate(sizes):
         add_stage(count, stage, max(count * cfg.regions_per_path, 8 * (stage + 1)), f"stage {stage + 1}/{len(sizes)}",
                   _stage_scale(stage, len(sizes), max(w, h), cfg.coarse_size, cfg.coarse_above))
+        bar.passed(cfg.stage_iters)
 
     if scene.num_paths > 1:
-        report(min(0.99, done / total_steps), "clean-up")
+        bar.show("clean-up")
         frozen = _drop_useless(scene, target, cfg, frozen)
         # Clean-up drops paths that turned out to add nothing (hidden, or doing what another does):
         # spend what they leave of the budget on the largest errors that remain, once.
@@ -259,20 +282,25 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
         if sizes and missing > cfg.refill_above * budget and _psnr(scene, target) < cfg.enough_db:
             add_stage(missing, len(sizes) - 1, (sizes[-1] + missing) * cfg.regions_per_path * 2, "detail", 1.0)
             frozen = _drop_useless(scene, target, cfg, frozen)
+        bar.passed(cfg.stage_iters)
         if final_steps:
             _spend_spare_nodes(scene, target_np, cfg, frozen)
-            report(min(0.99, done / total_steps), "final pass")
+            bar.show("final pass")
             optimize(scene, target, cfg, iters=final_steps, frozen=frozen, lr_scale=cfg.final_lr,
-                     warmup=cfg.final_warmup, show=snapshot, start=_frozen_below(frozen))
+                     warmup=cfg.final_warmup, show=snapshot, start=_frozen_below(frozen),
+                     on_step=bar.on_step("final pass", late / final_steps))
             show(scene)
+    bar.passed(late)
     if scene.paths:
-        report(min(0.99, done / total_steps), "untangle")
-        big = detail_size(image.shape, w, h, cfg)
-        frozen = _untangle(scene, target, cfg, frozen, both_rates=big is None)
+        bar.show("untangle")
+        frozen = _untangle(scene, target, cfg, frozen, both_rates=big is None,
+                           progress=lambda part: bar.show("untangle", part * 1.5 * late))
         show(scene)
+        bar.passed(1.5 * late)
         if big is not None:
-            report(min(0.99, done / total_steps), "detail pass")
-            _detail_pass(scene, image, big, cfg, frozen)
+            bar.show("detail pass")
+            _detail_pass(scene, image, big, cfg, frozen,
+                         on_step=bar.on_step("detail pass", late / 2 / cfg.detail_iters))  # the repair: the rest
             show(scene)
     scene = scene.detached().to("cpu")
     if cfg.layers == "auto":
@@ -293,7 +321,8 @@ def detail_size(shape: tuple[int, ...], w: int, h: int, cfg: Settings) -> int | 
     return size if cfg.detail_iters and size > work else None
 
 
-def _detail_pass(scene: Scene, image: np.ndarray, size: int, cfg: Settings, frozen: set[int]) -> None:
+def _detail_pass(scene: Scene, image: np.ndarray, size: int, cfg: Settings, frozen: set[int],
+                 on_step: Callable[[int, float], None] | None = None) -> None:
     """Fit a picture bigger than the working size once more at the long side ``size``
     (:func:`detail_size`), in place: :attr:`Settings.detail_iters` steps over every path at the
     untangle pass's rate (:func:`untangle_rate`) with the crossing penalty on, the paths' inside
@@ -301,7 +330,7 @@ def _detail_pass(scene: Scene, image: np.ndarray, size: int, cfg: Settings, froz
     (:func:`repair_tangled`). Kept if that picture is the better at ``size``. The working size draws
     an edge and any detail a pixel wide there as a blur, which a converged scene reproduces with
     soft edges and translucent paint; at the input's size the picture is sharp (python -m
-    layervec_ext.bench scale: see the README's table)."""
+    layervec_ext.bench scale: see the README's table). ``on_step``: the optimiser's, for progress."""
     target = torch.as_tensor(work_image(image, size, cfg.min_work), dtype=torch.float32, device=scene.device)
     h, w = target.shape[:2]
     big, still = scale_scene(scene.detached(), w, h), set(frozen)
@@ -309,7 +338,7 @@ def _detail_pass(scene: Scene, image: np.ndarray, size: int, cfg: Settings, froz
     sampled = dataclasses.replace(cfg, sample_block=cfg.sample_block * DETAIL_SCALE)
     with crossing_penalty():
         optimize(big, target, sampled, iters=cfg.detail_iters, frozen=still, lr_scale=untangle_rate(cfg.paths),
-                 warmup=UNTANGLE_WARMUP, start=_frozen_below(still))
+                 warmup=UNTANGLE_WARMUP, start=_frozen_below(still), on_step=on_step)
     db = repair_tangled(big, target, cfg, tangled(big), still)
     if (_psnr(big, target) if db is None else db) > before:
         back = scale_scene(big, scene.width, scene.height)
@@ -317,7 +346,7 @@ def _detail_pass(scene: Scene, image: np.ndarray, size: int, cfg: Settings, froz
 
 
 def _untangle(scene: Scene, target: torch.Tensor, cfg: Settings, frozen: set[int],
-              both_rates: bool = True) -> set[int]:
+              both_rates: bool = True, progress: Callable[[float], None] = lambda part: None) -> set[int]:
     """Every outline simple (:mod:`untangle`), in place; returns the ``frozen`` paths' indices
     after the repairs. Repair the tangled ones, then give every path a short pass to win back what
     the repair cost (the crossing penalty of :func:`~losses.xing_loss` keeps them apart) and repair
@@ -332,20 +361,24 @@ def _untangle(scene: Scene, target: torch.Tensor, cfg: Settings, frozen: set[int
     path (a 2-opt adds two) and the nodes the picture needs least given back after it. Where the
     nodes split for the final pass spent the budget, the first way joins a repaired outline down to
     its own cubics: on the 1024² butterfly at 256 paths that cost 2.9 dB at the working size, the
-    second 0.1; at 8 paths the nodes given back can cost more than the repair gained."""
+    second 0.1; at 8 paths the nodes given back can cost more than the repair gained.
+    ``progress(part)`` hears the part of the work done after the repair and after each pass."""
     frozen = set(frozen)  # the repairs shift it
     repaired = repair_tangled(scene, target, cfg, [i for i in range(len(scene.paths)) if i not in frozen], frozen)
     if repaired is None or not UNTANGLE_ITERS or len(scene.paths) == len(frozen):
         return frozen
     tries = []
     rate = untangle_rate(cfg.paths)
-    for lr_scale in (rate, rate / 2) if both_rates else (rate / 2,):
+    rates = (rate, rate / 2) if both_rates else (rate / 2,)
+    progress(1 / (1 + len(rates)))
+    for lr_scale in rates:
         trial, still = scene.detached(), set(frozen)
         with crossing_penalty():
             optimize(trial, target, cfg, iters=UNTANGLE_ITERS, frozen=still, lr_scale=lr_scale,
                      warmup=UNTANGLE_WARMUP, start=_frozen_below(still))
         db = repair_tangled(trial, target, cfg, tangled(trial), still)
         tries.append((_psnr(trial, target) if db is None else db, trial, still))
+        progress((1 + len(tries)) / (1 + len(rates)))
     db, best, still = max(tries, key=lambda t: t[0])
     if db >= repaired:
         scene.paths, scene.background = best.paths, best.background
