@@ -141,7 +141,7 @@ def test_fill_kinds_are_what_was_asked(fill):
 def test_bad_arguments_are_value_errors():
     image = drawn(32)
     for kw in ({"paths": 0}, {"preset": "slow"}, {"fill": "conic"}, {"segments": 1}, {"layers": 0},
-               {"device": "tpu"}):
+               {"device": "tpu"}, {"detail_iters": -1}):
         with pytest.raises(ValueError):
             vectorize(image, Settings.preset(kw.pop("preset", "balanced"), **kw))
 
@@ -270,17 +270,50 @@ def test_the_bar_moves_through_the_passes_at_the_end():
     assert final[-1] - final[0] >= 0.05 and detail[-1] - detail[0] >= 0.05
 
 
-def test_a_picture_at_the_working_size_gets_no_detail_pass():
+def test_a_picture_at_the_working_size_gets_no_detail_pass(monkeypatch):
     """Where the picture is no bigger than the working size there is nothing sharper to fit: the
-    pass leaves the SVG the same bytes (the 256² quality benchmark's pictures among them)."""
-    image = _with_thin_strokes(80)
+    run takes the path it took before the pass existed (the untangle pass at both rates, no detail
+    pass), as the 256² quality benchmark's pictures do."""
+    from layervec_ext.core.vectorize import pipeline
+
+    calls: list[str] = []
+    untangle, detail = pipeline._untangle, pipeline._detail_pass
+
+    def spy_untangle(*args, both_rates=True, **kw):
+        calls.append(f"untangle, both rates: {both_rates}")
+        return untangle(*args, both_rates=both_rates, **kw)
+
+    monkeypatch.setattr(pipeline, "_untangle", spy_untangle)
+    monkeypatch.setattr(pipeline, "_detail_pass", lambda *a, **kw: calls.append("detail") or detail(*a, **kw))
     settings = Settings.preset("balanced", paths=8, max_size=80, device="cpu")
-    without = dataclasses.replace(settings, detail_iters=0)
-    assert scene_to_svg(vectorize(image, settings)) == scene_to_svg(vectorize(image, without))
-    assert detail_size(image.shape, 80, 80, settings) is None
+    vectorize(_with_thin_strokes(80), settings)
+    assert calls == ["untangle, both rates: True"]
+    vectorize(_with_thin_strokes(160), settings)
+    assert calls[1:] == ["untangle, both rates: False", "detail"]
+    assert detail_size((80, 80, 4), 80, 80, settings) is None
     assert detail_size((1024, 1024, 4), 512, 512, settings) == 1024  # the picture's own size
     assert detail_size((3000, 4000, 4), 384, 512, settings) == 1024  # twice the working size at most
-    assert detail_size((1024, 1024, 4), 512, 512, without) is None
+    assert detail_size((1024, 1024, 4), 512, 512, dataclasses.replace(settings, detail_iters=0)) is None
+
+
+def test_a_detail_pass_out_of_memory_leaves_the_finished_picture(monkeypatch):
+    """The detail pass is a finishing touch: where the memory for the picture's own size runs out
+    (here its target, the first thing it makes), the result is the working size's, not an error."""
+    from layervec_ext.core.vectorize import pipeline
+
+    image, settings = _with_thin_strokes(160), Settings.preset("balanced", paths=8, max_size=80, device="cpu")
+    monkeypatch.setattr(pipeline, "_detail_pass", lambda scene, image, size, cfg, frozen, **kw: frozen)
+    finished = scene_to_svg(vectorize(image, settings))
+    monkeypatch.undo()
+    work = pipeline.work_image
+
+    def no_room_at_the_detail_size(img, size, *args):
+        if size == 160:  # the picture's own size, twice the working size (the summary asks for 1024)
+            raise MemoryError
+        return work(img, size, *args)
+
+    monkeypatch.setattr(pipeline, "work_image", no_room_at_the_detail_size)
+    assert scene_to_svg(vectorize(image, settings)) == finished
 
 
 SCALE = Path(__file__).resolve().parent.parent / "layervec_ext" / "bench" / "images" / "scale"

@@ -244,8 +244,8 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
     big = detail_size(image.shape, w, h, cfg)
     # the passes at the end: a final-pass step costs about two of a stage's, the untangle step
     # (repairs and its pass) about as much as the final pass and half again, the detail pass as
-    # much as the final pass
-    late = 2 * final_steps
+    # much as the final pass (a preset with no final pass: as if it had the untangle pass's steps)
+    late = 2 * (final_steps or UNTANGLE_ITERS)
     bar = _Bar(report, [cfg.stage_iters] * (len(sizes) + 1) + [late, 1.5 * late, late if big else 0])
 
     def add_stage(count: int, stage: int, regions: int, label: str, scale: float) -> None:
@@ -299,7 +299,7 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
         bar.passed(1.5 * late)
         if big is not None:
             bar.show("detail pass")
-            _detail_pass(scene, image, big, cfg, frozen,
+            frozen = _detail_pass(scene, image, big, cfg, frozen,
                          on_step=bar.on_step("detail pass", late / 2 / cfg.detail_iters))  # the repair: the rest
             show(scene)
     scene = scene.detached().to("cpu")
@@ -322,27 +322,36 @@ def detail_size(shape: tuple[int, ...], w: int, h: int, cfg: Settings) -> int | 
 
 
 def _detail_pass(scene: Scene, image: np.ndarray, size: int, cfg: Settings, frozen: set[int],
-                 on_step: Callable[[int, float], None] | None = None) -> None:
+                 on_step: Callable[[int, float], None] | None = None) -> set[int]:
     """Fit a picture bigger than the working size once more at the long side ``size``
-    (:func:`detail_size`), in place: :attr:`Settings.detail_iters` steps over every path at the
-    untangle pass's rate (:func:`untangle_rate`) with the crossing penalty on, the paths' inside
-    sampled as densely per working pixel as in the stages; then what the pass tangled repaired
-    (:func:`repair_tangled`). Kept if that picture is the better at ``size``. The working size draws
-    an edge and any detail a pixel wide there as a blur, which a converged scene reproduces with
-    soft edges and translucent paint; at the input's size the picture is sharp (python -m
-    layervec_ext.bench scale: see the README's table). ``on_step``: the optimiser's, for progress."""
-    target = torch.as_tensor(work_image(image, size, cfg.min_work), dtype=torch.float32, device=scene.device)
-    h, w = target.shape[:2]
-    big, still = scale_scene(scene.detached(), w, h), set(frozen)
-    before = _psnr(big, target)
-    sampled = dataclasses.replace(cfg, sample_block=cfg.sample_block * DETAIL_SCALE)
-    with crossing_penalty():
-        optimize(big, target, sampled, iters=cfg.detail_iters, frozen=still, lr_scale=untangle_rate(cfg.paths),
-                 warmup=UNTANGLE_WARMUP, start=_frozen_below(still), on_step=on_step)
-    db = repair_tangled(big, target, cfg, tangled(big), still)
-    if (_psnr(big, target) if db is None else db) > before:
-        back = scale_scene(big, scene.width, scene.height)
-        scene.paths, scene.background = back.paths, back.background
+    (:func:`detail_size`), in place; returns the ``frozen`` paths' indices after it.
+    :attr:`Settings.detail_iters` steps over every path at the untangle pass's rate
+    (:func:`untangle_rate`) with the crossing penalty on, the paths' inside sampled as densely per
+    working pixel as in the stages; then what the pass tangled repaired (:func:`repair_tangled`).
+    Kept if that picture is the better at ``size``; where the memory for it runs out, the scene
+    stays as the working size finished it. The working size draws an edge and any detail a pixel
+    wide there as a blur, which a converged scene reproduces with soft edges and translucent paint;
+    at the input's size the picture is sharp (python -m layervec_ext.bench scale: see the README's
+    table). ``on_step``: the optimiser's, for progress."""
+    try:
+        target = torch.as_tensor(work_image(image, size, cfg.min_work), dtype=torch.float32, device=scene.device)
+        h, w = target.shape[:2]
+        big, still = scale_scene(scene.detached(), w, h), set(frozen)
+        before = _psnr(big, target)
+        block = max(1, round(cfg.sample_block * size / max(scene.width, scene.height)))
+        with crossing_penalty():
+            optimize(big, target, dataclasses.replace(cfg, sample_block=block), iters=cfg.detail_iters, frozen=still,
+                     lr_scale=untangle_rate(cfg.paths), warmup=UNTANGLE_WARMUP, start=_frozen_below(still),
+                     on_step=on_step)
+        db = repair_tangled(big, target, cfg, tangled(big), still)
+        better = (_psnr(big, target) if db is None else db) > before
+    except (MemoryError, torch.cuda.OutOfMemoryError):  # a finishing touch: never worth the finished picture
+        return frozen
+    if not better:
+        return frozen
+    back = scale_scene(big, scene.width, scene.height)
+    scene.paths, scene.background = back.paths, back.background
+    return still
 
 
 def _untangle(scene: Scene, target: torch.Tensor, cfg: Settings, frozen: set[int],
@@ -352,7 +361,7 @@ def _untangle(scene: Scene, target: torch.Tensor, cfg: Settings, frozen: set[int
     the repair cost (the crossing penalty of :func:`~losses.xing_loss` keeps them apart) and repair
     again what that pass tangled — at two rates (:func:`untangle_rate`), from the same start; at the
     lower only where ``both_rates`` is False (the detail pass follows and wins back more: python -m
-    layervec_ext.bench scale, the benchmark log's table). All three ends are simple; the better
+    layervec_ext.bench scale, the benchmark log's table). Every end is simple; the better
     pass is kept only if its end is the better picture (a path the picture pulls back into its loop
     loses more to the second repair than the pass won). While the path budget has room, a repair
     may cut a path in two (:func:`~untangle.in_two`) where the second path gains what clean-up asks

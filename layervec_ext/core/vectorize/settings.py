@@ -181,6 +181,8 @@ class Settings:
             raise ValueError(f"unknown device {self.device!r}; choose one of {', '.join(DEVICES)}")
         if self.segments < 2:
             raise ValueError("segments must be at least 2")
+        if self.detail_iters < 0:
+            raise ValueError("detail-iters must not be negative")
         if self.split_share < 0:
             raise ValueError("split-share must not be negative")
         if self.max_size < 8:
