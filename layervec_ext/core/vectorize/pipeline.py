@@ -339,12 +339,8 @@ def _detail_pass(scene: Scene, image: np.ndarray, size: int, cfg: Settings, froz
         big, still = scale_scene(scene.detached(), w, h), set(frozen)
         before = _psnr(big, target)
         block = max(1, round(cfg.sample_block * size / max(scene.width, scene.height)))
-        with crossing_penalty():
-            optimize(big, target, dataclasses.replace(cfg, sample_block=block), iters=cfg.detail_iters, frozen=still,
-                     lr_scale=untangle_rate(cfg.paths), warmup=UNTANGLE_WARMUP, start=_frozen_below(still),
-                     on_step=on_step)
-        db = repair_tangled(big, target, cfg, tangled(big), still)
-        better = (_psnr(big, target) if db is None else db) > before
+        better = _pass_then_repair(big, target, dataclasses.replace(cfg, sample_block=block), still,
+                                   iters=cfg.detail_iters, lr_scale=untangle_rate(cfg.paths), on_step=on_step) > before
     except (MemoryError, torch.cuda.OutOfMemoryError):  # a finishing touch: never worth the finished picture
         return frozen
     if not better:
@@ -382,17 +378,26 @@ def _untangle(scene: Scene, target: torch.Tensor, cfg: Settings, frozen: set[int
     progress(1 / (1 + len(rates)))
     for lr_scale in rates:
         trial, still = scene.detached(), set(frozen)
-        with crossing_penalty():
-            optimize(trial, target, cfg, iters=UNTANGLE_ITERS, frozen=still, lr_scale=lr_scale,
-                     warmup=UNTANGLE_WARMUP, start=_frozen_below(still))
-        db = repair_tangled(trial, target, cfg, tangled(trial), still)
-        tries.append((_psnr(trial, target) if db is None else db, trial, still))
+        tries.append((_pass_then_repair(trial, target, cfg, still, iters=UNTANGLE_ITERS, lr_scale=lr_scale),
+                      trial, still))
         progress((1 + len(tries)) / (1 + len(rates)))
     db, best, still = max(tries, key=lambda t: t[0])
     if db >= repaired:
         scene.paths, scene.background = best.paths, best.background
         return still
     return frozen
+
+
+def _pass_then_repair(scene: Scene, target: torch.Tensor, cfg: Settings, frozen: set[int], *, iters: int,
+                      lr_scale: float, on_step: Callable[[int, float], None] | None = None) -> float:
+    """In place: ``iters`` steps over every path but the ``frozen`` ones at ``lr_scale`` of the
+    stages' rates, warmed up, with the crossing penalty on; then what they tangled repaired
+    (:func:`repair_tangled`, which updates ``frozen``). The picture's PSNR after (:func:`_psnr`)."""
+    with crossing_penalty():
+        optimize(scene, target, cfg, iters=iters, frozen=frozen, lr_scale=lr_scale, warmup=UNTANGLE_WARMUP,
+                 start=_frozen_below(frozen), on_step=on_step)
+    db = repair_tangled(scene, target, cfg, tangled(scene), frozen)
+    return _psnr(scene, target) if db is None else db
 
 
 def repair_tangled(scene: Scene, target: torch.Tensor, cfg: Settings, paths: list[int],
