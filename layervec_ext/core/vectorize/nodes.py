@@ -15,6 +15,7 @@ repairs of tangled outlines may add some), the nodes whose going changes the pic
 from __future__ import annotations
 
 import heapq
+from collections import deque
 from collections.abc import Callable
 
 import cv2
@@ -114,7 +115,7 @@ def join_least_needed(scene: Scene, paths: list[int], count: int,
     after it, none below ``least`` cubics. Returns how many were taken out."""
     outlines = {i: segments_of(scene.paths[i].points.detach().cpu().double().numpy()) for i in paths}
     options = {i: joins(outlines[i], least) for i in paths}
-    waiting = sorted((min(c for c, _ in options[i]), i) for i in paths if options[i])
+    waiting = deque(sorted((min(c for c, _ in options[i]), i) for i in paths if options[i]))
     chosen: dict[int, np.ndarray] = {}  # each weighed path's cheapest join
     heap: list[tuple[float, int]] = []  # (what the path's cheapest join costs, path)
 
@@ -135,7 +136,7 @@ def join_least_needed(scene: Scene, paths: list[int], count: int,
 
     def weigh_more(n: int) -> None:
         for _ in range(min(n, len(waiting))):
-            weigh(waiting.pop(0)[1])
+            weigh(waiting.popleft()[1])
 
     weigh_more(DRAWN_PER_JOIN * count + DRAWN_MORE)
     taken = 0
