@@ -106,13 +106,15 @@ def joins(segs: np.ndarray, least: int = LEAST) -> list[tuple[float, np.ndarray]
 
 @torch.no_grad()
 def join_least_needed(scene: Scene, paths: list[int], count: int,
-                      score: Callable[[int, list[list[np.ndarray]]], list[float]], least: int = LEAST) -> int:
+                      score: Callable[[int, list[list[np.ndarray]]], list[float]], least: int = LEAST,
+                      progress: Callable[[float], None] | None = None) -> int:
     """Take ``count`` cubics out of ``paths`` in place, by joining consecutive pairs (:func:`joins`):
     first those that change the outline's region by at most :data:`~untangle.CLEAR` px² (nothing
     an eye sees), then the join that adds least to the picture's error, as ``score(index, options)``
     says (the picture's error with path ``index`` drawn as each option's outline), drawn for the
     outlines whose joins change their regions least (:data:`DRAWN_PER_JOIN`); every outline simple
-    after it, none below ``least`` cubics. Returns how many were taken out."""
+    after it, none below ``least`` cubics. Returns how many were taken out; ``progress(part)`` hears
+    the part of ``count`` taken after each join."""
     outlines = {i: segments_of(scene.paths[i].points.detach().cpu().double().numpy()) for i in paths}
     options = {i: joins(outlines[i], least) for i in paths}
     waiting = deque(sorted((min(c for c, _ in options[i]), i) for i in paths if options[i]))
@@ -151,4 +153,6 @@ def join_least_needed(scene: Scene, paths: list[int], count: int,
         path.points = torch.as_tensor(points_of(outline), dtype=path.points.dtype, device=path.points.device)
         outlines[index], options[index] = outline, joins(outline, least)
         weigh(index)
+        if progress is not None:
+            progress(min(taken, count) / count)
     return taken

@@ -494,7 +494,7 @@ def in_two(points: np.ndarray, k: int = FLATTEN, extra: int = 0) -> list[np.ndar
 @torch.no_grad()
 def untangle_scene(scene: Scene, paths: list[int] | None = None, decimals: int | None = None,
                    spare: int | None = None, score: Callable[[int, list[list[np.ndarray]]], list[float]] | None = None,
-                   room: int = 0, worth: float = 0.0) -> list[int]:
+                   room: int = 0, worth: float = 0.0, progress: Callable[[float], None] | None = None) -> list[int]:
     """Make every path (or those of ``paths``) of ``scene`` simple, in place; returns the indices
     (in the scene as it is after) of the paths that changed or were added. ``decimals``: the points
     rounded to that many decimals first (what the SVG writer keeps), and the outline checked and
@@ -503,9 +503,12 @@ def untangle_scene(scene: Scene, paths: list[int] | None = None, decimals: int |
     path drawn as each option's outlines (one, or two of its paint); given it, the repair is the
     one scoring least of the :data:`CHOICES` nearest the region and, while ``room`` paths may still
     be added, the path cut in two (:func:`in_two`; the second part added right above the first)
-    where that errs less by more than ``worth`` (in the score's units) than the best single outline."""
+    where that errs less by more than ``worth`` (in the score's units) than the best single outline.
+    ``progress(part)`` hears the part of the paths looked at after each (scored repairs of a few
+    hundred paths take seconds)."""
     changed, added = [], {}
-    for index in range(len(scene.paths)) if paths is None else paths:
+    indices = list(range(len(scene.paths)) if paths is None else paths)
+    for looked, index in enumerate(indices, 1):
         path = scene.paths[index]
         dtype, device = path.points.dtype, path.points.device
         pts = path.points.detach().cpu().double().numpy()
@@ -535,6 +538,8 @@ def untangle_scene(scene: Scene, paths: list[int] | None = None, decimals: int |
                 spare -= max(0, (sum(len(o) for o in chosen) - before) // 3)
             changed.append(index)
         path.points = torch.as_tensor(pts, dtype=dtype, device=device)
+        if progress is not None:
+            progress(looked / len(indices))
     touched = {id(scene.paths[index]) for index in changed}
     for index in sorted(added, reverse=True):
         part = _part(scene.paths[index], added[index])
