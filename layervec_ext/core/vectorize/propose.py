@@ -32,6 +32,11 @@ class Proposal:
     gain: float
 
 
+# Points whose paint is evaluated at once: a region as big as a 1024² picture's background, every
+# point with its own copy of its fill's fields, took a hundred MiB at its peak.
+EVAL_POINTS = 1 << 15
+
+
 def eval_fill(fill: FillFit, xy: np.ndarray) -> np.ndarray:
     """Premultiplied RGBA ``(n, 4)`` of ``fill`` at pixel centres ``xy``: the renderer's colour of
     the fill it becomes (:func:`~layervec_ext.core.render.common.fill_paint`), in float64."""
@@ -53,8 +58,12 @@ def eval_fills(fills: list[FillFit], xys: list[np.ndarray]) -> list[np.ndarray]:
         *affine, colors = fill_paint(kind, fields)
         counts = torch.as_tensor([len(xys[i]) for i in members])
         at = torch.repeat_interleave(torch.arange(len(members)), counts)  # each point's fill
-        paint = [v.index_select(0, at) for v in (*affine, colors.clamp(0.0, 1.0))]
-        rgba = paint_at(torch.as_tensor(np.concatenate([xys[i] for i in members]), dtype=torch.float64), paint)
+        params = (*affine, colors.clamp(0.0, 1.0))
+        points = torch.as_tensor(np.concatenate([xys[i] for i in members]), dtype=torch.float64)
+        # each point's copy of its fill's fields (two dozen numbers) made for a slice at a time
+        rgba = torch.cat([paint_at(points[lo:lo + EVAL_POINTS], [v.index_select(0, at[lo:lo + EVAL_POINTS])
+                                                                 for v in params])
+                          for lo in range(0, len(points), EVAL_POINTS)]) if len(points) else points.new_zeros((0, 4))
         premul = torch.cat([rgba[:, :3] * rgba[:, 3:], rgba[:, 3:]], 1).numpy()
         for i, part in zip(members, np.split(premul, np.cumsum(counts.numpy())[:-1])):
             out[i] = part
