@@ -285,6 +285,9 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
         bar.passed(cfg.stage_iters)
         if final_steps:
             _spend_spare_nodes(scene, target_np, cfg, frozen)
+        # the stages' float64 picture, regions and fills (at 1024² about 90 MB): the passes reuse the room
+        hierarchy = candidates = target_np = None
+        if final_steps:
             bar.show("final pass")
             optimize(scene, target, cfg, iters=final_steps, frozen=frozen, lr_scale=cfg.final_lr,
                      warmup=cfg.final_warmup, show=snapshot, start=_frozen_below(frozen),
