@@ -285,7 +285,8 @@ def vectorize(image: np.ndarray, settings: Settings | None = None, progress: Pro
         bar.passed(cfg.stage_iters)
         if final_steps:
             _spend_spare_nodes(scene, target_np, cfg, frozen)
-        # the stages' float64 picture, regions and fills (at 1024² about 90 MB): the passes reuse the room
+        # the stages' float64 picture, regions and fills let go: the passes reuse the room (a big
+        # picture's peak memory: python -m layervec_ext.bench scale, and the benchmark log)
         hierarchy = candidates = target_np = None
         if final_steps:
             bar.show("final pass")
@@ -417,8 +418,8 @@ def repair_tangled(scene: Scene, target: torch.Tensor, cfg: Settings, paths: lis
     (:func:`~nodes.join_least_needed`). ``frozen`` is updated in place where a path cut in two
     (:func:`~untangle.in_two`) shifts them. The repaired picture's PSNR (:func:`_psnr`), or None
     where nothing was tangled. ``progress(part)`` hears the part done as each way goes: the first
-    way's repairs, the second's, and its joins, a third each (on the fox at 256 paths 2.0, 1.5 and
-    1.0 s, with no word from the bar before)."""
+    way's repairs, the second's, and its joins, a third each (at a few hundred paths each takes
+    seconds)."""
     score, room = _window_score(scene, target), _room(scene, cfg)
     within = scene.detached()
     held = {id(s.paths[i]) for s in (scene, within) for i in frozen}

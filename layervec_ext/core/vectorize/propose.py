@@ -32,8 +32,8 @@ class Proposal:
     gain: float
 
 
-# Points whose paint is evaluated at once: a region as big as a 1024² picture's background, every
-# point with its own copy of its fill's fields, took a hundred MiB at its peak.
+# Points whose paint is evaluated at once, each with its own copy of its fill's fields: a whole
+# background-sized region at once set a big picture's peak memory (the benchmark log).
 EVAL_POINTS = 1 << 15
 
 
