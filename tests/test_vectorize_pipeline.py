@@ -296,26 +296,6 @@ def test_a_picture_at_the_working_size_gets_no_detail_pass(monkeypatch):
     assert detail_size((1024, 1024, 4), 512, 512, dataclasses.replace(settings, detail_iters=0)) is None
 
 
-def test_the_detail_pass_asks_what_the_working_size_asks(monkeypatch):
-    """At twice the working size a pixel of the working image is four: the detail pass samples the
-    paths' inside four times as densely, and a repair that cuts a path in two must gain four times
-    the summed error clean-up asks of a path — what it asks at the working size, not a quarter."""
-    from layervec_ext.core.vectorize import pipeline
-
-    asked: list[tuple[int, float, int]] = []
-    passed = pipeline._pass_then_repair
-
-    def spy(scene, target, cfg, frozen, **kw):
-        asked.append((kw["iters"], cfg.drop_below, cfg.sample_block))
-        return passed(scene, target, cfg, frozen, **kw)
-
-    monkeypatch.setattr(pipeline, "_pass_then_repair", spy)
-    settings = Settings.preset("balanced", paths=8, max_size=80, device="cpu")
-    vectorize(_with_thin_strokes(160), settings)
-    assert asked[-1] == (settings.detail_iters, 4 * settings.drop_below, round(2 * settings.sample_block))
-    assert all(drop == settings.drop_below for _, drop, _ in asked[:-1])  # the untangle pass's, at 80 px
-
-
 def test_a_detail_pass_out_of_memory_leaves_the_finished_picture(monkeypatch):
     """The detail pass is a finishing touch: where the memory for the picture's own size runs out
     (here its target, the first thing it makes), the result is the working size's, not an error."""

@@ -332,8 +332,8 @@ def _detail_pass(scene: Scene, image: np.ndarray, size: int, cfg: Settings, froz
     :attr:`Settings.detail_iters` steps over every path at the untangle pass's rate
     (:func:`untangle_rate`) with the crossing penalty on, the paths' inside sampled as densely per
     working pixel as in the stages; then what the pass tangled repaired (:func:`repair_tangled`; a
-    path cut in two must gain what clean-up asks of a path at the working size, the error being
-    summed over the bigger picture's pixels).
+    path cut in two must gain :attr:`Settings.drop_below`, which is absolute: what a run working at
+    that size asks).
     Kept if that picture is the better at ``size``; where the memory for it runs out, the scene
     stays as the working size finished it. The working size draws an edge and any detail a pixel
     wide there as a blur, which a converged scene reproduces with soft edges and translucent paint;
@@ -344,11 +344,9 @@ def _detail_pass(scene: Scene, image: np.ndarray, size: int, cfg: Settings, froz
         h, w = target.shape[:2]
         big, still = scale_scene(scene.detached(), w, h), set(frozen)
         before = _psnr(big, target)
-        ratio = size / max(scene.width, scene.height)
-        at_size = dataclasses.replace(cfg, sample_block=max(1, round(cfg.sample_block * ratio)),
-                                      drop_below=cfg.drop_below * ratio**2)
-        better = _pass_then_repair(big, target, at_size, still, iters=cfg.detail_iters,
-                                   lr_scale=untangle_rate(cfg.paths), on_step=on_step) > before
+        block = max(1, round(cfg.sample_block * size / max(scene.width, scene.height)))
+        better = _pass_then_repair(big, target, dataclasses.replace(cfg, sample_block=block), still,
+                                   iters=cfg.detail_iters, lr_scale=untangle_rate(cfg.paths), on_step=on_step) > before
     except (MemoryError, torch.cuda.OutOfMemoryError):  # a finishing touch: never worth the finished picture
         return frozen
     if not better:
