@@ -65,6 +65,7 @@ def test_fills_evaluated_a_slice_at_a_time_paint_every_point_as_at_once(monkeypa
     for one, sliced in zip(whole, eval_fills(fits, points)):
         np.testing.assert_array_equal(one, sliced)
     assert [len(p) for p in eval_fills(fits, [xy, xy[:0], xy])] == [len(xy), 0, len(xy)]
+    assert eval_fills(fits[2:], [xy[:0]])[0].shape == (0, 4)  # a kind with no point at all
 
 
 @pytest.mark.parametrize("kind, cls", [("linear", LinearFit), ("radial", RadialFit)])
