@@ -112,7 +112,8 @@ def _check(image: np.ndarray, settings: Settings) -> None:
 def work_image(image: np.ndarray, max_size: int, min_work: int = 32) -> np.ndarray:
     """Premultiplied float RGBA at the working size (long side ≤ max_size, ≥ min_work)."""
     h, w = image.shape[:2]
-    premul = image.astype(np.float32) / 255.0
+    premul = image.astype(np.float32)
+    premul /= 255.0  # in place: a big photo's float copy is four times its bytes, and one is enough
     premul[..., :3] *= premul[..., 3:4]
     long_side = max(h, w)
     if long_side > max_size:
