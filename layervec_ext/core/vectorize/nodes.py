@@ -107,7 +107,7 @@ def joins(segs: np.ndarray, least: int = LEAST) -> list[tuple[float, np.ndarray]
 @torch.no_grad()
 def join_least_needed(scene: Scene, paths: list[int], count: int,
                       score: Callable[[int, list[list[np.ndarray]]], list[float]], least: int = LEAST,
-                      progress: Callable[[float], None] | None = None) -> int:
+                      progress: Callable[[float], None] = lambda part: None) -> int:
     """Take ``count`` cubics out of ``paths`` in place, by joining consecutive pairs (:func:`joins`):
     first those that change the outline's region by at most :data:`~untangle.CLEAR` px² (nothing
     an eye sees), then the join that adds least to the picture's error, as ``score(index, options)``
@@ -153,6 +153,5 @@ def join_least_needed(scene: Scene, paths: list[int], count: int,
         path.points = torch.as_tensor(points_of(outline), dtype=path.points.dtype, device=path.points.device)
         outlines[index], options[index] = outline, joins(outline, least)
         weigh(index)
-        if progress is not None:
-            progress(min(taken, count) / count)
+        progress(min(taken, count) / count)
     return taken

@@ -494,7 +494,8 @@ def in_two(points: np.ndarray, k: int = FLATTEN, extra: int = 0) -> list[np.ndar
 @torch.no_grad()
 def untangle_scene(scene: Scene, paths: list[int] | None = None, decimals: int | None = None,
                    spare: int | None = None, score: Callable[[int, list[list[np.ndarray]]], list[float]] | None = None,
-                   room: int = 0, worth: float = 0.0, progress: Callable[[float], None] | None = None) -> list[int]:
+                   room: int = 0, worth: float = 0.0,
+                   progress: Callable[[float], None] = lambda part: None) -> list[int]:
     """Make every path (or those of ``paths``) of ``scene`` simple, in place; returns the indices
     (in the scene as it is after) of the paths that changed or were added. ``decimals``: the points
     rounded to that many decimals first (what the SVG writer keeps), and the outline checked and
@@ -538,8 +539,7 @@ def untangle_scene(scene: Scene, paths: list[int] | None = None, decimals: int |
                 spare -= max(0, (sum(len(o) for o in chosen) - before) // 3)
             changed.append(index)
         path.points = torch.as_tensor(pts, dtype=dtype, device=device)
-        if progress is not None:
-            progress(looked / len(indices))
+        progress(looked / len(indices))
     touched = {id(scene.paths[index]) for index in changed}
     for index in sorted(added, reverse=True):
         part = _part(scene.paths[index], added[index])
