@@ -33,9 +33,13 @@ import threading
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from layervec_ext.bench import SCALE_IMAGES
 from layervec_ext.files import write_atomic
+
+if TYPE_CHECKING:
+    import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent.parent  # the folder holding the layervec_ext package
 DEFAULT_PATHS = "32,64,128,256,512,1024"
@@ -121,7 +125,7 @@ def _blank(row: dict) -> dict:
     return row
 
 
-def run_ours(path: str, target, n_paths: int, size: int, timeout: float, device: str, svg_dir: str,
+def run_ours(path: str, target: np.ndarray, n_paths: int, size: int, timeout: float, device: str, svg_dir: str,
              inkscape: bool = False) -> dict:
     """One whole command on one picture, scored like every SVG of ``bench quality`` (and by Inkscape
     when asked: :func:`score_by_inkscape`)."""
@@ -150,7 +154,7 @@ def run_ours(path: str, target, n_paths: int, size: int, timeout: float, device:
     return score_by_inkscape(row, svg, target) if inkscape else row
 
 
-def score_by_inkscape(row: dict, svg: str, target) -> dict:
+def score_by_inkscape(row: dict, svg: str, target: np.ndarray) -> dict:
     """``row`` with ``psnr_inkscape``: the SVG drawn by Inkscape's exporter at the picture's size on
     white (what the artist sees; resvg composites translucent paths a little lighter, DESIGN §6)
     against the picture — or ``None`` and the reason in ``inkscape_error``."""
@@ -164,7 +168,7 @@ def score_by_inkscape(row: dict, svg: str, target) -> dict:
     return row
 
 
-def run_vtracer(path: str, target, inkscape: bool = False) -> dict:
+def run_vtracer(path: str, target: np.ndarray, inkscape: bool = False) -> dict:
     """vtracer with its default settings on the on-white picture, scored alike."""
     from layervec_ext.bench.baselines import png_bytes_of, score_svg, vtracer_svg
 

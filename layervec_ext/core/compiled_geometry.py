@@ -38,7 +38,7 @@ def _fraction(d, other):
 
 
 @njit(cache=True, error_model="numpy")
-def crossings(a, eps):
+def crossings(a: np.ndarray, eps: float) -> np.ndarray:
     """:func:`geometry.crossings` of the closed polyline ``a (N, 2)``: rows ``i, j, u, v``."""
     n = a.shape[0]
     out = np.empty((16, 4))
@@ -74,7 +74,7 @@ def crossings(a, eps):
 
 
 @njit(cache=True, error_model="numpy")
-def winding_mask(poly, x0, y0, step, cols, rows):
+def winding_mask(poly: np.ndarray, x0: float, y0: float, step: float, cols: int, rows: int) -> np.ndarray:
     """``untangle._winding_mask``'s grid: the non-zero fill of the closed polyline ``poly`` at the
     cell centres, ``(rows, cols)`` booleans."""
     n = poly.shape[0]
@@ -108,7 +108,7 @@ def winding_mask(poly, x0, y0, step, cols, rows):
 
 
 @njit(cache=True, error_model="numpy")
-def flatten(points, k):
+def flatten(points: np.ndarray, k: int) -> np.ndarray:
     """:func:`geometry.flatten`: the closed path ``points (3S, 2)`` as a polyline ``(S*k, 2)``,
     each term in numpy's order (``(1 - t) ** 3`` by ``pow``, as numpy's power takes it)."""
     s = points.shape[0] // 3
@@ -140,7 +140,7 @@ def _unit(vx, vy):
 
 
 @njit(cache=True, error_model="numpy")
-def join(a, b):
+def join(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``untangle.join``: one cubic for ``a (4, 2)`` then ``b``, their outer ends and end tangents
     kept, the arm lengths fitted by least squares (to rounding, not bit for bit: the sums run in
     another order, and the 2 × 2 system is solved by Cramer's rule)."""

@@ -6,17 +6,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import lru_cache
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    import torch
 
-def edge_cross(a, b):
+
+def edge_cross(a: np.ndarray | torch.Tensor, b: np.ndarray | torch.Tensor) -> np.ndarray | torch.Tensor:
     """``a × b`` of each edge ``a → b`` (``(E, 2)`` numpy arrays or torch tensors): the shoelace
     terms, summing to twice the signed area of the closed polylines the edges make up."""
     return a[:, 0] * b[:, 1] - b[:, 0] * a[:, 1]
 
 
-def signed_area(points):
+def signed_area(points: np.ndarray | torch.Tensor) -> np.floating | torch.Tensor:
     """Shoelace area of the closed polygon ``points (N, 2)`` (the last vertex joins the first):
     positive counter-clockwise in math axes. A numpy array or a torch tensor, on any device; a 0-d
     one of the same kind comes back."""
@@ -40,7 +46,7 @@ def union_roots(count: int, pairs: Iterable[tuple[int, int]]) -> list[int]:
     return [find(i) for i in range(count)]
 
 
-def polygon_cubics(corners) -> np.ndarray:
+def polygon_cubics(corners: npt.ArrayLike) -> np.ndarray:
     """A closed polygon through ``corners (N, 2)`` as N straight cubics (controls at thirds), in the
     scene's point layout ``(3N, 2)``."""
     corners = np.asarray(corners, dtype=np.float64)
@@ -138,7 +144,7 @@ def crossings(poly: np.ndarray, eps: float = 1e-9, compiled: bool | None = None)
     return np.stack([i[hit], j[hit], u[hit], v[hit]], axis=1).astype(np.float64)
 
 
-def compiled_loops():
+def compiled_loops() -> ModuleType | None:
     """:mod:`~layervec_ext.core.compiled_geometry`, or None where it cannot run (numba missing, as
     in Inkscape's Python): the numpy versions then run."""
     from layervec_ext.core.jit import loops

@@ -15,6 +15,7 @@ import sys
 import numpy as np
 
 from layervec_ext.core.render import RENDERERS
+from layervec_ext.core.scene import Scene
 from layervec_ext.files import write_atomic
 from layervec_ext.options import whole_number
 
@@ -61,7 +62,7 @@ def parse_background(text: str) -> tuple[float, float, float] | None:
     return (r, g, b)
 
 
-def read_scene(path: str, width: int | None, height: int | None, ignore_strokes: bool):
+def read_scene(path: str, width: int | None, height: int | None, ignore_strokes: bool) -> Scene:
     from layervec_ext.core.svg.read import svg_to_scene
 
     try:
@@ -81,7 +82,7 @@ def read_scene(path: str, width: int | None, height: int | None, ignore_strokes:
         raise CommandError(f"{exc}{hint}") from None
 
 
-def draw(scene, renderer: str, background) -> np.ndarray:
+def draw(scene: Scene, renderer: str, background: tuple[float, float, float] | None) -> np.ndarray:
     """``uint8`` RGB over ``background``, or straight-alpha RGBA when it is ``None``."""
     import torch
 

@@ -10,11 +10,14 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from layervec_ext import protocol
 from layervec_ext.files import write_atomic
 from layervec_ext.protocol import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE
+
+if TYPE_CHECKING:
+    from layervec_ext.core.scene import Scene
 
 
 class _State:
@@ -30,7 +33,7 @@ class UsageError(Exception):
 
 
 class Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line instead of usage + message
+    def error(self, message: str) -> NoReturn:  # one line instead of usage + message
         raise UsageError(message)
 
 
@@ -111,7 +114,7 @@ class JsonReport:
         if self.pending is not None and self.elapsed() - self.shown_at >= self.every:
             self._draw(self.pending)
 
-    def snapshot(self, scene) -> None:
+    def snapshot(self, scene: Scene) -> None:
         """The vectorizer's scene now (working pixels): drawn now, or kept until it is time."""
         if not self.preview_dir:
             return
@@ -133,7 +136,8 @@ class JsonReport:
         say(protocol.Preview(os.path.abspath(path), scene.num_paths, self.elapsed()))
 
 
-def progress_reporter(args):
+def progress_reporter(args: argparse.Namespace) -> tuple[Callable[[float, str], None] | None,
+                                                         Callable[[Scene], None] | None, Callable[[], None]]:
     """A ``progress(fraction, stage)`` callable (or None), a ``snapshot(scene)`` one (or None) and a
     ``close()`` for them."""
     if args.progress_json:

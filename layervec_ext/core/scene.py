@@ -24,13 +24,16 @@ Conventions shared by the renderer, the SVG reader/writer and the vectorizer:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
 import torch
 
 from layervec_ext.core.geometry import rectangle_cubics
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 Tensor = torch.Tensor
 # A radial gradient's semi-axes are at least this (px): SVG renderers refuse a radius of 0, and
@@ -101,7 +104,7 @@ class RadialGradient:
 Fill = Union[FlatFill, LinearGradient, RadialGradient]
 
 
-def map_fill(fill: Fill, fn) -> Fill:
+def map_fill(fill: Fill, fn: Callable[[Tensor], Tensor]) -> Fill:
     """A fill of the same kind whose every tensor is ``fn(tensor)`` (e.g. a clone: a path that owns
     its paint, which optimisers treat apart from any other's)."""
     return type(fill)(**{k: fn(v) for k, v in fill.tensors().items()})
@@ -217,7 +220,7 @@ class Scene:
             tensor.requires_grad_(flag)
         return self
 
-    def map_tensors(self, fn) -> Scene:
+    def map_tensors(self, fn: Callable[[Tensor], Tensor]) -> Scene:
         """A new scene whose every tensor is ``fn(tensor)`` (e.g. detach, clone, move)."""
 
         return Scene(
@@ -245,28 +248,31 @@ def stop_offsets(offsets: Tensor) -> Tensor:
     return torch.cummax(offsets.clamp(0.0, 1.0), dim=-1).values
 
 
-def flat(color, device=None) -> FlatFill:
+def flat(color: npt.ArrayLike, device: torch.device | str | None = None) -> FlatFill:
     return FlatFill(_t(color, device))
 
 
-def linear(start, end, offsets, colors, device=None) -> LinearGradient:
+def linear(start: npt.ArrayLike, end: npt.ArrayLike, offsets: npt.ArrayLike, colors: npt.ArrayLike,
+           device: torch.device | str | None = None) -> LinearGradient:
     return LinearGradient(_t(start, device), _t(end, device), _t(offsets, device), _t(colors, device))
 
 
-def radial(center, radius, offsets, colors, angle=0.0, device=None) -> RadialGradient:
+def radial(center: npt.ArrayLike, radius: npt.ArrayLike, offsets: npt.ArrayLike, colors: npt.ArrayLike,
+           angle: npt.ArrayLike = 0.0, device: torch.device | str | None = None) -> RadialGradient:
     return RadialGradient(
         _t(center, device), _t(radius, device), _t(angle, device), _t(offsets, device),
         _t(colors, device),
     )
 
 
-def path(points, fill: Fill, opacity: float = 1.0, layer: int = 0, id: str | None = None,
-         device=None) -> Path:
+def path(points: npt.ArrayLike, fill: Fill, opacity: float = 1.0, layer: int = 0, id: str | None = None,
+         device: torch.device | str | None = None) -> Path:
     """Build a :class:`Path` from nested lists/arrays (``(3*S, 2)`` points)."""
     return Path(_t(points, device), fill, _t(opacity, device), layer, id)
 
 
-def circle_points(cx: float, cy: float, r: float, segments: int = 4, device=None) -> Tensor:
+def circle_points(cx: float, cy: float, r: float, segments: int = 4,
+                  device: torch.device | str | None = None) -> Tensor:
     """A circle as ``segments`` cubics (the usual 4·tan(θ/4)/3 handle length)."""
     import math
 

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from layervec_ext import protocol
@@ -244,7 +244,7 @@ def _die_with_parent():
 
 
 @contextlib.contextmanager
-def cancel_on_sigterm(run: BackendRun):
+def cancel_on_sigterm(run: BackendRun) -> Iterator[BackendRun]:
     """While in the block, SIGTERM (Inkscape, or anyone, ending us) ends the backend too; the run then
     counts as cancelled. (Where SIGTERM can't be caught — not the main thread — nothing changes.)"""
     previous = None

@@ -76,7 +76,8 @@ class LayerVec(BackendEffect):
         """``paths=32;preset=balanced;…``: recorded on the result layer."""
         return ";".join(f"{k}={v}" for k, v in self.backend_settings().items())
 
-    def run_backend(self, img, bmp: Bitmap, shown: window.ProgressWindow | None = None, index: int = 0) -> str:
+    def run_backend(self, img: inkex.BaseElement, bmp: Bitmap, shown: window.ProgressWindow | None = None,
+                    index: int = 0) -> str:
         """The backend's SVG for this bitmap, followed in ``shown`` when there is a window."""
         with tempfile.TemporaryDirectory(prefix="layervec-in-") as tmp:
             path = os.path.join(tmp, "bitmap" + bmp.suffix)
@@ -84,7 +85,7 @@ class LayerVec(BackendEffect):
                 fh.write(bmp.data)
             return self.call_backend(self.name_of(img), path, path, shown, index)
 
-    def parse_result(self, img, text: str):
+    def parse_result(self, img: inkex.BaseElement, text: str) -> tuple[inkex.SvgDocumentElement, list[float]]:
         try:
             root = inkex.load_svg(io.BytesIO(text.encode("utf-8"))).getroot()
             view = [float(v) for v in root.get("viewBox", "").replace(",", " ").split()]
@@ -95,7 +96,8 @@ class LayerVec(BackendEffect):
         return root, view
 
     # -- document changes ---------------------------------------------------------------------
-    def insert_result(self, img, bmp: Bitmap, pl: Placement, result) -> None:
+    def insert_result(self, img: inkex.BaseElement, bmp: Bitmap, pl: Placement,
+                      result: tuple[inkex.SvgDocumentElement, list[float]]) -> None:
         root, (vx, vy, vw, vh) = result
         prefix = self.unique_prefix()
         rename_ids(root, prefix)
@@ -128,7 +130,7 @@ class LayerVec(BackendEffect):
         self.put_in_place(img, layer)
         self.handle_original(img)
 
-    def placement(self, img, bmp: Bitmap) -> Placement:
+    def placement(self, img: inkex.BaseElement, bmp: Bitmap) -> Placement:
         nested = img.getparent()
         while nested is not None and nested.getparent() is not None:
             if nested.tag == inkex.addNS("svg", "svg"):  # its own viewport: not mapped here
@@ -161,7 +163,7 @@ class LayerVec(BackendEffect):
         self.svg.defs.append(clip)
         return prefix + "clip"
 
-    def put_in_place(self, img, layer) -> None:
+    def put_in_place(self, img: inkex.BaseElement, layer: inkex.Layer) -> None:
         """Where an earlier result for this image was (replacing it), else right above the
         image's top-level layer, so the result draws over the bitmap."""
         earlier = [g for g in self.svg if g.get(SOURCE) == img.get_id()]
@@ -175,7 +177,7 @@ class LayerVec(BackendEffect):
             top = top.getparent()
         top.addnext(layer)
 
-    def drop_with_defs(self, old) -> None:
+    def drop_with_defs(self, old: inkex.BaseElement) -> None:
         """Remove an earlier result and the gradients/clips only it used."""
         refs = set()
         for node in old.iter():
@@ -188,7 +190,7 @@ class LayerVec(BackendEffect):
                 if not self.svg.xpath(f'//*[@*[contains(., "url(#{rid})")]]'):
                     target.getparent().remove(target)
 
-    def handle_original(self, img) -> None:
+    def handle_original(self, img: inkex.BaseElement) -> None:
         if self.options.original == "delete":
             img.getparent().remove(img)
         elif self.options.original == "hide":
@@ -206,7 +208,7 @@ class LayerVec(BackendEffect):
 
 
 
-def place_sublayer(sub, local: inkex.Transform, clip: str | None):
+def place_sublayer(sub: inkex.Group, local: inkex.Transform, clip: str | None) -> inkex.Group:
     """Pixel → image-space transform (and the slice clip, in pixels) on one detail sub-layer."""
     sub.transform = local @ sub.transform
     if clip:
@@ -214,7 +216,7 @@ def place_sublayer(sub, local: inkex.Transform, clip: str | None):
     return sub
 
 
-def doc_transform(elem) -> inkex.Transform:
+def doc_transform(elem: inkex.BaseElement) -> inkex.Transform:
     """The element's transform composed with its ancestors', up to (not including) the root;
     the root's viewBox applies to our top-level layer just as it does to the image."""
     chain = []
@@ -228,7 +230,7 @@ def doc_transform(elem) -> inkex.Transform:
     return total
 
 
-def rename_ids(root, prefix: str) -> None:
+def rename_ids(root: inkex.BaseElement, prefix: str) -> None:
     """Prefix every id in the backend's SVG and every reference to one (``url(#…)``, ``#…`` hrefs)."""
     for node in root.iter():
         if not isinstance(node.tag, str):

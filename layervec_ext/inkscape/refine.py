@@ -110,7 +110,7 @@ class LayerVecRefine(BackendEffect):
         return paths
 
     @staticmethod
-    def left_alone(node, root) -> bool:
+    def left_alone(node: inkex.BaseElement, root: inkex.BaseElement) -> bool:
         """Locked (``sodipodi:insensitive``) or hidden, itself or through a group up to the selected
         one: the backend leaves those unchanged, so they are neither checked nor counted here."""
         for elem in (node, *node.iterancestors()):
@@ -122,7 +122,7 @@ class LayerVecRefine(BackendEffect):
         return False
 
     @staticmethod
-    def describe(node) -> str:
+    def describe(node: inkex.BaseElement) -> str:
         """``path2 ("Eye")``, or ``a <path>`` for one with neither id nor label: the element as the
         XML editor shows it."""
         label = node.get(inkex.addNS("label", "inkscape"))
@@ -162,7 +162,7 @@ class LayerVecRefine(BackendEffect):
             raise self.abort(f"found no bitmap under the selected paths{gone}; select the bitmap they trace too.")
         return under
 
-    def bitmap_under(self, paths: list):
+    def bitmap_under(self, paths: list) -> inkex.BaseElement | None:
         """The ``<image>`` whose box overlaps the paths' boxes most (document coordinates); None if none does."""
         boxes = [b for b in (self.box(p) for p in paths) if b is not None]
         best, best_area = None, 0.0
@@ -176,7 +176,7 @@ class LayerVecRefine(BackendEffect):
         return best
 
     @staticmethod
-    def box(elem):
+    def box(elem: inkex.BaseElement) -> tuple[float, float, float, float] | None:
         """``(x0, y0, x1, y1)`` of an element in the document's user units, or None (no size, bad data)."""
         try:
             parent = elem.getparent()
@@ -188,7 +188,7 @@ class LayerVecRefine(BackendEffect):
         return bb.left, bb.top, bb.right, bb.bottom
 
     # -- the result ---------------------------------------------------------------------------
-    def take_document(self, text: str, img) -> None:
+    def take_document(self, text: str, img: inkex.BaseElement) -> None:
         """The backend's document becomes the effect's output: what it changed lands, nothing else does.
         A document that is not SVG, or lost an element the artist drew outside the defs, is refused."""
         data = text.encode("utf-8")

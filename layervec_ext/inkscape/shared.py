@@ -7,6 +7,7 @@ inkex + standard library only, like the rest of :mod:`layervec_ext.inkscape`.
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -39,7 +40,7 @@ class BackendEffect(inkex.EffectExtension):
     def option_set(self) -> tuple[options.Option, ...]:
         return options.options_of(self.ACTION)
 
-    def add_arguments(self, pars) -> None:
+    def add_arguments(self, pars: argparse.ArgumentParser) -> None:
         pars.add_argument("--tab", default="options", help="dialog tab (ignored)")
         options.add_effect_arguments(pars, boolean=inkex.Boolean, options=self.option_set)
 
@@ -52,7 +53,7 @@ class BackendEffect(inkex.EffectExtension):
         return options.forwarded(self.options, self.option_set)
 
     # -- bitmaps ------------------------------------------------------------------------------
-    def read_bitmap(self, img) -> Bitmap:
+    def read_bitmap(self, img: inkex.BaseElement) -> Bitmap:
         """The pixels of an ``<image>``: embedded (``data:``) or linked (relative to the saved document)."""
         href = img.get(XLINK_HREF) or img.get("href") or ""
         if not href.strip():
@@ -69,7 +70,7 @@ class BackendEffect(inkex.EffectExtension):
         except BitmapError as exc:
             raise self.abort(f"{self.name_of(img)}: {exc}") from None
 
-    def search_folders(self, img) -> list[str]:
+    def search_folders(self, img: inkex.BaseElement) -> list[str]:
         """Folders a relative link may be relative to, the original document's first.
 
         Inkscape gives the effect a temporary copy; ``DOCUMENT_PATH`` names the saved original.
@@ -84,7 +85,7 @@ class BackendEffect(inkex.EffectExtension):
         return folders
 
     @staticmethod
-    def name_of(elem) -> str:
+    def name_of(elem: inkex.BaseElement) -> str:
         return elem.get(inkex.addNS("label", "inkscape")) or elem.get("id") or "image"
 
     # -- the backend --------------------------------------------------------------------------

@@ -21,8 +21,12 @@ import os
 import sys
 import time
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from layervec_ext import protocol
+
+if TYPE_CHECKING:
+    from layervec_ext.inkscape.backend import BackendRun
 
 IMAGE_BOX = 280  # pixels: the bitmap and the preview are each fitted into a square this big
 TICK_MS = 100  # how often the window reads the backend's messages and redraws the clock
@@ -195,7 +199,8 @@ class ProgressWindow:
         return image, label
 
     # -- one backend run ----------------------------------------------------------------------
-    def follow(self, run, name: str, index: int, bitmap_path: str, timeout: float, verb: str = "Vectorizing") -> None:
+    def follow(self, run: BackendRun, name: str, index: int, bitmap_path: str, timeout: float,
+               verb: str = "Vectorizing") -> None:
         """Show ``run`` (a :class:`~layervec_ext.inkscape.backend.BackendRun`) on the ``index``-th
         bitmap (from 0) until its process exits. Cancel ends it (``run.result()`` then raises
         ``Cancelled``); past ``timeout`` seconds it is killed and :class:`TimeoutError` raised.

@@ -12,6 +12,8 @@ puts it over a background colour. ``renderer`` picks the implementation:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 
 from layervec_ext.core.scene import Scene
@@ -32,7 +34,7 @@ def render(scene: Scene, *, renderer: str = "torch") -> torch.Tensor:
     return render_scene(scene)
 
 
-def composite(image: torch.Tensor, background=(1.0, 1.0, 1.0)) -> torch.Tensor:
+def composite(image: torch.Tensor, background: Sequence[float] = (1.0, 1.0, 1.0)) -> torch.Tensor:
     """Premultiplied RGBA ``(H, W, 4)`` over an opaque background colour → RGB ``(H, W, 3)``."""
     bg = torch.as_tensor(background, dtype=image.dtype, device=image.device).reshape(-1)[:3].expand(3)
     # rgb + (1 − α)·bg, elementwise: rounded alike on every CPU, where a matrix product rounds as

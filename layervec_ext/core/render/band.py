@@ -49,13 +49,14 @@ class CompiledBandCoverage(torch.autograd.Function):
     float32): one pass over the band each way."""
 
     @staticmethod
-    def forward(ctx, verts: Tensor, start: Tensor, end: Tensor, centres: Tensor, inside: Tensor) -> Tensor:
+    def forward(ctx: torch.autograd.function.FunctionCtx, verts: Tensor, start: Tensor, end: Tensor, centres: Tensor,
+                inside: Tensor) -> Tensor:
         args = arrays(verts[:, 0], verts[:, 1], start, end, centres[:, 0], centres[:, 1], inside)
         ctx.args = args
         return torch.from_numpy(_compiled_band().forward(*args))
 
     @staticmethod
-    def backward(ctx, grad: Tensor):
+    def backward(ctx: torch.autograd.function.FunctionCtx, grad: Tensor) -> tuple[Tensor, None, None, None, None]:
         g_vx, g_vy = _compiled_band().backward(*arrays(grad), *ctx.args)
         return torch.stack([torch.from_numpy(g_vx), torch.from_numpy(g_vy)], 1), None, None, None, None
 
@@ -79,7 +80,8 @@ class BandCoverage(torch.autograd.Function):
     the CPU than two ``(B,)`` ones (reductions over the last axis, broadcasting, ``index_add``)."""
 
     @staticmethod
-    def forward(ctx, verts: Tensor, start: Tensor, end: Tensor, centres: Tensor, inside: Tensor) -> Tensor:
+    def forward(ctx: torch.autograd.function.FunctionCtx, verts: Tensor, start: Tensor, end: Tensor, centres: Tensor,
+                inside: Tensor) -> Tensor:
         vx, vy = verts[:, 0].contiguous(), verts[:, 1].contiguous()
         ax, ay = vx.index_select(0, start), vy.index_select(0, start)
         dx, dy = vx.index_select(0, end) - ax, vy.index_select(0, end) - ay
@@ -114,7 +116,7 @@ class BandCoverage(torch.autograd.Function):
         return raw.clamp(0.0, 1.0)
 
     @staticmethod
-    def backward(ctx, grad: Tensor):
+    def backward(ctx: torch.autograd.function.FunctionCtx, grad: Tensor) -> tuple[Tensor, None, None, None, None]:
         (start, end, dx, dy, qx, qy, len2, len2c, dot, tt, t, rx, ry, length, x_share, big, small, hi0, lo, hi, half,
          sign, sd, s, two_ab, area, raw, low_u, high_u, region_low, region_high) = ctx.saved_tensors
         g = grad * ((raw >= 0.0) & (raw <= 1.0))

@@ -42,7 +42,7 @@ def draw_order(scene: Scene) -> list[Path]:
     return [scene.paths[i] for i in draw_indices(scene)]
 
 
-def bernstein(k: int, device=None, dtype=torch.float32) -> Tensor:
+def bernstein(k: int, device: torch.device | str | None = None, dtype: torch.dtype = torch.float32) -> Tensor:
     """``(k, 4)`` cubic Bernstein weights at ``t = 0, 1/k, …, (k-1)/k`` (the end point belongs to
     the next segment)."""
     t = torch.arange(k, device=device, dtype=dtype) / k

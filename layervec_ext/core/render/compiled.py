@@ -39,7 +39,9 @@ def _clamp(v, lo, hi):
 
 
 @njit(cache=True, nogil=True)
-def winding(a, b, owner, x0, x1, y0, y1, stride, base, total):
+def winding(a: np.ndarray, b: np.ndarray, owner: np.ndarray, x0: np.ndarray, x1: np.ndarray, y0: np.ndarray,
+            y1: np.ndarray, stride: np.ndarray, base: np.ndarray, total: int
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(total,)`` bool: non-zero winding of every box pixel (keys as raster's), and per box row
     (path after path, top to bottom) the columns ``[first, end)`` its inside pixels lie within.
     An edge crossing a row's centre adds ±1 at the first pixel right of the crossing; a running
@@ -89,8 +91,12 @@ def _distance2(cx, cy, ax, ay, bx, by):
 
 
 @njit(cache=True, nogil=True)
-def fragments(a, b, owner, inside, inner, piece_edge, bx0, bx1, by0, by1, x0, x1, y0, y1, stride, offset,
-              first_in, end_in, width, r0, height, every, band2, opposed):
+def fragments(a: np.ndarray, b: np.ndarray, owner: np.ndarray, inside: np.ndarray, inner: np.ndarray,
+              piece_edge: np.ndarray, bx0: np.ndarray, bx1: np.ndarray, by0: np.ndarray, by1: np.ndarray,
+              x0: np.ndarray, x1: np.ndarray, y0: np.ndarray, y1: np.ndarray, stride: np.ndarray, offset: np.ndarray,
+              first_in: np.ndarray, end_in: np.ndarray, width: int, r0: int, height: int, every: int, band2: float,
+              opposed: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                       np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The fragments of every path, path-major and row-major within a path (see the module
     docstring): their canvas pixel (keyed from row ``r0``), inside flag, nearest boundary edge
     (-1 off the band) and opposed edge (-1: none), the fragments per path, and the canvas masks of
@@ -222,7 +228,7 @@ def fragments(a, b, owner, inside, inner, piece_edge, bx0, bx1, by0, by1, x0, x1
 
 
 @njit(cache=True, nogil=True)
-def pixel_major(pixel, pixels):
+def pixel_major(pixel: np.ndarray, pixels: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Path-major fragments' ``pixel`` keys (each path's distinct) → ``order`` (stable by pixel:
     back to front within a pixel), ``inverse``, the sorted keys and, per pixel-major fragment, the
     index of the backmost and frontmost fragment of its pixel: a counting sort."""
@@ -255,7 +261,7 @@ def pixel_major(pixel, pixels):
 
 
 @njit(cache=True, nogil=True)
-def on_cubics(weights, segments):
+def on_cubics(weights: np.ndarray, segments: np.ndarray) -> np.ndarray:
     """The points ``(S·k, 2)`` at ``weights (k, 4)`` (Bernstein weights of k parameters) on each
     cubic of ``segments (S, 4, 2)``: each a sum of four products in control-point order, rounded
     alike on every CPU (a BLAS kernel rounds a product as the CPU it picked for does)."""
@@ -273,7 +279,7 @@ def on_cubics(weights, segments):
 
 
 @njit(cache=True, nogil=True)
-def on_cubics_backward(weights, grad):
+def on_cubics_backward(weights: np.ndarray, grad: np.ndarray) -> np.ndarray:
     """:func:`on_cubics`' gradient in the control points ``(S, 4, 2)`` from the points' ``grad
     (S·k, 2)``: per control point, a sum over the k parameters in order."""
     k = weights.shape[0]

@@ -19,7 +19,8 @@ HALF_SQRT2 = F32(0.70710678)  # the larger |component| of a unit normal is at le
 
 
 @njit(cache=True, nogil=True)
-def forward(vx, vy, start, end, cx, cy, inside):
+def forward(vx: np.ndarray, vy: np.ndarray, start: np.ndarray, end: np.ndarray, cx: np.ndarray, cy: np.ndarray,
+            inside: np.ndarray) -> np.ndarray:
     """Coverage ``(B,)`` of the band pixels centred at ``(cx, cy)`` by the inner side of their
     nearest edge ``start → end``."""
     n = start.shape[0]
@@ -63,7 +64,8 @@ def _coverage(vx, vy, a, b, cx, cy, inside):
 
 
 @njit(cache=True, nogil=True)
-def backward(grad, vx, vy, start, end, cx, cy, inside):
+def backward(grad: np.ndarray, vx: np.ndarray, vy: np.ndarray, start: np.ndarray, end: np.ndarray, cx: np.ndarray,
+             cy: np.ndarray, inside: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The vertices' gradients ``(V,)`` in x and in y from the coverage's."""
     g_vx = np.zeros(vx.shape[0], np.float32)
     g_vy = np.zeros(vx.shape[0], np.float32)

@@ -53,7 +53,9 @@ def _paint(col, t, k, out, f):
 
 
 @njit(cache=True, nogil=True)
-def forward(table, coverage, px, py, counts, radial, k, order, pixel, last, pixels):
+def forward(table: np.ndarray, coverage: np.ndarray, px: np.ndarray, py: np.ndarray, counts: np.ndarray,
+            radial: np.ndarray, k: int, order: np.ndarray, pixel: np.ndarray, last: np.ndarray,
+            pixels: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The premultiplied image ``(4, pixels)``, with what :func:`backward` needs: the straight
     colour ``(F, 4)`` path-major and the transmittance ``(F,)`` pixel-major."""
     n = coverage.shape[0]
@@ -89,7 +91,9 @@ def forward(table, coverage, px, py, counts, radial, k, order, pixel, last, pixe
 
 
 @njit(cache=True, nogil=True)
-def backward(grad, table, coverage, px, py, counts, radial, k, order, pixel, last, rgba, trans):
+def backward(grad: np.ndarray, table: np.ndarray, coverage: np.ndarray, px: np.ndarray, py: np.ndarray,
+             counts: np.ndarray, radial: np.ndarray, k: int, order: np.ndarray, pixel: np.ndarray, last: np.ndarray,
+             rgba: np.ndarray, trans: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Gradients of the paint table ``(D, P)`` and of the coverage ``(F,)`` from the image's."""
     n = coverage.shape[0]
     d_rgba = np.empty((n, 4), np.float32)

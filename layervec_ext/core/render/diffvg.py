@@ -9,6 +9,8 @@ are axis-aligned). Stops, colours, opacity and draw order follow the same rules 
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import torch
 
 from layervec_ext.core.render.common import draw_order, over_background, radial_radius, with_opacity
@@ -19,7 +21,7 @@ Tensor = torch.Tensor
 SAMPLES = 2
 
 
-def require_pydiffvg():
+def require_pydiffvg() -> ModuleType:
     """The pydiffvg module, or a one-line ``RuntimeError`` saying how to get it."""
     try:
         import pydiffvg

@@ -88,7 +88,7 @@ class ShadeComposite(torch.autograd.Function):
     ``(4, pixels)``."""
 
     @staticmethod
-    def forward(ctx, table: Tensor, coverage: Tensor, frags: Fragments) -> Tensor:
+    def forward(ctx: torch.autograd.function.FunctionCtx, table: Tensor, coverage: Tensor, frags: Fragments) -> Tensor:
         rows, basis, u0, u1, z, rgba, alpha, mixed = shade(table, coverage, frags)
         color, alpha, trans, weight, image = _composite(rgba[:3], alpha, frags)
         ctx.frags = frags
@@ -98,7 +98,7 @@ class ShadeComposite(torch.autograd.Function):
         return image
 
     @staticmethod
-    def backward(ctx, grad: Tensor):
+    def backward(ctx: torch.autograd.function.FunctionCtx, grad: Tensor) -> tuple[Tensor, Tensor, None]:
         table, rows, basis, coverage, u0, u1, z, rgba, color, alpha, trans, weight = ctx.saved_tensors
         frags, n = ctx.frags, ctx.frags.stops
         k = n - 1
@@ -133,7 +133,7 @@ class CompiledShadeComposite(torch.autograd.Function):
     float32): the same image and gradients to float32 rounding, in one pass each way."""
 
     @staticmethod
-    def forward(ctx, table: Tensor, coverage: Tensor, frags: Fragments) -> Tensor:
+    def forward(ctx: torch.autograd.function.FunctionCtx, table: Tensor, coverage: Tensor, frags: Fragments) -> Tensor:
         kernels = _compiled_shading()
         shape = _shape_args(frags)
         table_np, coverage_np = arrays(table, coverage)
@@ -142,7 +142,7 @@ class CompiledShadeComposite(torch.autograd.Function):
         return torch.from_numpy(image)
 
     @staticmethod
-    def backward(ctx, grad: Tensor):
+    def backward(ctx: torch.autograd.function.FunctionCtx, grad: Tensor) -> tuple[Tensor, Tensor, None]:
         table, coverage, shape, rgba, trans = ctx.saved
         d_table, d_coverage = _compiled_shading().backward(*arrays(grad), table, coverage, *shape, rgba, trans)
         return torch.from_numpy(d_table), torch.from_numpy(d_coverage), None

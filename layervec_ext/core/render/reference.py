@@ -37,7 +37,7 @@ Tensor = torch.Tensor
 _CHUNK = 1 << 14  # pixels per no-grad distance chunk (bounds memory at pixels × edges)
 
 
-def pixel_centres(width: int, height: int, device=None) -> Tensor:
+def pixel_centres(width: int, height: int, device: torch.device | str | None = None) -> Tensor:
     """``(H*W, 2)`` pixel centres ``(x + 0.5, y + 0.5)``, row-major."""
     ys, xs = torch.meshgrid(torch.arange(height, device=device, dtype=torch.float32) + 0.5,
                             torch.arange(width, device=device, dtype=torch.float32) + 0.5, indexing="ij")

@@ -958,7 +958,8 @@ def _hang(parts: list[np.ndarray], tags: list[list[SegmentTag]], children, node:
 # --------------------------------------------------------------------------------------- gradients
 
 
-def linear_fill(g: np.ndarray, p1, p2, offsets, colors):
+def linear_fill(g: np.ndarray, p1: tuple[float, float], p2: tuple[float, float], offsets: list[float],
+                colors: list[list[float]]) -> FlatFill | LinearGradient | None:
     """A linear gradient in gradient space mapped by the affine ``g``: ``t`` is an affine function
     of the position, ``t = a·p + b``, whatever ``g`` is; our start/end is the one segment along
     ``a`` with the same ``t`` (exact under skew and non-uniform scale)."""
@@ -979,7 +980,8 @@ def linear_fill(g: np.ndarray, p1, p2, offsets, colors):
     return LinearGradient(_f32(start), _f32(end), _f32(offsets), _f32(colors))
 
 
-def radial_fill(g: np.ndarray, center, r: float, offsets, colors):
+def radial_fill(g: np.ndarray, center: tuple[float, float], r: float, offsets: list[float],
+                colors: list[list[float]]) -> FlatFill | RadialGradient | None:
     """A circle of radius ``r`` mapped by ``g`` is an ellipse: its axes are the left singular
     vectors of ``g·r`` and its semi-axes the singular values (exact for any affine map)."""
     if r <= 0:

@@ -8,6 +8,7 @@ function of the tensors' values, so the same scene always gives the same bytes.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from xml.sax.saxutils import quoteattr
 
 import torch
@@ -26,7 +27,7 @@ def fmt(value: float, digits: int = 3) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def hex_color(rgb) -> str:
+def hex_color(rgb: Iterable[float]) -> str:
     r, g, b = (min(255, max(0, int(round(float(c) * 255)))) for c in rgb)
     return f"#{r:02x}{g:02x}{b:02x}"
 

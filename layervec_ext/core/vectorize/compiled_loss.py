@@ -13,7 +13,8 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
-def forward(values, below, target, drawn, share, weight):
+def forward(values: np.ndarray, below: np.ndarray, target: np.ndarray, drawn: np.ndarray, share: np.ndarray,
+            weight: np.ndarray) -> float:
     """``Σ_i share_i · weight[drawn_i] · ‖values_i + (1 − α_i)·below[drawn_i] − target[drawn_i]‖²``;
     ``values (4, U)`` channel-major (as the shading writes them); ``below`` the canvas, or one
     row under every pixel; ``weight`` empty: every weight 1."""
@@ -32,7 +33,8 @@ def forward(values, below, target, drawn, share, weight):
 
 
 @njit(cache=True, nogil=True)
-def backward(grad, values, below, target, drawn, share, weight, want_below):
+def backward(grad: float, values: np.ndarray, below: np.ndarray, target: np.ndarray, drawn: np.ndarray,
+             share: np.ndarray, weight: np.ndarray, want_below: bool) -> tuple[np.ndarray, np.ndarray]:
     """The gradient of :func:`forward` times ``grad`` in ``values (4, U)`` and (``want_below``)
     in ``below`` (its shape; summed over the pixels when it is one row)."""
     n = values.shape[1]
@@ -56,7 +58,7 @@ def backward(grad, values, below, target, drawn, share, weight, want_below):
 
 
 @njit(cache=True, nogil=True)
-def row_sums(table, index):
+def row_sums(table: np.ndarray, index: np.ndarray) -> np.ndarray:
     """``table[index].sum(0)`` without the gathered copy: the sums of a moving background's error
     over a step's touched pixels (``optimize._Problem``), ``table (N, K)`` float64."""
     out = np.zeros(table.shape[1])
