@@ -199,6 +199,59 @@ def test_every_bitmap_format_and_link_kind_is_vectorized(formats):
         assert psnr(got[42:68, x + 2:x + 38], want[42:68, x + 2:x + 38]) > 15, f"linked image at x={x}"
 
 
+def test_no_outline_shows_beyond_the_bitmaps_frame(tmp_path):
+    """Past the bitmap's edge the fit has no pixel to match, and outlines may run far beyond it; in
+    the document they must not show there (the command's SVG hides them at its viewBox)."""
+    shutil.copy(DATA / "pic.png", tmp_path / "pic.png")  # 40 × 30, at 2 user units a pixel
+    doc = ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="120" '
+           'height="100" viewBox="0 0 120 100"><image id="pic" x="20" y="30" width="80" height="60" '
+           'xlink:href="{}"/></svg>')
+    (tmp_path / "doc.svg").write_text(doc.format("pic.png"))
+    proc = run_effect(tmp_path / "doc.svg", "--id=pic", "--paths=8", "--preset=fast")
+    assert proc.returncode == 0, proc.stderr.decode()
+    ours = etree.fromstring(proc.stdout)
+    for img in ours.iter(f"{{{NS['svg']}}}image"):
+        img.getparent().remove(img)
+    got = _alpha(ours, 480, 400)  # 4 render px a user unit
+    want = _alpha(etree.fromstring(doc.format("data:image/png;base64,"
+                                              + base64.b64encode((DATA / "pic.png").read_bytes()).decode())), 480, 400)
+    # nothing past the frame, one bitmap pixel (8 render px) wider than the bitmap; without it, 17 render px
+    np.testing.assert_allclose(_bbox(got), _bbox(want), atol=8.0)
+    assert (want & ~got).sum() <= 0.01 * want.sum()  # and all of the picture drawn
+
+
+def test_a_sideways_stored_phone_photo_is_traced_the_way_inkscape_shows_it(tmp_path):
+    """A JPEG stored 40×64 with EXIF orientation 6 is shown 64×40, turned a quarter clockwise (by
+    Inkscape as by every viewer): the result lies over it the same way, not across it."""
+    from PIL import Image
+
+    stored = np.zeros((64, 40, 3), np.uint8)
+    stored[:20] = (220, 30, 30)  # red on top as stored: on the right as shown
+    stored[20:] = (30, 30, 220)
+    exif = Image.new("RGB", (1, 1)).getexif()
+    exif[0x0112] = 6
+    Image.fromarray(stored).save(tmp_path / "phone.jpg", quality=95, exif=exif.tobytes())
+    shown = np.ascontiguousarray(np.rot90(stored, -1))
+    Image.fromarray(shown).save(tmp_path / "shown.png")
+    doc = ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="100" '
+           'height="100" viewBox="0 0 100 100"><image id="photo" x="10" y="10" width="80" height="80" '
+           'xlink:href="{}"/></svg>')
+    (tmp_path / "doc.svg").write_text(doc.format("phone.jpg"))
+    proc = run_effect(tmp_path / "doc.svg", "--id=photo", "--paths=4", "--preset=fast")
+    assert proc.returncode == 0, proc.stderr.decode()
+    ours = etree.fromstring(proc.stdout)
+    for img in ours.iter(f"{{{NS['svg']}}}image"):
+        img.getparent().remove(img)
+    want_doc = etree.fromstring(doc.format("data:image/png;base64,"
+                                           + base64.b64encode((tmp_path / "shown.png").read_bytes()).decode()))
+    want, got = _alpha(want_doc, 400, 400), _alpha(ours, 400, 400)
+    # 80 × 50, landscape, not 50 × 80; within the frame's margin of one bitmap pixel (5 render px)
+    np.testing.assert_allclose(_bbox(got), _bbox(want), atol=5.0)
+    inside = (slice(110, 290), slice(50, 350))  # within the picture (x 40–360, y 100–300), clear of its edges
+    drawn, shown = rasterize_svg(proc.stdout, 400, 400), rasterize_svg(etree.tostring(want_doc), 400, 400)
+    assert psnr(drawn[inside], shown[inside]) > 20
+
+
 def _errors_doc(tmp_path: Path) -> Path:
     shutil.copy(DATA / "pic.png", tmp_path / "pic.png")
     shutil.copy(DATA / "errors.svg", tmp_path / "errors.svg")
@@ -323,6 +376,32 @@ def test_rerun_replaces_the_earlier_result(first_run):
     assert all(f"url(#{d.get('id')})" in text for d in defs), "the old result's gradients are gone too"
     ids = all_ids(root)
     assert len(ids) == len(set(ids))
+
+
+def test_rerun_replaces_a_result_the_artist_moved_into_a_shifted_layer(first_run, tmp_path):
+    """Moved into another layer ("Move to Layer…"), the result is still found and replaced where it
+    now is, and the new one still lies over the bitmap although that layer is shifted."""
+    root = etree.fromstring(first_run.read_bytes())
+    result = next(g for g in root if g.get(SOURCE) == "good")
+    home = etree.SubElement(root, f"{{{NS['svg']}}}g", {"id": "moved-to", "transform": "translate(7 5)",
+                                                        f"{{{NS['inkscape']}}}groupmode": "layer"})
+    result.set("transform", str(result.get("transform", "")) + " translate(-7 -5)")  # Inkscape keeps it in place
+    home.append(result)
+    moved = tmp_path / "moved.svg"
+    moved.write_bytes(etree.tostring(root))
+    shutil.copy(first_run.parent / "pic.png", tmp_path / "pic.png")
+    proc = run_effect(moved, "--id=good", *TINY, "--seed=1")
+    assert proc.returncode == 0, proc.stderr.decode()
+    out = etree.fromstring(proc.stdout)
+    found = [g for g in out.iter(f"{{{NS['svg']}}}g") if g.get(SOURCE) == "good"]
+    assert len(found) == 1 and found[0].getparent().get("id") == "moved-to"
+    assert "seed=1" in found[0].get("{https://layervec.org/ns/1}settings")
+    before = etree.fromstring(first_run.read_bytes())
+    for tree in (before, out):
+        for img in list(tree.iter(f"{{{NS['svg']}}}image")):
+            img.getparent().remove(img)
+    w, h = int(float(before.get("width"))) * 4, int(float(before.get("height"))) * 4
+    np.testing.assert_allclose(_bbox(_alpha(out, w, h)), _bbox(_alpha(before, w, h)), atol=1.0)
 
 
 def test_rerun_can_keep_both_results_without_id_clashes(first_run):

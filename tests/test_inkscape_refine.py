@@ -265,6 +265,18 @@ def test_a_selected_bitmap_is_used_when_no_layervec_layer_says_which(edited, tmp
     assert argv[argv.index("--image-id") + 1] == "pic"
 
 
+def test_the_artists_transforms_reach_the_backend_as_written(edited, tmp_path):
+    """Finding the bitmap under transformed paths reads their transforms; inkex 1.2 writes back every
+    transform it reads, as a matrix. The document must go out (and come back) as the artist wrote it."""
+    doc = with_extra(edited, "turned.svg", '<g id="tg" transform="translate(1 2) rotate(3)">'
+                     '<path id="tp" d="M20 10h5v5z" transform="skewX(5)" style="fill: #123456"/></g>', where="notes")
+    proc = refine(doc, "--id=tp", env=_stand_in(tmp_path))
+    assert proc.returncode == 0, proc.stderr.decode()
+    sent = etree.parse(str(tmp_path / "sent.svg")).getroot()
+    assert sent.xpath("//*[@id='tg']")[0].get("transform") == "translate(1 2) rotate(3)"
+    assert _canonical(sent) == _canonical(etree.parse(str(doc)).getroot())
+
+
 @pytest.mark.parametrize("answer, fragment", [("garbage", "the backend returned an unreadable SVG"),
                                               ("drop", "the backend's document lost 1 element(s) (e.g. frame)")])
 def test_a_broken_answer_leaves_the_document_unchanged(edited, tmp_path, answer, fragment):
@@ -377,6 +389,25 @@ def test_refine_keeps_ids_order_layers_labels_and_everything_else(edited, refine
     assert len(ids) == len(set(ids))
     refs = set(re.findall(r"url\(#([^)]+)\)", etree.tostring(refined).decode()))
     assert refs <= set(ids), "every gradient a path uses is in the document"
+
+
+def test_a_result_framed_and_cut_by_a_slice_can_be_refined(tmp_path):
+    """Every result is clipped to its bitmap's frame, a ``slice`` cuts it further: refine reads that
+    clip as what it is, the part of the bitmap the document shows, and refines the paths."""
+    shutil.copy(DATA / "pic.png", tmp_path / "pic.png")
+    sliced = 'height="40" preserveAspectRatio="xMidYMid slice" xlink'
+    (tmp_path / "doc.svg").write_text(DOC.replace('height="60" xlink', sliced))
+    proc = run_effect(tmp_path / "doc.svg", "--id=pic", "--paths=6", "--preset=fast")
+    assert proc.returncode == 0, proc.stderr.decode()
+    made = etree.fromstring(proc.stdout)
+    assert made.xpath("//*[@id='lv1-lvlayer0']")[0].get("clip-path") == "url(#lv1-clip)"
+    path = paths_of(made.find("svg:g[@id='lv1-result']", NS))[1]
+    path.set("d", offset_d(path.get("d"), 4.0, 3.0))
+    (tmp_path / "edited.svg").write_bytes(etree.tostring(made))
+    proc = refine(tmp_path / "edited.svg", "--id=lv1-result", *FAST)
+    assert proc.returncode == 0, proc.stderr.decode()
+    after = etree.fromstring(proc.stdout).xpath(f"//*[@id='{path.get('id')}']")[0]
+    assert after.get("d") != path.get("d")
 
 
 def test_add_paths_puts_exactly_that_many_in_a_detail_layer(edited):

@@ -233,6 +233,13 @@ DRAWN = {
     "gradient: x2 before x1": (lin('x2="-0.5"'), ""),
     "gradient: zero-length vector paints the last stop": (lin('x1="0.3" x2="0.3"'), ""),
     "gradient: lengths with units in bounding-box units": (lin('x2="1mm"'), ""),
+    # 11. a clip that hides nothing of the canvas (LayerVec's frame around a result) is none
+    "clip: one rectangle around the canvas": (
+        '<clipPath id="f"><rect x="-5" y="-1" width="70" height="66"/></clipPath>'
+        '<g clip-path="url(#f)" transform="translate(4 0)"><path fill="#246" d="M-20 8 H50 V90 H-20 Z"/></g>', ""),
+    "clip: the canvas exactly, in a scaled group's units": (
+        '<clipPath id="f"><rect width="32" height="32"/></clipPath>'
+        '<g transform="scale(2)" clip-path="url(#f)"><circle cx="20" cy="20" r="30" fill="#842"/></g>', ""),
 }
 
 # name → (body, what the one-line message says, exception); comments: what resvg draws instead
@@ -340,6 +347,19 @@ REFUSED = {
                                        SVGUnsupported),
     "gradient: x1 not a length": (lin('x1="bad"'), "<linearGradient id=\"a\">: cannot read length 'bad'", SVGError),
     "gradient: r not a length": (rad('r="bad"'), "<radialGradient id=\"a\">: cannot read length 'bad'", SVGError),
+    # 11. a clip that hides part of the canvas: resvg cuts the shape
+    "clip: a rectangle inside the canvas": ('<clipPath id="f"><rect width="40" height="64"/></clipPath>'
+                                            '<path id="p" clip-path="url(#f)" d="M0 0H64V64H0Z"/>',
+                                            '<path id="p">: clip-path is not supported', SVGUnsupported),
+    "clip: a turned rectangle": ('<clipPath id="f"><rect x="-50" y="-50" width="200" height="200" '
+                                 'transform="rotate(10)"/></clipPath>'
+                                 '<path id="p" clip-path="url(#f)" d="M0 0H64V64H0Z"/>',
+                                 '<path id="p">: clip-path is not supported', SVGUnsupported),
+    "clip: a circle": ('<clipPath id="f"><circle r="200"/></clipPath><path id="p" clip-path="url(#f)" d="M0 0H9V9Z"/>',
+                       '<path id="p">: clip-path is not supported', SVGUnsupported),
+    "clip: in the shape's bounding box": ('<clipPath id="f" clipPathUnits="objectBoundingBox"><rect width="1" '
+                                          'height="1"/></clipPath><path id="p" clip-path="url(#f)" d="M0 0H99V99Z"/>',
+                                          '<path id="p">: clip-path is not supported', SVGUnsupported),
 }
 
 # CSS colours resvg reads: the colour we read is the one resvg paints (8-bit exact)
@@ -394,8 +414,9 @@ def test_colour_resvg_reads_otherwise_is_an_error(text):
 
 
 def test_fidelity_cases_cover_every_item():
-    """At least one drawn or refused case per item of the report (1 even-odd … 10 invalid gradient attributes)."""
+    """At least one drawn or refused case per item of the report (1 even-odd … 10 invalid gradient attributes,
+    11 clips)."""
     names = [*DRAWN, *REFUSED]
     for prefix in ("evenodd", "group opacity", "radial", "stops", "colour", "css", "arc", "rect", "ellipse", "href",
-                   "gradient"):
+                   "gradient", "clip"):
         assert any(n.startswith(prefix + ":") for n in names), prefix

@@ -45,6 +45,32 @@ def test_formats_decode_to_the_same_picture(tmp_path, fmt, kw, min_psnr):
         assert psnr(got[..., :3], np.asarray(img)) >= min_psnr
 
 
+def _oriented(img: Image.Image, fmt: str, orientation: int) -> bytes:
+    exif = img.getexif()
+    exif[0x0112] = orientation
+    return encode(img, fmt, exif=exif.tobytes(), **({"quality": 95} if fmt == "JPEG" else {}))
+
+
+@pytest.mark.parametrize("orientation, upright", [
+    (1, lambda a: a), (3, lambda a: a[::-1, ::-1]), (6, lambda a: np.rot90(a, -1)), (8, lambda a: np.rot90(a, 1)),
+    (5, lambda a: np.swapaxes(a, 0, 1)),
+])
+def test_a_jpeg_comes_upright_as_its_exif_orientation_says(orientation, upright):
+    """A phone's photo is stored sideways with an orientation tag; Inkscape and viewers show it
+    turned, and so must the picture we trace (else the SVG lies across the photo)."""
+    img = source().crop((0, 0, 64, 40))  # not square: a quarter turn changes the shape
+    got = load_image(_oriented(img, "JPEG", orientation))
+    want = upright(np.asarray(img))
+    assert got.shape[:2] == want.shape[:2]
+    assert psnr(got[..., :3], np.ascontiguousarray(want)) >= 25.0  # JPEG noise; turned wrong: under 15
+
+
+def test_only_a_jpeg_is_turned_by_its_orientation_tag():
+    """Inkscape turns JPEGs only; a PNG with the tag is traced as stored, as Inkscape draws it."""
+    img = source().crop((0, 0, 64, 40))
+    assert (load_image(_oriented(img, "PNG", 6))[..., :3] == np.asarray(img)).all()
+
+
 def test_bytes_grey_palette_16bit_and_alpha():
     img = source()
     grey = load_image(encode(img.convert("L"), "PNG"))

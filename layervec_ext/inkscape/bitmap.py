@@ -92,8 +92,11 @@ def _png_verify(data: bytes) -> None:
 
 
 def _jpeg(data: bytes) -> tuple[int, int]:
+    """The size a JPEG is shown at: Inkscape turns it as its EXIF orientation says, and so does
+    the backend (a phone's photo stored sideways)."""
     pos = 2
     size = None
+    orientation = None
     while pos + 4 <= len(data):
         if data[pos] != 0xFF:
             raise BitmapError("corrupt JPEG data")
@@ -105,6 +108,8 @@ def _jpeg(data: bytes) -> tuple[int, int]:
             pos += 2
             continue
         (length,) = struct.unpack(">H", data[pos + 2:pos + 4])
+        if marker == 0xE1 and orientation is None:
+            orientation = _exif_orientation(data[pos + 4:pos + 2 + length])
         if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
             if pos + 9 > len(data):
                 break
@@ -117,7 +122,28 @@ def _jpeg(data: bytes) -> tuple[int, int]:
         raise BitmapError("corrupt or truncated JPEG data")
     if data.rstrip(b"\x00")[-2:] != b"\xff\xd9":
         raise BitmapError("truncated JPEG data")
-    return size
+    return (size[1], size[0]) if orientation in (5, 6, 7, 8) else size  # turned a quarter
+
+
+def _exif_orientation(app1: bytes) -> int | None:
+    """The orientation tag (1–8) of IFD0 in a JPEG's APP1 segment, or None (not Exif, unreadable)."""
+    if not app1.startswith(b"Exif\x00\x00") or len(app1) < 14:
+        return None
+    tiff = app1[6:]
+    order = {b"II": "<", b"MM": ">"}.get(tiff[:2])
+    if order is None:
+        return None
+    try:
+        (ifd,) = struct.unpack(order + "I", tiff[4:8])
+        (count,) = struct.unpack(order + "H", tiff[ifd:ifd + 2])
+        for k in range(count):
+            entry = tiff[ifd + 2 + 12 * k:ifd + 14 + 12 * k]
+            tag, kind = struct.unpack(order + "HH", entry[:4])
+            if tag == 0x0112 and kind == 3:  # Orientation, a SHORT
+                return struct.unpack(order + "H", entry[8:10])[0]
+    except struct.error:
+        return None
+    return None
 
 
 def _gif(data: bytes) -> tuple[int, int]:

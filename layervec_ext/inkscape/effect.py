@@ -24,6 +24,8 @@ from layervec_ext.inkscape.bitmap import Bitmap
 from layervec_ext.inkscape.placement import Placement, length, place
 from layervec_ext.inkscape.shared import LAYERVEC_NS, SETTINGS, SOURCE, SVG_IMAGE, XLINK_HREF, BackendEffect
 
+SVG_GROUP = inkex.addNS("g", "svg")
+
 __all__ = ["LAYERVEC_NS", "SETTINGS", "SOURCE", "SVG_IMAGE", "XLINK_HREF", "LayerVec", "doc_transform", "rename_ids"]
 
 _URL_REF = re.compile(r"url\(\s*#([^)\s]+)\s*\)")
@@ -106,14 +108,17 @@ class LayerVec(BackendEffect):
         layer.set(SOURCE, img.get_id())
         layer.set(SETTINGS, self.settings_text())
         # The layer lives in the image's user space (its own clip/mask apply there unchanged);
-        # each detail sub-layer maps bitmap pixels onto the image's place (and clips a "slice").
+        # each detail sub-layer maps bitmap pixels onto the image's place, clipped to its frame.
         layer.transform = doc_transform(img)
+        style = inkex.Style(img.attrib.get("style", ""))
         for attr in ("clip-path", "mask"):
-            if img.get(attr):
-                layer.set(attr, img.get(attr))
+            value = img.attrib.get(attr) or style.get(attr)
+            if value and value.strip() != "none":
+                layer.set(attr, value.strip())
         sx, sy = pl.sx * bmp.width / vw, pl.sy * bmp.height / vh
         local = inkex.Transform((sx, 0, 0, sy, pl.tx - sx * vx, pl.ty - sy * vy))
-        clip = f"url(#{self.clip_rect(prefix, pl, local)})" if pl.clip else None
+        frame = self.frame_clip(prefix, pl, local, (vx, vy, vw, vh), (vw / bmp.width, vh / bmp.height))
+        clip = f"url(#{frame})"
         loose = None
         for child in list(root):
             if child.tag == inkex.addNS("defs", "svg"):
@@ -149,26 +154,41 @@ class LayerVec(BackendEffect):
             raise inkex.AbortExtension(f"LayerVec: image {self.name_of(img)} has zero size.")
         return place(x, y, w, h, bmp.width, bmp.height, img.get("preserveAspectRatio"))
 
-    def clip_rect(self, prefix: str, pl: Placement, local: inkex.Transform) -> str:
-        """A clipPath for ``slice``: the image's viewport, in the layer's (pixel) coordinates."""
-        x, y, w, h = pl.clip
-        inv = (-local)
-        (x0, y0), (x1, y1) = inv.apply_to_point((x, y)), inv.apply_to_point((x + w, y + h))
+    def frame_clip(self, prefix: str, pl: Placement, local: inkex.Transform,
+                   view: tuple[float, float, float, float], pixel: tuple[float, float]) -> str:
+        """A clipPath around what the bitmap shows, in the sub-layers' units (the backend's viewBox
+        ``view``, where a bitmap pixel is ``pixel``). Past the bitmap's edge the fit had no pixel to
+        match, and an outline may reach far beyond it: the command's SVG hides that at its viewBox,
+        the layer at this frame. One pixel wider than the bitmap, so that an outline ending at its
+        edge (a background) is not drawn half-transparent there, antialiased twice; exactly where a
+        ``slice`` cuts the bitmap, whose hidden part the outlines cover too."""
+        vx, vy, vw, vh = view
+        mx, my = pixel
+        x0, y0, x1, y1 = vx - mx, vy - my, vx + vw + mx, vy + vh + my
+        if pl.clip:
+            cx, cy, cw, ch = pl.clip
+            (ax, ay), (bx, by) = (-local).apply_to_point((cx, cy)), (-local).apply_to_point((cx + cw, cy + ch))
+            x0, x1 = max(x0, min(ax, bx)), min(x1, max(ax, bx))
+            y0, y1 = max(y0, min(ay, by)), min(y1, max(ay, by))
         clip = inkex.ClipPath()
         clip.set("id", prefix + "clip")
         clip.set("clipPathUnits", "userSpaceOnUse")
-        rect = inkex.Rectangle.new(min(x0, x1), min(y0, y1), abs(x1 - x0), abs(y1 - y0))
+        rect = inkex.Rectangle.new(x0, y0, x1 - x0, y1 - y0)
         rect.set("id", prefix + "cliprect")
         clip.append(rect)
         self.svg.defs.append(clip)
         return prefix + "clip"
 
     def put_in_place(self, img: inkex.BaseElement, layer: inkex.Layer) -> None:
-        """Where an earlier result for this image was (replacing it), else right above the
-        image's top-level layer, so the result draws over the bitmap."""
-        earlier = [g for g in self.svg if g.get(SOURCE) == img.get_id()]
+        """Where an earlier result for this image was (replacing it; also where the artist moved it,
+        into another layer), else right above the image's top-level layer, so the result draws over
+        the bitmap."""
+        earlier = [g for g in self.svg.iter(SVG_GROUP) if g.get(SOURCE) == img.get_id()]
+        earlier = [g for g in earlier if not any(a in earlier for a in g.iterancestors())]
         if earlier and self.options.replace:
             earlier[-1].addnext(layer)
+            if layer.getparent() is not self.svg:  # ``layer.transform`` maps to the root's user space
+                layer.transform = -doc_transform(layer.getparent()) @ layer.transform
             for old in earlier:
                 self.drop_with_defs(old)
             return
@@ -194,7 +214,7 @@ class LayerVec(BackendEffect):
         if self.options.original == "delete":
             img.getparent().remove(img)
         elif self.options.original == "hide":
-            style = inkex.Style(img.get("style", ""))
+            style = inkex.Style(img.attrib.get("style", ""))
             style["display"] = "none"
             img.set("style", str(style))
 
@@ -208,11 +228,10 @@ class LayerVec(BackendEffect):
 
 
 
-def place_sublayer(sub: inkex.Group, local: inkex.Transform, clip: str | None) -> inkex.Group:
-    """Pixel → image-space transform (and the slice clip, in pixels) on one detail sub-layer."""
+def place_sublayer(sub: inkex.Group, local: inkex.Transform, clip: str) -> inkex.Group:
+    """Pixel → image-space transform and the bitmap's frame (in pixels) on one detail sub-layer."""
     sub.transform = local @ sub.transform
-    if clip:
-        sub.set("clip-path", clip)
+    sub.set("clip-path", clip)
     return sub
 
 
@@ -226,7 +245,7 @@ def doc_transform(elem: inkex.BaseElement) -> inkex.Transform:
         node = node.getparent()
     total = inkex.Transform()
     for node in reversed(chain):
-        total = total @ inkex.Transform(node.get("transform"))
+        total = total @ inkex.Transform(node.attrib.get("transform"))  # not .get(): inkex 1.2 rewrites it
     return total
 
 

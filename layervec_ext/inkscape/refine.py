@@ -12,6 +12,7 @@ as it was, and any failure (or Cancel) leaves the document exactly as it came.
 
 from __future__ import annotations
 
+import copy
 import io
 import os
 import tempfile
@@ -99,7 +100,7 @@ class LayerVecRefine(BackendEffect):
                                      "be refined; leave it out of the selection (or convert it to a path).")
                 if node.tag == SVG_PATH or node is root:
                     for name in PAINT_EFFECTS:
-                        if node.get(name) or inkex.Style(node.get("style", "")).get(name, "none") != "none":
+                        if node.get(name) or inkex.Style(node.attrib.get("style", "")).get(name, "none") != "none":
                             raise self.abort(f"{self.describe(node)} has a {name}, which refining cannot keep; "
                                              f"remove the {name} first.")
                 if node.tag == SVG_PATH:
@@ -114,7 +115,7 @@ class LayerVecRefine(BackendEffect):
         """Locked (``sodipodi:insensitive``) or hidden, itself or through a group up to the selected
         one: the backend leaves those unchanged, so they are neither checked nor counted here."""
         for elem in (node, *node.iterancestors()):
-            style = inkex.Style(elem.get("style", ""))
+            style = inkex.Style(elem.attrib.get("style", ""))
             if elem.get(INSENSITIVE) == "true" or style.get("display") == "none" or elem.get("display") == "none":
                 return True
             if elem is root:
@@ -180,7 +181,8 @@ class LayerVecRefine(BackendEffect):
         """``(x0, y0, x1, y1)`` of an element in the document's user units, or None (no size, bad data)."""
         try:
             parent = elem.getparent()
-            bb = elem.bounding_box(doc_transform(parent) if parent is not None else None)
+            # on a copy: inkex 1.2 writes back every transform it reads, as a matrix
+            bb = copy.deepcopy(elem).bounding_box(doc_transform(parent) if parent is not None else None)
         except (ValueError, TypeError, AttributeError, ZeroDivisionError):
             return None
         if bb is None:

@@ -14,7 +14,7 @@ from lxml import etree
 
 from layervec_ext.core.svg import pathdata
 from layervec_ext.core.svg.read import INKSCAPE_NS, SVG_NS, XLINK_NS
-from layervec_ext.inkscape.placement import length, place
+from layervec_ext.inkscape.placement import Placement, length, place
 
 LAYERVEC_NS = "https://layervec.org/ns/1"
 SOURCE = f"{{{LAYERVEC_NS}}}source"  # on a vectorize result layer: the id of the <image> it traces
@@ -112,8 +112,8 @@ def composed_transform(el: etree._Element) -> np.ndarray:
     return m
 
 
-def image_matrix(image: etree._Element, width: int, height: int) -> np.ndarray:
-    """Bitmap pixels → root user space for a ``width × height`` bitmap shown by ``image``."""
+def _placement(image: etree._Element, width: int, height: int) -> Placement:
+    """Where a ``width × height`` bitmap's pixels land in ``image``'s user space."""
     x, y = length(image.get("x"), 0.0), length(image.get("y"), 0.0)
     w, h = length(image.get("width"), None), length(image.get("height"), None)
     if w is None and h is None:
@@ -124,8 +124,25 @@ def image_matrix(image: etree._Element, width: int, height: int) -> np.ndarray:
         h = w * height / width
     if w <= 0 or h <= 0:
         raise RefineError(f"image {image.get('id') or ''} has zero size")
-    pl = place(x, y, w, h, width, height, image.get("preserveAspectRatio"))
+    return place(x, y, w, h, width, height, image.get("preserveAspectRatio"))
+
+
+def image_matrix(image: etree._Element, width: int, height: int) -> np.ndarray:
+    """Bitmap pixels → root user space for a ``width × height`` bitmap shown by ``image``."""
+    pl = _placement(image, width, height)
     return composed_transform(image) @ np.array([[pl.sx, 0, pl.tx], [0, pl.sy, pl.ty], [0, 0, 1.0]])
+
+
+def image_frame(image: etree._Element, width: int, height: int) -> tuple[float, float, float, float]:
+    """The part of a ``width × height`` bitmap that ``image`` shows, in its pixels (x0, y0, x1, y1):
+    all of it, or what a ``slice`` leaves inside the image's box."""
+    pl = _placement(image, width, height)
+    if pl.clip is None:
+        return 0.0, 0.0, float(width), float(height)
+    cx, cy, cw, ch = pl.clip
+    x0, x1 = sorted(((cx - pl.tx) / pl.sx, (cx + cw - pl.tx) / pl.sx))
+    y0, y1 = sorted(((cy - pl.ty) / pl.sy, (cy + ch - pl.ty) / pl.sy))
+    return max(0.0, x0), max(0.0, y0), min(float(width), x1), min(float(height), y1)
 
 
 def canvas_matrix(root: etree._Element, width: int, height: int) -> np.ndarray:

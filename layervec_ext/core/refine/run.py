@@ -29,6 +29,7 @@ from layervec_ext.core.refine.document import (
     composed_transform,
     find_image,
     home_layer,
+    image_frame,
     image_matrix,
     inside,
     page_color,
@@ -93,7 +94,8 @@ def refine(root: etree._Element, image: np.ndarray, settings: Settings, *, ids: 
     img = find_image(root, selection, image_id)
     to_root = image_matrix(img, W, H) if img is not None else canvas_matrix(root, W, H)
     to_scene = np.linalg.inv(to_root)
-    pieces = _read(root, selection, to_scene, (W, H))
+    frame = image_frame(img, W, H) if img is not None else None
+    pieces = _read(root, selection, to_scene, (W, H), frame)
     report(0.0, "reading the paths")
 
     # Compared as the artist sees them: the bitmap and the paths both over the page colour (a
@@ -173,11 +175,12 @@ def refine(root: etree._Element, image: np.ndarray, settings: Settings, *, ids: 
 
 
 def _read(root: etree._Element, selection: list[etree._Element], to_scene: np.ndarray,
-          size: tuple[int, int]) -> list[_Piece]:
-    """The selection's paths (they move unless locked) among their layers' others (held)."""
+          size: tuple[int, int], frame: tuple[float, float, float, float] | None) -> list[_Piece]:
+    """The selection's paths (they move unless locked) among their layers' others (held); ``frame``:
+    the part of the bitmap the document shows."""
     name = "document"
     try:
-        own = read_selection(root, selection, to_scene=to_scene, size=size, name=name)
+        own = read_selection(root, selection, to_scene=to_scene, size=size, name=name, frame=frame)
     except SVGError as exc:
         raise RefineError(_one_line(exc, name)) from None
     if own.stroke_only:
@@ -199,7 +202,7 @@ def _read(root: etree._Element, selection: list[etree._Element], to_scene: np.nd
     layers = top_layers(root, selection)
     if layers != selection:
         try:
-            context = read_selection(root, layers, to_scene=to_scene, size=size, name=name)
+            context = read_selection(root, layers, to_scene=to_scene, size=size, name=name, frame=frame)
         except SVGError:
             context = own  # the rest of the layer has what we cannot draw: the selection alone
     return [_Piece(path, origin, inside(origin.element, chosen) and not origin.locked)

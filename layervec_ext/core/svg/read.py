@@ -35,7 +35,9 @@ Where the model is narrower than SVG, the choice made (all exact):
   group first). **Radial gradients** under any affine map are exactly an ellipse with rotation
   (skew included: an affine image of a circle is an ellipse).
 * Refused (:class:`SVGUnsupported`, naming the element): text, images, ``<use>``, nested
-  ``<svg>``, ``<switch>``, ``<foreignObject>``, filters, masks, markers, blend modes, clip paths,
+  ``<svg>``, ``<switch>``, ``<foreignObject>``, filters, masks, markers, blend modes, clip paths
+  (but one rectangle around all that is seen, LayerVec's frame around a result in a document:
+  it hides nothing, so it is read as none),
   patterns, ``spreadMethod`` ``reflect``/``repeat``, a focal point (``fx``/``fy`` away from the
   centre) or focal radius (``fr`` > 0), a ``gradientTransform`` inherited through ``href`` (SVG
   inherits it, resvg does not) or singular (resvg draws it as none), ``transform-origin`` and CSS
@@ -88,6 +90,7 @@ INITIAL = {"fill": "black", "fill-opacity": "1", "fill-rule": "nonzero", "stroke
 SHAPES = ("path", "rect", "circle", "ellipse", "polygon", "polyline", "line")
 GROUPS = ("g", "a")
 # Never drawn where they stand (only through references, which we either resolve or reject).
+PAINT_SERVERS = ("linearGradient", "radialGradient", "pattern")  # what ``fill: url(#…)`` may name
 NOT_RENDERED = ("defs", "title", "desc", "metadata", "script", "style", "linearGradient", "radialGradient", "stop",
                 "clipPath", "mask", "filter", "pattern", "marker", "symbol")
 
@@ -141,6 +144,10 @@ class _Reader:
     ancestors: set = field(default_factory=set)
     origins: list[Origin] | None = None
     stroke_only: list[etree._Element] = field(default_factory=list)
+    # What is seen, in scene pixels (x0, y0, x1, y1): a clip that hides nothing of it is no clip
+    # (LayerVec's frame around its result in a document: :meth:`hides_nothing`).
+    frame: tuple[float, float, float, float] | None = None
+    clips: dict[str, etree._Element] = field(default_factory=dict)
 
     # ----------------------------------------------------------------------------------- walking
 
@@ -163,6 +170,8 @@ class _Reader:
                 raise self.unsupported(child)
             for prop in ("filter", "mask", "clip-path", "marker-start", "marker-mid", "marker-end"):
                 if props.get(prop, "none").strip() != "none":
+                    if prop == "clip-path" and self.hides_nothing(props[prop], ctx.ctm @ self.transform(child)):
+                        continue
                     raise self.unsupported(child, f"{prop} is not supported")
             if props.get("mix-blend-mode", "normal").strip() != "normal":
                 raise self.unsupported(child, f"mix-blend-mode {props['mix-blend-mode']} is not supported")
@@ -509,6 +518,38 @@ class _Reader:
 
     # ----------------------------------------------------------------------------------- helpers
 
+    def hides_nothing(self, value: str, ctm: np.ndarray) -> bool:
+        """Whether ``clip-path: value`` on an element whose user space ``ctm`` maps to scene pixels
+        leaves all of :attr:`frame` visible: one plain rectangle (user-space units, no corners
+        rounded), upright in the scene, covering it. Such a clip changes no pixel the scene has, so
+        reading it as none is exact; any other clip is refused."""
+        ref = value.strip()
+        if self.frame is None or not (ref.startswith("url(") and ref.endswith(")")):
+            return False
+        ref = ref[4:-1].strip().strip("'\"")
+        clip = self.clips.get(ref[1:]) if ref.startswith("#") else None
+        if clip is None or clip.get("clipPathUnits", "userSpaceOnUse").strip() != "userSpaceOnUse":
+            return False
+        shapes = [c for c in clip if isinstance(c.tag, str) and _split(c.tag)[1] not in ("title", "desc")]
+        if len(shapes) != 1 or _split(shapes[0].tag)[1] != "rect" or clip.get("clip-path"):
+            return False
+        rect = shapes[0]
+        props = self.properties(rect, INITIAL)
+        if rect.get("rx") or rect.get("ry") or props.get("clip-path", "none").strip() != "none" \
+                or props.get("display", "inline").strip() == "none" or props["visibility"].strip() != "visible":
+            return False
+        m = ctm @ self.transform(clip) @ self.transform(rect)
+        if abs(m[0, 1]) > 1e-9 or abs(m[1, 0]) > 1e-9:
+            return False  # turned or skewed: not an upright box in the scene
+        vw, vh = self.viewport
+        x, y = self.length(rect, "x", vw), self.length(rect, "y", vh)
+        w, h = self.length(rect, "width", vw), self.length(rect, "height", vh)
+        x0, x1 = sorted(m[0, 0] * v + m[0, 2] for v in (x, x + w))
+        y0, y1 = sorted(m[1, 1] * v + m[1, 2] for v in (y, y + h))
+        fx0, fy0, fx1, fy1 = self.frame
+        tol = 0.01  # scene pixels: the document's numbers are rounded
+        return x0 <= fx0 + tol and y0 <= fy0 + tol and x1 >= fx1 - tol and y1 >= fy1 - tol
+
     def transform(self, el: etree._Element) -> np.ndarray:
         try:
             return pathdata.parse_transform(el.get("transform"))
@@ -564,12 +605,8 @@ def svg_to_scene(svg: str | bytes, *, path_name: str = "<svg>", width: int | Non
     root_ctm = np.diag([out_w / base_w, out_h / base_h, 1.0]) @ _viewbox_matrix(
         view_box, doc_w, doc_h, root.get("preserveAspectRatio"))
     viewport = (view_box[2], view_box[3])
-    gradients = {
-        el.get("id"): el for el in root.iter(f"{{{SVG_NS}}}linearGradient", f"{{{SVG_NS}}}radialGradient",
-                                             "linearGradient", "radialGradient", f"{{{SVG_NS}}}pattern")
-        if el.get("id")
-    }
-    reader = _Reader(path_name, strokes, viewport, gradients, _stylesheets(root, path_name))
+    reader = _Reader(path_name, strokes, viewport, _by_id(root, *PAINT_SERVERS), _stylesheets(root, path_name),
+                     frame=(0.0, 0.0, float(out_w), float(out_h)), clips=_by_id(root, "clipPath"))
     props = {k: v for k, v in reader.properties(root, INITIAL).items() if k in INHERITED}
     opacity = _clamp01(reader.number(root, reader.properties(root, {}).get("opacity"), 1.0))
     reader.walk(root, _Context(ctm=root_ctm @ reader.transform(root), props=props, opacity=opacity))
@@ -587,21 +624,20 @@ class Selection:
 
 
 def read_selection(root: etree._Element, selection: list[etree._Element], *, to_scene: np.ndarray,
-                   size: tuple[int, int], name: str = "<svg>") -> Selection:
+                   size: tuple[int, int], name: str = "<svg>",
+                   frame: tuple[float, float, float, float] | None = None) -> Selection:
     """The shapes inside ``selection`` (elements of the document ``root``), in scene pixels:
     ``to_scene`` maps the root's user space (inside its viewBox) onto the ``size`` canvas. Strokes
     are left out (they stay as they are); bitmaps among the shapes are skipped; hidden shapes are
-    not read; locked ones are, flagged in their origin. Raises like :func:`svg_to_scene`."""
+    not read; locked ones are, flagged in their origin. ``frame`` (scene pixels x0, y0, x1, y1; the
+    whole canvas by default) is what is seen of it: a rectangular clip around it is read as none.
+    Raises like :func:`svg_to_scene`."""
     view_box, _, _ = _document_size(root, name)
-    gradients = {
-        el.get("id"): el for el in root.iter(f"{{{SVG_NS}}}linearGradient", f"{{{SVG_NS}}}radialGradient",
-                                             "linearGradient", "radialGradient", f"{{{SVG_NS}}}pattern")
-        if el.get("id")
-    }
     chosen = set(selection)
     ancestors = {a for el in selection for a in el.iterancestors()}
-    reader = _Reader(name, "ignore", (view_box[2], view_box[3]), gradients, _stylesheets(root, name),
-                     selection=chosen, ancestors=ancestors, origins=[])
+    reader = _Reader(name, "ignore", (view_box[2], view_box[3]), _by_id(root, *PAINT_SERVERS),
+                     _stylesheets(root, name), selection=chosen, ancestors=ancestors, origins=[],
+                     frame=frame or (0.0, 0.0, float(size[0]), float(size[1])), clips=_by_id(root, "clipPath"))
     props = {k: v for k, v in reader.properties(root, INITIAL).items() if k in INHERITED}
     opacity = _clamp01(reader.number(root, reader.properties(root, {}).get("opacity"), 1.0))
     reader.walk(root, _Context(ctm=np.asarray(to_scene, dtype=np.float64) @ reader.transform(root), props=props,
@@ -610,6 +646,12 @@ def read_selection(root: etree._Element, selection: list[etree._Element], *, to_
     for path in scene.paths:
         path.layer = 0
     return Selection(scene, reader.origins, reader.stroke_only)
+
+
+def _by_id(root: etree._Element, *tags: str) -> dict[str, etree._Element]:
+    """The document's ``tags`` elements (SVG namespace or none) by id."""
+    names = [f"{{{SVG_NS}}}{tag}" for tag in tags] + list(tags)
+    return {el.get("id"): el for el in root.iter(*names) if el.get("id")}
 
 
 def _stylesheets(root: etree._Element, name: str) -> list[Rule]:

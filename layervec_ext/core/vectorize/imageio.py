@@ -48,11 +48,27 @@ def _to_rgba(img) -> np.ndarray:
     return np.asarray(img.convert("RGBA"), dtype=np.uint8).copy()
 
 
+def _upright(img):
+    """A JPEG turned as its EXIF orientation says (a phone's photo stored sideways), as Inkscape and
+    viewers show it; other formats as stored (Inkscape ignores their orientation tags)."""
+    if img.format != "JPEG":
+        return img
+    import struct
+
+    from PIL import ImageOps
+
+    try:
+        return ImageOps.exif_transpose(img)
+    except (struct.error, ValueError, SyntaxError, OSError, KeyError, TypeError):
+        return img  # an unreadable EXIF block: Inkscape shows such a JPEG as stored too
+
+
 def load_image(src: str | Path | bytes) -> np.ndarray:
     """Read PNG/JPEG/WebP/GIF/BMP/TIFF (file path or bytes) as ``(H, W, 4)`` uint8 straight RGBA.
 
     Raises :class:`ImageError` for missing, corrupt, unsupported or oversized (decompression bomb)
-    input. Multi-frame files (GIF, TIFF) give their first frame.
+    input. Multi-frame files (GIF, TIFF) give their first frame; a JPEG comes upright (its EXIF
+    orientation applied).
     """
     from PIL import Image, UnidentifiedImageError
 
@@ -66,7 +82,7 @@ def load_image(src: str | Path | bytes) -> np.ndarray:
                     raise ImageError(f"{name}: {problem}")
                 img.seek(0)
                 img.load()
-                arr = _to_rgba(img)
+                arr = _to_rgba(_upright(img))
     except ImageError:
         raise
     except Image.DecompressionBombError:  # Pillow's own guard: more than twice its limit, refused at open
