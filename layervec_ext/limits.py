@@ -30,3 +30,8 @@ def nodes_problem(segments: int) -> str | None:
     if segments > MAX_PATH_SEGMENTS:
         return f"has {segments} nodes (limit {MAX_PATH_SEGMENTS}); simplify it first (Path ▸ Simplify)"
     return None
+
+# The most cubic segments a vectorized path may have on average (``--segments``): every step's cost
+# grows with them, and past a few dozen a path holds more nodes than the working image has pixels
+# along its outline.
+MAX_SEGMENTS = 64

@@ -17,6 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from layervec_ext.limits import MAX_SEGMENTS
+
 CLI = frozenset({"cli"})  # a flag of the ``layervec`` command
 DIALOG = frozenset({"dialog"})  # a param of the Inkscape dialog (and an argument of the effect)
 BOTH = CLI | DIALOG  # in both: the effect forwards the dialog's value to the backend
@@ -94,10 +96,10 @@ class Option:
     ``kind``: ``int``; ``choice`` (one of ``choices``; the dialog's drop-down lists the default
     first); ``bool`` (a dialog checkbox; on the command line a flag that turns it on); ``float``
     and ``text`` (command line only: a number, a string such as a folder).
-    ``at_least``: the least value anywhere: the command line refuses less in one line, the effect
-    raises less to it (a script may pass what the dialog can't). ``dialog_range``: the dialog's spin
-    box, which Inkscape otherwise limits to 0–10. ``parse``: the command line's parser when it accepts
-    more than ``choices`` (``--layers 7``).
+    ``at_least``/``at_most``: the least and most value anywhere: the command line refuses others in
+    one line, the effect brings them within (a script may pass what the dialog can't).
+    ``dialog_range``: the dialog's spin box, which Inkscape otherwise limits to 0–10. ``parse``: the
+    command line's parser when it accepts more than ``choices`` (``--layers 7``).
     """
 
     name: str
@@ -109,6 +111,7 @@ class Option:
     description: str = ""  # the dialog's tooltip (gui-description)
     choices: tuple[Choice, ...] = ()
     at_least: int | None = None
+    at_most: int | None = None
     dialog_range: tuple[int, int] | None = None
     parse: Callable[[str], Any] | None = None
     actions: frozenset = ONLY_VECTORIZE
@@ -131,8 +134,11 @@ class Option:
             problems.append("a dialog option needs a label")
         if self.in_dialog and self.kind == "int":
             low, high = self.dialog_range or (None, None)
-            if low is None or not low <= self.default <= high or (self.at_least is not None and low < self.at_least):
-                problems.append("a dialog int needs a dialog_range holding the default, within at_least")
+            if low is None or not low <= self.default <= high or (self.at_least is not None and low < self.at_least) \
+                    or (self.at_most is not None and high > self.at_most):
+                problems.append("a dialog int needs a dialog_range holding the default, within at_least and at_most")
+        if self.at_most is not None and (self.at_least is None or self.kind != "int"):
+            problems.append("at_most bounds an int that has at_least")
         if problems:
             raise ValueError(f"option {self.name}: " + "; ".join(problems))
 
@@ -167,8 +173,12 @@ class Option:
         return tuple(sorted(self.choices, key=lambda c: c.value != self.default))
 
     def limit(self, value: Any) -> Any:
-        """``value``, raised to ``at_least`` for a number."""
-        return max(self.at_least, value) if self.at_least is not None and self.kind in ("int", "float") else value
+        """``value``, brought within ``at_least`` and ``at_most`` for a number."""
+        if self.kind not in ("int", "float"):
+            return value
+        if self.at_least is not None:
+            value = max(self.at_least, value)
+        return min(self.at_most, value) if self.at_most is not None else value
 
 
 ALL_OPTIONS: tuple[Option, ...] = (
@@ -197,7 +207,8 @@ ALL_OPTIONS: tuple[Option, ...] = (
            description="How each path is painted: a radial gradient, a linear gradient, or one flat colour.",
            choices=(Choice("radial", "Radial gradients"), Choice("linear", "Linear gradients"),
                     Choice("flat", "Flat colours"))),
-    Option("segments", "int", 4, "cubic segments per path (default %(default)s)", where=CLI, at_least=1),
+    Option("segments", "int", 4, "cubic segments per path on average (default %(default)s)", where=CLI, at_least=2,
+           at_most=MAX_SEGMENTS),
     Option("layers", "choice", "auto", "'auto' (one per detail level), or how many detail levels; 1 = no grouping",
            label="Layers:", parse=auto_or_positive,
            description="Sub-layers of the result: one per detail level (coarse at the bottom), or a fixed number; "
@@ -214,7 +225,7 @@ ALL_OPTIONS: tuple[Option, ...] = (
            description="Automatic uses a CUDA GPU when the backend has one, else the CPU.",
            choices=(Choice("auto", "Automatic"), Choice("cpu", "CPU"), Choice("cuda", "CUDA GPU")), actions=SHARED),
     Option("seed", "int", 0, "same seed, same device: the same SVG, on any x86-64 CPU with AVX2 (default %(default)s)",
-           dialog_range=(0, 1000000),
+           at_least=0, at_most=2**31 - 1, dialog_range=(0, 1000000),
            label="Random seed:", description="Same seed and settings give the same result.", actions=SHARED),
     Option("max_size", "int", 512, "work at most at this many pixels on the long side (default %(default)s)",
            at_least=8, dialog_range=(8, 4096), label="Working size (px):",
@@ -270,7 +281,7 @@ def add_cli_arguments(parser: argparse.ArgumentParser, options: Iterable[Option]
         if o.kind == "bool":
             parser.add_argument(o.cli_flag, action="store_true", help=o.help)
         elif o.kind == "int":
-            parser.add_argument(o.cli_flag, type=whole_number(o.at_least), default=o.default, help=o.help)
+            parser.add_argument(o.cli_flag, type=whole_number(o.at_least, o.at_most), default=o.default, help=o.help)
         elif o.kind == "float":
             parser.add_argument(o.cli_flag, type=number(o.at_least), default=o.default, help=o.help)
         elif o.kind == "text":

@@ -134,10 +134,12 @@ def test_bad_pictures_are_one_line_each_and_the_others_finish(folder, tmp_path):
     ("file", ["apple.png", "berry.png", "-o", "taken.svg"], "-o taken.svg: is an existing file"),
     ("file", ["pics", "-o", "taken.svg"], "with several inputs -o must be a folder"),
     (None, ["apple.png", "pics/apple.jpg", "-o", "out"], "apple.png and pics/apple.jpg would both be written"),
-    (None, ["apple.png", "-", "-o", "out"], "'-' (standard input) must be the only input"),
+    (None, ["apple.png", "-", "-o", "out"], "'-' (standard input) is one picture"),
+    (None, ["apple.png", "./apple.png", "-o", "out"], "apple.png is given twice"),
+    (None, ["apple.png", "berry.png", "-o", "out", "--segments", "65"], "--segments: must be between 2 and 64"),
     (None, ["apple.png", "berry.png", "-o", "-"], "standard output takes a single picture"),
     ("empty", ["apple.png", "empty", "-o", "out"], "empty: a folder with no PNG, JPEG"),
-    (None, ["apple.png", "berry.png", "-o", "out", "--segments", "1"], "segments must be at least 2"),
+    (None, ["apple.png", "berry.png", "-o", "out", "--segments", "1"], "--segments: must be between 2 and 64"),
     (None, ["apple.png", "berry.png", "-o", "out", "--jobs", "0"], "argument --jobs: must be at least 1"),
 ])
 def test_mistakes_found_before_any_work_are_one_line_and_write_nothing(tmp_path, setup, args, needle):
@@ -158,6 +160,25 @@ def test_mistakes_found_before_any_work_are_one_line_and_write_nothing(tmp_path,
         res.stderr
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
     assert setup != "file" or (tmp_path / "taken.svg").read_text() == "keep me"
+
+
+def test_a_batch_that_writes_nothing_leaves_no_new_folder(tmp_path):
+    """Every picture failed: the folder the run would have made is not left behind, empty."""
+    res = run(str(tmp_path / "nope1.png"), str(tmp_path / "nope2.png"), "-o", str(tmp_path / "new"), *FAST)
+    assert res.returncode == 1 and "0 of 2 pictures written" in res.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_no_cuda_is_said_once_before_any_work(folder, tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA: --device cuda is no mistake here")
+    res = run(str(folder / "apple.png"), str(folder / "berry.png"), "-o", str(tmp_path / "out"), *FAST,
+              "--device", "cuda")
+    assert res.returncode == 2
+    assert res.stderr == "layervec: error: --device cuda requested but no CUDA device is available\n"
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_ctrl_c_stops_the_batch_and_leaves_no_partial_file(folder, tmp_path):

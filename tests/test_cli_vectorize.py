@@ -98,6 +98,8 @@ def test_stdin_to_stdout(picture):
     ("ok", ["--fill", "conic"], "--fill"),
     ("ok", ["--layers", "many"], "--layers"),
     ("ok", ["--bogus"], "unrecognized"),
+    ("ok", ["--segments", "100000"], "--segments: must be between 2 and 64"),
+    ("ok", ["--seed", "99999999999999999999"], "--seed: must be between 0 and"),
 ])
 def test_user_mistakes_are_one_line_nonzero_and_write_nothing(picture, tmp_path, make, args, needle):
     src = tmp_path / "in.png"
@@ -113,9 +115,21 @@ def test_user_mistakes_are_one_line_nonzero_and_write_nothing(picture, tmp_path,
     assert not out.exists() and not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 
-def test_unwritable_output_folder(picture, tmp_path):
-    res = run(str(picture), "-o", str(tmp_path / "nope" / "out.svg"), "--paths", "2", "--preset", "fast")
-    assert res.returncode != 0 and res.stderr.decode().count("\n") == 1
+def test_an_output_that_cannot_be_written_is_said_before_any_work(picture, tmp_path):
+    """A missing folder, the input itself, an empty name: one line before the run, not after it."""
+    res = run(str(picture), "-o", str(tmp_path / "nope" / "out.svg"), "--paths", "2", "--progress-json")
+    lines = [json.loads(line) for line in res.stderr.decode().splitlines()]
+    assert res.returncode == 1 and [m["kind"] for m in lines] == ["error"], "no progress: no work done"
+    nope = tmp_path / "nope"
+    assert lines[0]["message"] == f"cannot write {nope / 'out.svg'}: folder {nope} does not exist"
+    own = tmp_path / "own.png"
+    own.write_bytes(picture.read_bytes())
+    res = run(str(own), "-o", str(own), "--paths", "2")
+    assert res.returncode == 1 and "is the input picture itself" in res.stderr.decode()
+    assert own.read_bytes() == picture.read_bytes(), "the picture is not overwritten"
+    res = run(str(own), "-o", "", "--paths", "2")
+    assert res.returncode == 2 and "-o: an empty name" in res.stderr.decode()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["own.png"]
 
 
 def test_a_terminal_gets_a_bar_and_a_last_line_saying_what_was_made(picture, tmp_path):
@@ -164,3 +178,24 @@ def test_ctrl_c_mid_run_exits_130_and_writes_nothing(picture, tmp_path):
     assert proc.returncode == 130
     assert [json.loads(r)["message"] for r in rest.splitlines() if json.loads(r)["kind"] == "error"] == ["interrupted"]
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("delay", [0.3, 0.8])
+def test_ctrl_c_while_starting_is_one_line_too(picture, tmp_path, delay):
+    """SIGINT in the first second, while torch and OpenCV load: no traceback, in either output form."""
+    import signal
+    import time
+
+    for extra in ([], ["--progress-json"]):
+        out = tmp_path / "out.svg"
+        proc = subprocess.Popen([sys.executable, "-m", "layervec_ext", str(picture), "-o", str(out), "--paths", "16",
+                                 *extra], stderr=subprocess.PIPE, text=True, env=ENV)
+        try:
+            time.sleep(delay)
+            proc.send_signal(signal.SIGINT)
+            err = proc.communicate(timeout=60)[1]
+        finally:
+            proc.kill()
+        assert proc.returncode == 130, err
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+        assert "interrupted" in err and not out.exists()

@@ -117,3 +117,11 @@ def test_truncated_png_missing_file_and_bomb(tmp_path):
     bomb = Image.new("1", (20000, 20000))
     with pytest.raises(ImageError, match="too large"):
         load_image(encode(bomb, "PNG"))
+
+
+@pytest.mark.parametrize("scale", [1.0, 255.0, 65535.0])
+def test_a_float_tiff_keeps_its_levels_whatever_its_range(scale):
+    """Scientific TIFFs store floats in 0–1 (or 8- or 16-bit levels): the grey comes back, not black."""
+    grey = np.asarray(source().convert("L"), dtype=np.float64) / 255.0
+    got = load_image(encode(Image.fromarray((grey * scale).astype(np.float32), "F"), "TIFF"))
+    assert np.abs(got[..., 0].astype(int) - np.round(grey * 255).astype(int)).max() <= 1

@@ -63,12 +63,16 @@ def main(argv: list[str] | None = None) -> int:
     args = start_command(build_parser, argv)
     if isinstance(args, int):
         return args
+    if not args.output.strip():
+        return fail("-o: an empty name; give the SVG file to write, a folder, or - for standard output", EXIT_USAGE)
     if _is_batch(args.input, args.output):
         try:
             return run_batch(args)
         except KeyboardInterrupt:  # while starting (imports); later ones are caught inside
             TerminalBar.close_last()
             return fail("interrupted", EXIT_INTERRUPTED)
+    if (problem := _output_problem(args.output, args.input[0])) is not None:
+        return fail(problem, EXIT_INPUT)  # before any work, not after it
     from layervec_ext.core.vectorize import ImageError
 
     try:  # before importing torch: a bad file is reported at once
@@ -98,6 +102,22 @@ def main(argv: list[str] | None = None) -> int:
         # on a terminal, the bar's last word stays: how many paths, and why fewer than asked
         sys.stderr.write(f"layervec: {args.output}: {report.stage}, {time.perf_counter() - started:.1f} s\n")
     return 0
+
+
+def _output_problem(output: str, given: str) -> str | None:
+    """Why the single run could not write ``output`` (one line), found before the work: a missing or
+    unwritable folder, or the input picture itself; None when it can."""
+    if output == "-":
+        return None
+    target = Path(output)
+    folder = target.parent
+    if not folder.is_dir():
+        return f"cannot write {output}: folder {folder} does not exist"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"cannot write {output}: folder {folder} is not writable"
+    if given != "-" and target.exists() and Path(given).exists() and os.path.samefile(given, target):
+        return f"-o {output} is the input picture itself; give the SVG another name"
+    return None
 
 
 # -- many pictures at once ---------------------------------------------------------------------------
@@ -143,7 +163,8 @@ def _expand(inputs: list[str], folder: Path) -> list[_Job]:
     """Inputs → jobs in command-line order, a folder's pictures sorted by name (dot files and other
     formats skipped). Raises ``UsageError`` for a problem found before any work."""
     if "-" in inputs:
-        raise UsageError("'-' (standard input) must be the only input, with -o FILE.svg or -o -")
+        raise UsageError("'-' (standard input) is one picture, written to -o FILE.svg or -o -, not with "
+                         "other inputs or into a folder")
     suffixes = picture_suffixes()
     names: list[str] = []
     for given in inputs:
@@ -160,6 +181,8 @@ def _expand(inputs: list[str], folder: Path) -> list[_Job]:
     for name in names:
         stem = Path(name).stem
         key = stem.casefold()  # a.png and A.jpg are one file on a case-insensitive disk
+        if key in seen and os.path.abspath(seen[key]) == os.path.abspath(name):
+            raise UsageError(f"{name} is given twice")
         if key in seen:
             raise UsageError(f"{seen[key]} and {name} would both be written to {folder / (stem + '.svg')}; "
                               "rename one or vectorize them separately")
@@ -320,8 +343,9 @@ def _run_pool(jobs: list[_Job], settings: Any, threads: int, workers: int, repor
 def run_batch(args: argparse.Namespace) -> int:
     """Many pictures into the folder ``args.output`` (created if missing).
 
-    Problems found before any work (``-o`` an existing file, two inputs with one stem, a folder with
-    no pictures, a bad option) are one line and nothing is written. Then each picture that fails
+    Problems found before any work (``-o`` an existing file or an unwritable folder, two inputs with
+    one stem, a folder with no pictures, a bad option, no CUDA for ``--device cuda``) are one line and
+    nothing is written (a folder the run made and wrote nothing into is removed again). Then each picture that fails
     gets one ``layervec: error: NAME: …`` line and the others finish. Exit code: 0 when every
     picture was written, else the largest code among the failures (1 unreadable input or unwritable
     output, 2 an option the picture can't use, 3 internal error); 130 on Ctrl-C.
@@ -345,12 +369,28 @@ def run_batch(args: argparse.Namespace) -> int:
         settings = Settings.preset(args.preset, paths=args.paths, fill=args.fill, segments=args.segments,
                                    device=args.device, seed=args.seed, max_size=args.max_size, layers=args.layers)
         settings.check()
+        if settings.device == "cuda":  # once, not once per picture (this loads torch here)
+            from layervec_ext.core.vectorize.pipeline import resolve_device
+
+            resolve_device(settings.device)
     except ValueError as exc:
         return fail(str(exc).splitlines()[0] if str(exc) else "invalid option", EXIT_USAGE)
+    made = not folder.exists()
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         return fail(f"cannot create folder {args.output}: {exc.strerror or exc}", EXIT_INPUT)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return fail(f"cannot write into folder {args.output}: permission denied", EXIT_INPUT)
+    try:
+        return _run_jobs(args, jobs, settings, folder)
+    finally:
+        if made and not any(folder.iterdir()):
+            folder.rmdir()  # nothing written: no empty folder left behind
+
+
+def _run_jobs(args: argparse.Namespace, jobs: list[_Job], settings: Any, folder: Path) -> int:
+    """The batch's pictures into ``folder``, reported; the exit code (see :func:`run_batch`)."""
     report = _BatchReport(args, len(jobs), folder)
     codes: list[int] = []
 

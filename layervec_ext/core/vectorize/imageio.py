@@ -37,10 +37,16 @@ def _open(src: str | Path | bytes):
 
 
 def _to_rgba(img) -> np.ndarray:
-    """Any Pillow mode → straight RGBA uint8; 16-bit and float greys are scaled, not clipped."""
+    """Any Pillow mode → straight RGBA uint8; 16-bit and float greys are scaled, not clipped (floats
+    up to 1 as 0–1, up to 255 as 8-bit levels, more as 16-bit ones)."""
     if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        arr = np.asarray(img, dtype=np.float64)
-        top = 65535.0 if img.mode.startswith("I;16") or arr.max() > 255 else 255.0
+        arr = np.nan_to_num(np.asarray(img, dtype=np.float64))
+        if img.mode.startswith("I;16") or arr.max() > 255:
+            top = 65535.0
+        elif img.mode == "F" and arr.max() <= 1.0:  # floats in 0–1, as scientific TIFFs store them
+            top = 1.0
+        else:
+            top = 255.0
         grey = np.clip(np.round(arr / top * 255.0), 0, 255).astype(np.uint8)
         return np.dstack([grey, grey, grey, np.full_like(grey, 255)])
     if img.mode == "P" and "transparency" in img.info:

@@ -12,6 +12,7 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 
+from layervec_ext.limits import MAX_SEGMENTS
 from layervec_ext.options import DEVICES, FILLS
 
 
@@ -179,8 +180,8 @@ class Settings:
             raise ValueError(f"unknown fill {self.fill!r}; choose one of {', '.join(FILLS)}")
         if self.device not in DEVICES:
             raise ValueError(f"unknown device {self.device!r}; choose one of {', '.join(DEVICES)}")
-        if self.segments < 2:
-            raise ValueError("segments must be at least 2")
+        if not 2 <= self.segments <= MAX_SEGMENTS:
+            raise ValueError(f"segments must be between 2 and {MAX_SEGMENTS}")
         if self.detail_iters < 0:
             raise ValueError("detail-iters must not be negative")
         if self.split_share < 0:
