@@ -196,3 +196,42 @@ def test_ctrl_c_stops_the_batch_and_leaves_no_partial_file(folder, tmp_path):
     assert proc.returncode == 130
     assert rest == "layervec: error: interrupted (1 of 3 pictures written)\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["apple.svg"]
+
+
+def _workers_of(pid: int) -> list[int]:
+    """The spawned worker processes of the batch ``pid`` (Linux: read from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+            cmd = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid and b"spawn_main" in cmd:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_worker_killed_mid_batch_costs_no_picture(folder, batch, tmp_path):
+    """The out-of-memory killer (or a kill) ends one worker: its pool breaks, the pictures in work
+    are tried again alone, and every picture is written as a quiet run writes it."""
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "layervec_ext", *(str(folder / n) for n in PICTURES),
+                             "-o", str(tmp_path), "--jobs", "2", *FAST], stderr=subprocess.PIPE, text=True, env=ENV)
+    try:
+        deadline = time.monotonic() + 60
+        while not (workers := _workers_of(proc.pid)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert workers, "no worker process started"
+        os.kill(workers[0], signal.SIGKILL)
+        err = proc.communicate(timeout=240)[1]
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert "a worker process died with" in err and "trying each again alone" in err
+    assert err.splitlines()[-1] == f"layervec: 3 of 3 pictures written to {tmp_path}"
+    for n in ("apple", "berry", "cherry"):
+        assert (tmp_path / f"{n}.svg").read_bytes() == (batch[1] / f"{n}.svg").read_bytes(), n
+    assert no_partial_files(tmp_path)

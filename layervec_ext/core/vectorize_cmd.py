@@ -18,6 +18,7 @@ import argparse
 import os
 import sys
 import time
+from collections import deque
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
@@ -285,6 +286,11 @@ class _BatchReport:
             self._line(f"[{self.done}/{self.total}] {job.name} → {job.output}  {outcome.seconds:.1f} s, "
                        f"{outcome.paths} paths")
 
+    def note(self, text: str) -> None:
+        """A line about the batch itself (not one picture's), on a terminal or a plain stderr."""
+        if not self.json and not self.quiet:
+            self._line(f"layervec: {text}")
+
     def summary(self) -> None:
         """The last line, with more than one picture (under ``--quiet`` only when some failed)."""
         if self.total > 1 and not self.json and (not self.quiet or self.failed):
@@ -307,28 +313,60 @@ def _run_here(jobs: list[_Job], settings: Any, threads: int, report: _BatchRepor
 def _run_pool(jobs: list[_Job], settings: Any, threads: int, workers: int, report: _BatchReport,
               finish: Callable[[_Job, _Outcome], None]) -> None:
     """``--jobs N``: N spawned worker processes (no fork after torch), one picture at a time each;
-    results are written here as they come. On any exception (Ctrl-C) the workers are ended."""
+    results are written here as they come. A worker that dies (the out-of-memory killer, a kill)
+    breaks its pool: the pictures in work then are tried again, each alone in a fresh worker, and
+    the one that dies again is reported failed; the others go on in a fresh pool."""
+    todo = deque(jobs)
+    while todo:
+        suspects = _pool_pass(todo, settings, threads, workers, report, finish)
+        if suspects:
+            report.note(f"a worker process died with {', '.join(j.name for j in suspects)} in work "
+                        "(out of memory, or killed); trying each again alone")
+        for job in suspects:
+            if _pool_pass(deque([job]), settings, threads, 1, report, finish):
+                finish(job, _Outcome(None, 0.0, 0, f"{job.name}: internal error: its worker process died twice "
+                                     "(out of memory, or killed)", EXIT_INTERNAL))
+
+
+def _pool_pass(todo: deque[_Job], settings: Any, threads: int, workers: int, report: _BatchReport,
+               finish: Callable[[_Job, _Outcome], None]) -> list[_Job]:
+    """Pictures from ``todo`` through a fresh pool of ``workers``, at most one in work per worker,
+    until ``todo`` is empty (returns ``[]``) or a worker died (returns the pictures in work then;
+    the rest stay in ``todo``). On any exception (Ctrl-C) the workers are ended."""
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
 
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_worker_init, initargs=(threads,))
+    total = report.total
     try:
-        futures = {pool.submit(vectorize_file, job.name, settings, threads): job for job in jobs}
+        running: dict[Any, _Job] = {}
+        suspects: list[_Job] = []
         bar = report.bar()
         if bar is not None:
-            bar(0.0, f"0 of {len(jobs)} pictures, {workers} workers")
-        for future in as_completed(futures):
-            job = futures[future]
-            try:
-                outcome = future.result()
-            except Exception as exc:  # the worker process died (killed, out of memory)
-                outcome = _Outcome(None, 0.0, 0, f"{job.name}: internal error: worker process failed "
-                                   f"({type(exc).__name__}: {exc})".splitlines()[0], EXIT_INTERNAL)
-            finish(job, outcome)
-            bar = report.bar()
-            if bar is not None and report.done < len(jobs):
-                bar(report.done / len(jobs), f"{report.done} of {len(jobs)} pictures, {workers} workers")
+            bar(report.done / total, f"{report.done} of {total} pictures, {workers} workers")
+        while todo or running:
+            while todo and len(running) < workers and not suspects:
+                job = todo.popleft()
+                running[pool.submit(vectorize_file, job.name, settings, threads)] = job
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                job = running.pop(future)
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool:
+                    suspects.append(job)
+                    continue
+                except Exception as exc:  # could not send the picture or its result back
+                    outcome = _Outcome(None, 0.0, 0, f"{job.name}: internal error: {type(exc).__name__}: {exc}"
+                                       .splitlines()[0], EXIT_INTERNAL)
+                finish(job, outcome)
+                bar = report.bar()
+                if bar is not None and report.done < total:
+                    bar(report.done / total, f"{report.done} of {total} pictures, {workers} workers")
+            if suspects and not running:
+                break
     except BaseException:
         processes = list((getattr(pool, "_processes", None) or {}).values())  # shutdown() forgets them
         for process in processes:
@@ -338,6 +376,7 @@ def _run_pool(jobs: list[_Job], settings: Any, threads: int, workers: int, repor
             process.join(5)
         raise
     pool.shutdown()
+    return suspects
 
 
 def run_batch(args: argparse.Namespace) -> int:
