@@ -279,7 +279,10 @@ def _assert_aborted(proc, fragment: str) -> None:
     (["--id=text"], "not a supported bitmap"),
     (["--id=huge"], "10000×8000 pixels is too large"),
     (["--id=empty"], "empty image data"),
-    (["--id=zero-size"], "has zero size"),
+    (["--id=zero-size"], "image zero-size has no usable size"),
+    (["--id=negative-size"], "image negative-size has no usable size"),
+    (["--id=endless-size"], "image endless-size has no usable size"),
+    (["--id=clone"], "a clone of a bitmap, not the bitmap itself"),
     (["--id=in-nested-svg"], "nested <svg>"),
     (["--id=good", "--id=truncated-png"], "truncated PNG"),  # one bad image stops the whole run
 ])

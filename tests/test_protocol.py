@@ -57,7 +57,9 @@ def _stand_in(tmp_path: Path, body: str) -> str:
 @pytest.mark.skipif(not shutil.which(INKSCAPE_PYTHON), reason=f"needs {INKSCAPE_PYTHON}")
 @pytest.mark.parametrize("body, says", [
     ("echo '" + json.dumps({"kind": "error", "message": "pic.png: corrupt PNG data", "code": 1}) + "' >&2; exit 1",
-     "LayerVec: good: backend failed: pic.png: corrupt PNG data"),
+     "LayerVec: good: pic.png: corrupt PNG data"),  # the input's fault: said as it is
+    ("echo '" + json.dumps({"kind": "error", "message": "internal error: KeyError: 3", "code": 3}) + "' >&2; exit 3",
+     "LayerVec: good: backend failed: internal error: KeyError: 3"),
     ("kill -9 $$", "LayerVec: good: backend was stopped by signal SIGKILL (out of memory?)"),
     ("exit 3", "LayerVec: good: backend failed (exit code 3)"),
     ("echo '" + json.dumps({"kind": "progress", "fraction": 1.0, "stage": "done"}) + "' >&2; exit 0",

@@ -191,9 +191,12 @@ def timeout_message(timeout: float) -> str:
 
 def failure(code: int, errors: list[protocol.Error], texts: list[str], python: str) -> str:
     """The one line for a failed run: the backend's own error when it said one, else what the exit
-    code and its last words tell (a crash before our code ran, a kill by the system)."""
+    code and its last words tell (a crash before our code ran, a kill by the system). What the
+    backend refused as the input's or the settings' fault is said as it is: nothing failed."""
     if errors:
-        return f"backend failed: {errors[-1].message}"
+        error = errors[-1]
+        return error.message if error.code in (protocol.EXIT_INPUT, protocol.EXIT_USAGE) \
+            else f"backend failed: {error.message}"
     last = texts[-1] if texts else ""
     for prog in ("layervec refine: error: ", "layervec: error: "):  # argparse's prefix, by command
         last = last[len(prog):] if last.startswith(prog) else last

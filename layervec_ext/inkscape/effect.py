@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import os
 import re
 import tempfile
@@ -70,6 +71,9 @@ class LayerVec(BackendEffect):
                 if id(node) not in seen and node.getparent() is not None:
                     seen.add(id(node))
                     found.append(node)
+        if not found and any(el.tag == inkex.addNS("use", "svg") for el in self.svg.selection.values()):
+            raise inkex.AbortExtension("LayerVec: the selection holds a clone of a bitmap, not the bitmap itself; "
+                                       "select the original (Edit ▸ Clone ▸ Select Original).")
         if not found:
             raise inkex.AbortExtension("LayerVec: the selection holds no bitmap; select an imported image.")
         return found
@@ -150,8 +154,9 @@ class LayerVec(BackendEffect):
             w = h * bmp.width / bmp.height
         elif h is None:
             h = w * bmp.height / bmp.width
-        if w <= 0 or h <= 0:
-            raise inkex.AbortExtension(f"LayerVec: image {self.name_of(img)} has zero size.")
+        if not (0 < w < math.inf and 0 < h < math.inf):
+            raise inkex.AbortExtension(f"LayerVec: image {self.name_of(img)} has no usable size: its width and "
+                                       "height must be positive numbers.")
         return place(x, y, w, h, bmp.width, bmp.height, img.get("preserveAspectRatio"))
 
     def frame_clip(self, prefix: str, pl: Placement, local: inkex.Transform,

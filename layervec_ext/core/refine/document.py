@@ -9,6 +9,8 @@ vectorize action's result over it.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from lxml import etree
 
@@ -122,8 +124,9 @@ def _placement(image: etree._Element, width: int, height: int) -> Placement:
         w = h * width / height
     elif h is None:
         h = w * height / width
-    if w <= 0 or h <= 0:
-        raise RefineError(f"image {image.get('id') or ''} has zero size")
+    if not (0 < w < math.inf and 0 < h < math.inf):
+        raise RefineError(f"image {image.get('id') or ''} has no usable size: its width and height must be "
+                          "positive numbers")
     return place(x, y, w, h, width, height, image.get("preserveAspectRatio"))
 
 

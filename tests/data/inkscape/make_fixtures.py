@@ -127,6 +127,9 @@ def errors_svg(im: Image.Image) -> str:
     rows.append('<image id="good" x="50" y="0" width="40" height="30" xlink:href="pic.png"/>')
     rows.append('<rect id="rect1" x="0" y="40" width="20" height="20" fill="red"/>')
     rows.append('<image id="zero-size" x="0" y="0" width="0" height="30" xlink:href="pic.png"/>')
+    rows.append('<image id="negative-size" x="0" y="0" width="-40" height="30" xlink:href="pic.png"/>')
+    rows.append('<image id="endless-size" x="0" y="0" width="1e400" height="30" xlink:href="pic.png"/>')
+    rows.append('<use id="clone" x="0" y="40" xlink:href="#good"/>')
     rows.append('<svg x="60" y="40" width="20" height="20" viewBox="0 0 4 4">'
                 '<image id="in-nested-svg" width="4" height="3" xlink:href="pic.png"/></svg>')
     return (HEAD.format(size='width="100" height="70" viewBox="0 0 100 70"')
