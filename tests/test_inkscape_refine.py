@@ -419,6 +419,9 @@ def test_add_paths_puts_exactly_that_many_in_a_detail_layer(edited):
     added = [g for g in layer.iter(f"{{{SVG}}}g") if g.get(LABEL) == "Detail +8"]
     assert len(added) == 1 and added[0].get(GROUPMODE) == "layer"
     assert len(added[0].xpath("svg:path", namespaces=NS)) == 8
+    # clipped to the bitmap's frame (its 40 × 30 pixels and one around) like the vectorize action's layers
+    clip = root.xpath(f"//svg:clipPath[@id='{added[0].get('clip-path')[5:-1]}']/svg:rect", namespaces=NS)
+    assert [float(clip[0].get(k)) for k in ("x", "y", "width", "height")] == [-1, -1, 42, 32]
     assert len(paths_of(layer)) == len(paths_of(before.find("svg:g[@id='lv1-result']", NS))) + 8
     assert _outside(root, "lv1-result") == _outside(before, "lv1-result")
 

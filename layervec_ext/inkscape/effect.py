@@ -22,7 +22,7 @@ from lxml import etree
 from layervec_ext import options
 from layervec_ext.inkscape import backend, window
 from layervec_ext.inkscape.bitmap import Bitmap
-from layervec_ext.inkscape.placement import Placement, length, place
+from layervec_ext.inkscape.placement import FRAME_MARGIN, Placement, length, place
 from layervec_ext.inkscape.shared import LAYERVEC_NS, SETTINGS, SOURCE, SVG_IMAGE, XLINK_HREF, BackendEffect
 
 SVG_GROUP = inkex.addNS("g", "svg")
@@ -121,8 +121,7 @@ class LayerVec(BackendEffect):
                 layer.set(attr, value.strip())
         sx, sy = pl.sx * bmp.width / vw, pl.sy * bmp.height / vh
         local = inkex.Transform((sx, 0, 0, sy, pl.tx - sx * vx, pl.ty - sy * vy))
-        frame = self.frame_clip(prefix, pl, local, (vx, vy, vw, vh), (vw / bmp.width, vh / bmp.height))
-        clip = f"url(#{frame})"
+        clip = f"url(#{self.frame_clip(prefix, pl, bmp, (vx, vy, vw, vh))})"
         loose = None
         for child in list(root):
             if child.tag == inkex.addNS("defs", "svg"):
@@ -159,22 +158,15 @@ class LayerVec(BackendEffect):
                                        "height must be positive numbers.")
         return place(x, y, w, h, bmp.width, bmp.height, img.get("preserveAspectRatio"))
 
-    def frame_clip(self, prefix: str, pl: Placement, local: inkex.Transform,
-                   view: tuple[float, float, float, float], pixel: tuple[float, float]) -> str:
+    def frame_clip(self, prefix: str, pl: Placement, bmp: Bitmap, view: tuple[float, float, float, float]) -> str:
         """A clipPath around what the bitmap shows, in the sub-layers' units (the backend's viewBox
-        ``view``, where a bitmap pixel is ``pixel``). Past the bitmap's edge the fit had no pixel to
-        match, and an outline may reach far beyond it: the command's SVG hides that at its viewBox,
-        the layer at this frame. One pixel wider than the bitmap, so that an outline ending at its
-        edge (a background) is not drawn half-transparent there, antialiased twice; exactly where a
-        ``slice`` cuts the bitmap, whose hidden part the outlines cover too."""
+        ``view`` over the bitmap). Past the bitmap's edge the fit had no pixel to match, and an
+        outline may reach far beyond it: the command's SVG hides that at its viewBox, the layer at
+        this frame (:data:`FRAME_MARGIN` pixels wider, exact where a ``slice`` cuts the bitmap)."""
         vx, vy, vw, vh = view
-        mx, my = pixel
-        x0, y0, x1, y1 = vx - mx, vy - my, vx + vw + mx, vy + vh + my
-        if pl.clip:
-            cx, cy, cw, ch = pl.clip
-            (ax, ay), (bx, by) = (-local).apply_to_point((cx, cy)), (-local).apply_to_point((cx + cw, cy + ch))
-            x0, x1 = max(x0, min(ax, bx)), min(x1, max(ax, bx))
-            y0, y1 = max(y0, min(ay, by)), min(y1, max(ay, by))
+        fx0, fy0, fx1, fy1 = pl.frame(bmp.width, bmp.height, FRAME_MARGIN)
+        x0, x1 = vx + fx0 * vw / bmp.width, vx + fx1 * vw / bmp.width
+        y0, y1 = vy + fy0 * vh / bmp.height, vy + fy1 * vh / bmp.height
         clip = inkex.ClipPath()
         clip.set("id", prefix + "clip")
         clip.set("clipPathUnits", "userSpaceOnUse")

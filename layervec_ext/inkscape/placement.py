@@ -12,6 +12,11 @@ from dataclasses import dataclass
 
 from layervec_ext.svgunits import UNITS, fit, split_length
 
+# A result's sub-layers are clipped to the bitmap's frame this many bitmap pixels wider than the
+# bitmap: an outline that ends at its edge (a background) would otherwise be antialiased twice
+# there, by itself and by the clip, and drawn half transparent along it.
+FRAME_MARGIN = 1.0
+
 
 @dataclass
 class Placement:
@@ -31,6 +36,18 @@ class Placement:
         if self.clip:
             cx, cy, cw, ch = self.clip
             x0, y0, x1, y1 = max(x0, cx), max(y0, cy), min(x1, cx + cw), min(y1, cy + ch)
+        return x0, y0, x1, y1
+
+
+    def frame(self, width: int, height: int, margin: float = 0.0) -> tuple[float, float, float, float]:
+        """What of a width×height bitmap is shown, in its pixels (x0, y0, x1, y1): all of it and
+        ``margin`` pixels around, but exactly up to where a ``slice`` viewport cuts it."""
+        x0, y0, x1, y1 = -margin, -margin, width + margin, height + margin
+        if self.clip:
+            cx, cy, cw, ch = self.clip
+            u0, u1 = sorted(((cx - self.tx) / self.sx, (cx + cw - self.tx) / self.sx))
+            v0, v1 = sorted(((cy - self.ty) / self.sy, (cy + ch - self.ty) / self.sy))
+            x0, y0, x1, y1 = max(x0, u0), max(y0, v0), min(x1, u1), min(y1, v1)
         return x0, y0, x1, y1
 
 

@@ -136,16 +136,11 @@ def image_matrix(image: etree._Element, width: int, height: int) -> np.ndarray:
     return composed_transform(image) @ np.array([[pl.sx, 0, pl.tx], [0, pl.sy, pl.ty], [0, 0, 1.0]])
 
 
-def image_frame(image: etree._Element, width: int, height: int) -> tuple[float, float, float, float]:
+def image_frame(image: etree._Element, width: int, height: int,
+                margin: float = 0.0) -> tuple[float, float, float, float]:
     """The part of a ``width × height`` bitmap that ``image`` shows, in its pixels (x0, y0, x1, y1):
-    all of it, or what a ``slice`` leaves inside the image's box."""
-    pl = _placement(image, width, height)
-    if pl.clip is None:
-        return 0.0, 0.0, float(width), float(height)
-    cx, cy, cw, ch = pl.clip
-    x0, x1 = sorted(((cx - pl.tx) / pl.sx, (cx + cw - pl.tx) / pl.sx))
-    y0, y1 = sorted(((cy - pl.ty) / pl.sy, (cy + ch - pl.ty) / pl.sy))
-    return max(0.0, x0), max(0.0, y0), min(float(width), x1), min(float(height), y1)
+    all of it (and ``margin`` pixels around), or what a ``slice`` leaves inside the image's box."""
+    return _placement(image, width, height).frame(width, height, margin)
 
 
 def canvas_matrix(root: etree._Element, width: int, height: int) -> np.ndarray:

@@ -53,6 +53,7 @@ from layervec_ext.core.vectorize.pipeline import (
 from layervec_ext.core.vectorize.propose import Candidates, propose
 from layervec_ext.core.vectorize.segment import build_hierarchy
 from layervec_ext.core.vectorize.settings import Settings
+from layervec_ext.inkscape.placement import FRAME_MARGIN
 from layervec_ext.limits import nodes_problem
 
 Progress = Callable[[float, str], None]
@@ -166,7 +167,8 @@ def refine(root: etree._Element, image: np.ndarray, settings: Settings, *, ids: 
     out = scale_scene(scene.detached().to("cpu"), W, H)  # its background is the page: not written
     for piece, path in zip(pieces, out.paths):
         piece.path = path
-    refined = _write(root, pieces, added, to_root, selection, add_paths, keep_shapes)
+    clip = image_frame(img, W, H, FRAME_MARGIN) if img is not None else None  # the command's SVG: its viewBox
+    refined = _write(root, pieces, added, to_root, selection, add_paths, keep_shapes, clip)
     report(1.0, f"done: {refined} paths refined" + (f", {len(added)} added" if added else ""))
     return Report(refined, len(added), before, after)
 
@@ -317,8 +319,10 @@ def _ties(pieces: list[_Piece]) -> Ties:
 
 
 def _write(root: etree._Element, pieces: list[_Piece], added: list[_Piece], to_root: np.ndarray,
-           selection: list[etree._Element], add_paths: int, keep_shapes: bool) -> int:
-    """Every moved element rewritten; the new paths in their sub-layer. Returns elements rewritten."""
+           selection: list[etree._Element], add_paths: int, keep_shapes: bool,
+           clip: tuple[float, float, float, float] | None) -> int:
+    """Every moved element rewritten; the new paths in their sub-layer, clipped to ``clip`` (scene
+    pixels) when given. Returns elements rewritten."""
     defs = _defs(root)
     by_element: dict[etree._Element, list[_Piece]] = {}
     for piece in pieces:
@@ -338,7 +342,8 @@ def _write(root: etree._Element, pieces: list[_Piece], added: list[_Piece], to_r
         after = None if layer is not None or selection[-1] is root else selection[-1]
         parent = layer if layer is not None else root if after is None else after.getparent()
         to_parent = np.linalg.inv(composed_transform(parent) if parent is not root else np.eye(3)) @ to_root
-        sub = detail_layer([p.path for p in added], f"Detail +{add_paths}", unused_ids(root, "lvd"), to_parent, defs)
+        sub = detail_layer([p.path for p in added], f"Detail +{add_paths}", unused_ids(root, "lvd"), to_parent, defs,
+                           clip)
         if after is None:
             parent.append(sub)
         else:

@@ -134,12 +134,20 @@ def replace_def(defs: etree._Element, el: etree._Element) -> None:
 
 
 def detail_layer(paths: list[Path], label: str, prefix: str, transform: np.ndarray,
-                 defs: etree._Element) -> etree._Element:
-    """A new sub-layer holding ``paths`` (scene pixels, mapped into its parent by ``transform``)."""
+                 defs: etree._Element, frame: tuple[float, float, float, float] | None = None) -> etree._Element:
+    """A new sub-layer holding ``paths`` (scene pixels, mapped into its parent by ``transform``),
+    clipped to ``frame`` (scene pixels x0, y0, x1, y1) when given, as the vectorize action clips its
+    sub-layers: past the bitmap's edge a path has no pixel to match and may run far."""
     layer = etree.Element(f"{{{SVG_NS}}}g")
     layer.set("id", f"{prefix}layer")
     layer.set(f"{{{INKSCAPE_NS}}}groupmode", "layer")
     layer.set(f"{{{INKSCAPE_NS}}}label", label)
+    if frame is not None:
+        x0, y0, x1, y1 = frame
+        clip = etree.SubElement(defs, f"{{{SVG_NS}}}clipPath", id=f"{prefix}clip", clipPathUnits="userSpaceOnUse")
+        etree.SubElement(clip, f"{{{SVG_NS}}}rect", id=f"{prefix}cliprect", x=fmt(x0, 4), y=fmt(y0, 4),
+                         width=fmt(x1 - x0, 4), height=fmt(y1 - y0, 4))
+        layer.set("clip-path", f"url(#{prefix}clip)")
     m = transform
     layer.set("transform", "matrix(" + " ".join(fmt(v, 6) for v in (m[0, 0], m[1, 0], m[0, 1], m[1, 1], m[0, 2],
                                                                    m[1, 2])) + ")")
