@@ -89,8 +89,8 @@ INITIAL = {"fill": "black", "fill-opacity": "1", "fill-rule": "nonzero", "stroke
            "stroke-opacity": "1", "visibility": "visible", "color": "black"}
 SHAPES = ("path", "rect", "circle", "ellipse", "polygon", "polyline", "line")
 GROUPS = ("g", "a")
-# Never drawn where they stand (only through references, which we either resolve or reject).
 PAINT_SERVERS = ("linearGradient", "radialGradient", "pattern")  # what ``fill: url(#…)`` may name
+# Never drawn where they stand (only through references, which we either resolve or reject).
 NOT_RENDERED = ("defs", "title", "desc", "metadata", "script", "style", "linearGradient", "radialGradient", "stop",
                 "clipPath", "mask", "filter", "pattern", "marker", "symbol")
 
