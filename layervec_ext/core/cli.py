@@ -3,20 +3,32 @@ their bitmap, ``layervec render`` rasterises."""
 
 from __future__ import annotations
 
+import os
 import sys
 
 
 def main(argv: list[str] | None = None) -> int:
     """Dispatch to a sub-command; the default (no sub-command word) is vectorization. A Ctrl-C that no
     stage caught (while the command starts, importing torch) is one line too, never a traceback."""
+    from layervec_ext.protocol import EXIT_INTERRUPTED
+
     try:
-        return _dispatch(sys.argv[1:] if argv is None else list(argv))
+        code = _dispatch(sys.argv[1:] if argv is None else list(argv))
     except KeyboardInterrupt:
         from layervec_ext.core.reporting import TerminalBar, fail
-        from layervec_ext.protocol import EXIT_INTERRUPTED
 
         TerminalBar.close_last()
-        return fail("interrupted", EXIT_INTERRUPTED)
+        code = fail("interrupted", EXIT_INTERRUPTED)
+    if code == EXIT_INTERRUPTED and "concurrent.futures.process" not in sys.modules:
+        # Ended here, with our exit code: where the Ctrl-C landed in code that a library runs through
+        # PyRun_String (torch, while it loads), CPython keeps a flag that the interrupt went unhandled
+        # and, at a normal exit, kills the process with SIGINT instead (exit -2, not 130). A batch
+        # that started worker processes exits normally, for multiprocessing to tidy up; it never
+        # loads torch in this process.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 def _dispatch(argv: list[str]) -> int:
