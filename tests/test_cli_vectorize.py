@@ -125,7 +125,7 @@ def test_an_output_that_cannot_be_written_is_said_before_any_work(picture, tmp_p
     own = tmp_path / "own.png"
     own.write_bytes(picture.read_bytes())
     res = run(str(own), "-o", str(own), "--paths", "2")
-    assert res.returncode == 1 and "is the input picture itself" in res.stderr.decode()
+    assert res.returncode == 1 and f"-o {own} is the input {own} itself" in res.stderr.decode()
     assert own.read_bytes() == picture.read_bytes(), "the picture is not overwritten"
     res = run(str(own), "-o", "", "--paths", "2")
     assert res.returncode == 2 and "-o: an empty name" in res.stderr.decode()

@@ -82,6 +82,52 @@ def test_add_paths_adds_exactly_that_many_in_a_detail_layer(tmp_path, smiley, or
     assert score(more, smiley) > score(plain, smiley)
 
 
+def test_the_detail_layer_says_how_many_paths_it_holds(tmp_path, smiley):
+    """A picture with room for fewer new paths than asked: the layer's label counts what came."""
+    square = ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:inkscape="http://www.inkscape.org/namespaces/inkscape" '
+              'width="256" height="256"><g id="l" inkscape:groupmode="layer">'
+              '<rect id="r" width="256" height="256" fill="#fff"/></g></svg>')
+    code, out = refine(tmp_path, square, "--image", str(SMILEY), "--add-paths", "500")
+    labels = [g.get("{http://www.inkscape.org/namespaces/inkscape}label") for g in etree.fromstring(out.encode())
+              .iter(f"{SVG}g")]
+    added = len(ids(out)) - 1
+    assert code == 0 and 0 < added < 500 and f"Detail +{added}" in labels, labels
+
+
+def test_fills_win_over_a_style_sheet_and_its_gradients_stay(tmp_path, smiley):
+    """A style sheet (Illustrator's classes) paints the paths: the refined fill must be what is drawn,
+    and a gradient the sheet paints an unrefined shape with must stay."""
+    doc = ('<svg xmlns="http://www.w3.org/2000/svg" width="256" height="256"><defs><linearGradient id="g1">'
+           '<stop offset="0" stop-color="#f00"/><stop offset="1" stop-color="#00f"/></linearGradient></defs>'
+           '<style>.bg { fill: #123456 } .o { fill: url(#g1) }</style>'
+           '<rect id="back" class="bg" width="256" height="256" fill="#ffffff"/>'
+           '<rect id="keep" class="o" width="20" height="20"/></svg>')
+    code, out = refine(tmp_path, doc, "--image", str(SMILEY), "--select", "back", "--fill-kind", "flat")
+    assert code == 0
+    assert score(out, smiley) > score(doc, smiley) + 3.0, "the sheet's #123456 must not win over the refit"
+    assert 'id="g1"' in out, "the sheet still paints 'keep' with it"
+
+
+def test_a_transform_that_flattens_a_path_is_one_line(tmp_path, capfd):
+    doc = ('<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64">'
+           '<rect id="flat" width="9" height="9" transform="scale(0)"/></svg>')
+    code, out = refine(tmp_path, doc, "--image", str(SMILEY))
+    err = capfd.readouterr().err.strip()
+    assert code == EXIT_INPUT and out == "" and "rect id=\"flat\"" in err and "transform" in err, err
+
+
+def test_the_output_is_never_an_input(tmp_path, capfd, original):
+    """-o naming the document or the bitmap would overwrite it: refused before any work."""
+    src = tmp_path / "in.svg"
+    src.write_text(original)
+    picture = tmp_path / "pic.png"
+    picture.write_bytes(SMILEY.read_bytes())
+    for target in (src, picture):
+        code = refine_main([str(src), "--image", str(picture), "-o", str(target), "--quiet"])
+        assert code == EXIT_INPUT and f"-o {target} is the input {target} itself" in capfd.readouterr().err
+    assert src.read_text() == original and picture.read_bytes() == SMILEY.read_bytes()
+
+
 def test_locked_and_unselected_paths_stay_byte_for_byte(tmp_path, smiley, original):
     edited = edit(original)
     root = etree.fromstring(edited.encode())

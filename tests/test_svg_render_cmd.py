@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -57,21 +58,40 @@ def test_transparent_and_coloured_backgrounds(tmp_path):
     assert psnr(np.asarray(Image.open(dark)), rasterize_svg(src.read_text(), 128, 128, background="#202020")) >= 40.0
 
 
-@pytest.mark.parametrize("make_input, args, fragment", [
-    (lambda d: d / "missing.svg", (), "missing.svg: no such file"),
+@pytest.mark.parametrize("make_input, args, fragment, code", [
+    (lambda d: d / "missing.svg", (), "missing.svg: no such file", 1),
     (lambda d: _write(d / "t.svg", '<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9">'
-                                   '<text id="t1">x</text></svg>'), (), 'unsupported SVG element <text id="t1">'),
-    (lambda d: _write(d / "bad.svg", "<svg"), (), "not well-formed XML"),
-    (lambda d: DATA / "shapes.svg", ("--background", "mauve-ish"), "cannot read colour 'mauve-ish'"),
-    (lambda d: DATA / "shapes.svg", ("--width", "0"), "--width: must be between 1 and 16384"),
-    (lambda d: DATA / "shapes.svg", ("--renderer", "cairo"), "invalid choice: 'cairo'"),
+                                   '<text id="t1">x</text></svg>'), (), 'unsupported SVG element <text id="t1">', 2),
+    (lambda d: _write(d / "bad.svg", "<svg"), (), "not well-formed XML", 2),
+    (lambda d: DATA / "shapes.svg", ("--background", "mauve-ish"), "cannot read colour 'mauve-ish'", 2),
+    (lambda d: DATA / "shapes.svg", ("--width", "0"), "--width: must be between 1 and 16384", 2),
+    (lambda d: DATA / "shapes.svg", ("--renderer", "cairo"), "invalid choice: 'cairo'", 2),
+    (lambda d: _write(d / "inf.svg", '<svg xmlns="http://www.w3.org/2000/svg" width="1e400" height="9"/>'), (),
+     '<svg width="1e400"> must be a positive number', 2),
+    (lambda d: _write(d / "huge.svg", '<svg xmlns="http://www.w3.org/2000/svg" width="100000" height="100000"/>'),
+     (), "a canvas of 100000×100000 pixels is too large", 2),
+    (lambda d: DATA / "shapes.svg", ("-o", ""), "-o: an empty name", 2),
+    (lambda d: DATA / "shapes.svg", ("-o", "nowhere/out.png"), "folder nowhere does not exist", 1),
 ])
-def test_user_mistakes_are_one_line_with_exit_code_2(tmp_path, capsys, make_input, args, fragment):
+def test_user_mistakes_are_one_line_and_write_nothing(tmp_path, capsys, make_input, args, fragment, code):
+    """1: a file that cannot be read or written; 2: a bad option, an SVG the reader refuses."""
     out = tmp_path / "out.png"
-    assert main([str(make_input(tmp_path)), "-o", str(out), *args]) == 2
+    assert main([str(make_input(tmp_path)), "-o", str(out), *args]) == code
     err = capsys.readouterr().err
     assert fragment in err and len(err.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_the_output_is_never_the_input_and_dash_is_standard_output(tmp_path):
+    src = tmp_path / "shapes.svg"
+    src.write_bytes((DATA / "shapes.svg").read_bytes())
+    done = run(str(src), "-o", str(src))
+    assert done.returncode == 1 and f"-o {src} is the input {src} itself" in done.stderr
+    assert src.read_bytes() == (DATA / "shapes.svg").read_bytes()
+    png = subprocess.run([sys.executable, "-m", "layervec_ext", "render", str(src), "-o", "-"], capture_output=True,
+                         timeout=120)
+    assert png.returncode == 0 and png.stdout.startswith(b"\x89PNG") and not (tmp_path / "-").exists()
+    assert np.asarray(Image.open(io.BytesIO(png.stdout))).shape[:2] == (128, 128)
 
 
 def test_unsupported_svg_exits_2_without_traceback(tmp_path):

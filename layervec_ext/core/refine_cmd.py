@@ -16,13 +16,14 @@ from layervec_ext.core.reporting import (
     Parser,
     fail,
     interruptible,
+    output_problem,
     progress_reporter,
     run_and_write,
     say,
     start_command,
 )
 from layervec_ext.options import REFINE_OPTIONS, add_cli_arguments
-from layervec_ext.protocol import EXIT_INPUT
+from layervec_ext.protocol import EXIT_INPUT, EXIT_USAGE
 
 
 def build_parser() -> Parser:
@@ -49,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     from layervec_ext.core.refine.document import parse_document
     from layervec_ext.core.vectorize import ImageError
 
+    if not args.output.strip():
+        return fail("-o: an empty name; give the SVG file to write, or - for standard output", EXIT_USAGE)
+    if (problem := output_problem(args.output, [args.input, args.image or ""])) is not None:
+        return fail(problem, EXIT_INPUT)  # before any work, not after it
     ids = [i.strip() for i in args.select.split(",") if i.strip()]
     try:
         with open(args.input, "rb") as fh:

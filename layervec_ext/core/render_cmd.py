@@ -2,7 +2,8 @@
 
 Useful to see what the optimiser "sees" for a given SVG, and to check our renderer against any
 other one. Reads with :func:`~layervec_ext.core.svg.read.svg_to_scene`, so the SVG subset is the
-reader's; anything outside it is a one-line error (exit code 2), never a traceback.
+reader's; anything outside it is a one-line error, never a traceback (exit code 1 for a file that
+cannot be read or written, 2 for an SVG the reader refuses or a bad option).
 """
 
 from __future__ import annotations
@@ -18,13 +19,17 @@ from layervec_ext.core.render import RENDERERS
 from layervec_ext.core.scene import Scene
 from layervec_ext.files import write_atomic
 from layervec_ext.options import whole_number
+from layervec_ext.protocol import EXIT_INPUT, EXIT_USAGE
 
-EXIT_USAGE = 2
 _PIXELS = whole_number(1, 16384, "pixels")
 
 
 class CommandError(Exception):
-    """A user mistake: printed as one line, exit code 2."""
+    """A user mistake: printed as one line; ``code`` is the exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE):
+        super().__init__(message)
+        self.code = code
 
 
 class _Parser(argparse.ArgumentParser):
@@ -38,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Rasterise an SVG (the subset LayerVec reads) to PNG with LayerVec's renderer.",
     )
     parser.add_argument("input", metavar="IN.svg", help="SVG file to draw")
-    parser.add_argument("-o", "--output", metavar="OUT.png", required=True, help="PNG file to write")
+    parser.add_argument("-o", "--output", metavar="OUT.png", required=True,
+                        help="PNG file to write ('-' writes standard output)")
     parser.add_argument("--width", type=_PIXELS, help="output width in pixels (default: the SVG's width)")
     parser.add_argument("--height", type=_PIXELS, help="output height in pixels (default: the SVG's height)")
     parser.add_argument("--background", default="white",
@@ -69,11 +75,11 @@ def read_scene(path: str, width: int | None, height: int | None, ignore_strokes:
         with open(path, "rb") as handle:
             data = handle.read()
     except FileNotFoundError:
-        raise CommandError(f"{path}: no such file") from None
+        raise CommandError(f"{path}: no such file", EXIT_INPUT) from None
     except IsADirectoryError:
-        raise CommandError(f"{path}: is a directory, expected an SVG file") from None
+        raise CommandError(f"{path}: is a directory, expected an SVG file", EXIT_INPUT) from None
     except OSError as exc:
-        raise CommandError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise CommandError(f"{path}: cannot read: {exc.strerror or exc}", EXIT_INPUT) from None
     try:
         return svg_to_scene(data, path_name=path, width=width, height=height,
                             strokes="ignore" if ignore_strokes else "error")
@@ -109,25 +115,36 @@ def write_png(pixels: np.ndarray, path: str) -> None:
     """Write next to the target and rename, so a failure never leaves half a PNG behind."""
     from PIL import Image
 
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise CommandError(f"{path}: folder {folder} does not exist")
     png = io.BytesIO()
     Image.fromarray(pixels).save(png, format="PNG")
+    if path == "-":
+        sys.stdout.buffer.write(png.getvalue())
+        sys.stdout.flush()
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise CommandError(f"{path}: folder {folder} does not exist", EXIT_INPUT)
     try:
         write_atomic(path, png.getvalue())
     except OSError as exc:
-        raise CommandError(f"{path}: cannot write: {exc.strerror or exc}") from None
+        raise CommandError(f"{path}: cannot write: {exc.strerror or exc}", EXIT_INPUT) from None
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command; returns the exit status (0 ok, 2 user error)."""
+    """Run the command; returns the exit status (0 ok, 1 a file not read or written, 2 a bad option
+    or an SVG the reader refuses)."""
+    from layervec_ext.core.reporting import output_problem
+
     try:
         args = build_parser().parse_args(argv)
+        if not args.output.strip():
+            raise CommandError("-o: an empty name; give the PNG file to write, or - for standard output")
+        if (problem := output_problem(args.output, [args.input])) is not None:
+            raise CommandError(problem, EXIT_INPUT)
         background = parse_background(args.background)
         scene = read_scene(args.input, args.width, args.height, args.ignore_strokes)
         write_png(draw(scene, args.renderer, background), args.output)
     except CommandError as exc:
         print(f"layervec render: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return exc.code
     return 0

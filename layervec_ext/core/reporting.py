@@ -176,6 +176,24 @@ class TerminalBar:
         TerminalBar.last = None
 
 
+def output_problem(output: str, inputs: list[str]) -> str | None:
+    """Why a command could not write ``output`` (one line), found before its work: a missing or
+    unwritable folder, or one of its ``inputs`` itself (which it would overwrite); None when it can
+    (``-`` is standard output)."""
+    if output == "-":
+        return None
+    target = Path(output)
+    folder = target.parent
+    if not folder.is_dir():
+        return f"cannot write {output}: folder {folder} does not exist"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"cannot write {output}: folder {folder} is not writable"
+    for given in inputs:
+        if given and given != "-" and target.exists() and Path(given).exists() and os.path.samefile(given, target):
+            return f"-o {output} is the input {given} itself; give the output another name"
+    return None
+
+
 def write_output(text: str, output: str) -> None:
     """Write beside the target and rename, so a failure never leaves a partial SVG."""
     if output == "-":

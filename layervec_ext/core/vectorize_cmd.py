@@ -29,6 +29,7 @@ from layervec_ext.core.reporting import (
     UsageError,
     fail,
     interruptible,
+    output_problem,
     progress_reporter,
     raise_if_interrupted,
     run_and_write,
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:  # while starting (imports); later ones are caught inside
             TerminalBar.close_last()
             return fail("interrupted", EXIT_INTERRUPTED)
-    if (problem := _output_problem(args.output, args.input[0])) is not None:
+    if (problem := output_problem(args.output, [args.input[0]])) is not None:
         return fail(problem, EXIT_INPUT)  # before any work, not after it
     from layervec_ext.core.vectorize import ImageError
 
@@ -103,22 +104,6 @@ def main(argv: list[str] | None = None) -> int:
         # on a terminal, the bar's last word stays: how many paths, and why fewer than asked
         sys.stderr.write(f"layervec: {args.output}: {report.stage}, {time.perf_counter() - started:.1f} s\n")
     return 0
-
-
-def _output_problem(output: str, given: str) -> str | None:
-    """Why the single run could not write ``output`` (one line), found before the work: a missing or
-    unwritable folder, or the input picture itself; None when it can."""
-    if output == "-":
-        return None
-    target = Path(output)
-    folder = target.parent
-    if not folder.is_dir():
-        return f"cannot write {output}: folder {folder} does not exist"
-    if not os.access(folder, os.W_OK | os.X_OK):
-        return f"cannot write {output}: folder {folder} is not writable"
-    if given != "-" and target.exists() and Path(given).exists() and os.path.samefile(given, target):
-        return f"-o {output} is the input picture itself; give the SVG another name"
-    return None
 
 
 # -- many pictures at once ---------------------------------------------------------------------------

@@ -168,7 +168,7 @@ def refine(root: etree._Element, image: np.ndarray, settings: Settings, *, ids: 
     for piece, path in zip(pieces, out.paths):
         piece.path = path
     clip = image_frame(img, W, H, FRAME_MARGIN) if img is not None else None  # the command's SVG: its viewBox
-    refined = _write(root, pieces, added, to_root, selection, add_paths, keep_shapes, clip)
+    refined = _write(root, pieces, added, to_root, selection, keep_shapes, clip)
     report(1.0, f"done: {refined} paths refined" + (f", {len(added)} added" if added else ""))
     return Report(refined, len(added), before, after)
 
@@ -189,6 +189,11 @@ def _read(root: etree._Element, selection: list[etree._Element], to_scene: np.nd
         el = own.stroke_only[0]
         raise RefineError(f"{_describe(el)} has a stroke but no fill; LayerVec refines filled paths "
                           "(lock it, or leave it out of the selection)")
+    for origin in own.origins:  # its geometry is written back through the inverse
+        m = origin.ctm
+        if not np.isfinite(m).all() or abs(m[0, 0] * m[1, 1] - m[0, 1] * m[1, 0]) < 1e-12:
+            raise RefineError(f"{_describe(origin.element)} is drawn through a transform that flattens it to "
+                              "nothing or is not finite; fix its transform (or its group's) first")
     chosen = set(selection)
     moving = [o for o in own.origins if not o.locked]
     if not moving:
@@ -319,8 +324,7 @@ def _ties(pieces: list[_Piece]) -> Ties:
 
 
 def _write(root: etree._Element, pieces: list[_Piece], added: list[_Piece], to_root: np.ndarray,
-           selection: list[etree._Element], add_paths: int, keep_shapes: bool,
-           clip: tuple[float, float, float, float] | None) -> int:
+           selection: list[etree._Element], keep_shapes: bool, clip: tuple[float, float, float, float] | None) -> int:
     """Every moved element rewritten; the new paths in their sub-layer, clipped to ``clip`` (scene
     pixels) when given. Returns elements rewritten."""
     defs = _defs(root)
@@ -329,21 +333,22 @@ def _write(root: etree._Element, pieces: list[_Piece], added: list[_Piece], to_r
         if piece.moves and piece.origin is not None:
             by_element.setdefault(piece.origin.element, []).append(piece)
     replaced: list[str] = []
+    sheets = next(root.iter(f"{{{SVG_NS}}}style", "style"), None) is not None  # fills then go in ``style``
     for el, own in by_element.items():
         inverse = np.linalg.inv(own[0].origin.ctm)
         if not keep_shapes:
             set_outline(el, outline_d([(p.path, p.origin) for p in own], inverse))
         gid = f"{el.get('id') or 'path'}-refined"
         replaced += _URL.findall((el.get("style") or "") + ";" + (el.get("fill") or ""))
-        set_fill(el, own[0].path, own[0].origin, defs, _free_id(root, gid, el), inverse)
+        set_fill(el, own[0].path, own[0].origin, defs, _free_id(root, gid, el), inverse, sheets)
     _drop_unused(root, replaced)
     if added:
         layer = home_layer(root, selection)
         after = None if layer is not None or selection[-1] is root else selection[-1]
         parent = layer if layer is not None else root if after is None else after.getparent()
         to_parent = np.linalg.inv(composed_transform(parent) if parent is not root else np.eye(3)) @ to_root
-        sub = detail_layer([p.path for p in added], f"Detail +{add_paths}", unused_ids(root, "lvd"), to_parent, defs,
-                           clip)
+        sub = detail_layer([p.path for p in added], f"Detail +{len(added)}", unused_ids(root, "lvd"), to_parent,
+                           defs, clip)  # as many as the picture had room for: at most --add-paths
         if after is None:
             parent.append(sub)
         else:
@@ -366,6 +371,8 @@ def _drop_unused(root: etree._Element, ids: list[str]) -> None:
         if any(used in v or v == f"#{gid}" for e in root.iter() if isinstance(e.tag, str) and e is not el
                for v in e.attrib.values()):
             continue
+        if any(used in (e.text or "") for e in root.iter(f"{{{SVG_NS}}}style", "style")):
+            continue  # a style sheet's rule paints with it
         href = el.get(f"{{{XLINK_NS}}}href") or el.get("href") or ""
         el.getparent().remove(el)
         if href.startswith("#"):

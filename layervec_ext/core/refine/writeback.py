@@ -71,12 +71,14 @@ def set_outline(el: etree._Element, d: str) -> None:
     el.set("d", d)
 
 
-def set_style_property(el: etree._Element, name: str, value: str) -> None:
-    """Set one property where the element says it (``style``, else the attribute), else in ``style``."""
+def set_style_property(el: etree._Element, name: str, value: str, inline: bool = False) -> None:
+    """Set one property where the element says it (``style``, else the attribute), else in ``style``;
+    with ``inline`` (the document has style sheets) in ``style`` always: a sheet's rule beats the
+    attribute, not the element's own ``style``."""
     style = el.get("style")
     if style is not None and name in parse_style(style):
         el.set("style", _replace_declaration(style, name, value))
-    elif el.get(name) is not None:
+    elif el.get(name) is not None and not inline:
         el.set(name, value)
     else:
         kept = style.strip().rstrip(";") if style else ""
@@ -92,19 +94,20 @@ def _replace_declaration(style: str, name: str, value: str) -> str:
 
 
 def set_fill(el: etree._Element, path: Path, origin: Origin, defs: etree._Element, gid: str,
-             inverse: np.ndarray) -> None:
-    """The path's fill on the element, the element's ``fill-opacity`` kept where it can be."""
+             inverse: np.ndarray, inline: bool = False) -> None:
+    """The path's fill on the element, the element's ``fill-opacity`` kept where it can be (in its
+    ``style`` with ``inline``: :func:`set_style_property`)."""
     fill = path.fill
     if isinstance(fill, FlatFill):
         r, g, b, a = fill.color.detach().clamp(0, 1).tolist()
-        set_style_property(el, "fill", hex_color((r, g, b)))
+        set_style_property(el, "fill", hex_color((r, g, b)), inline)
         if abs(a - origin.fill_opacity) > 1e-3:
-            set_style_property(el, "fill-opacity", fmt(a))
+            set_style_property(el, "fill-opacity", fmt(a), inline)
         return
     keep = origin.fill_opacity if origin.fill_opacity > 1e-6 else 1.0
     colors = fill.colors.detach().clone()
     if float(colors[:, 3].max()) > keep + 1e-3:  # more opaque than fill-opacity lets it be
-        set_style_property(el, "fill-opacity", "1")
+        set_style_property(el, "fill-opacity", "1", inline)
         keep = 1.0
     colors[:, 3] = (colors[:, 3] / keep).clamp(0, 1)
     shown = type(fill)(**{**fill.tensors(), "colors": colors})
@@ -113,7 +116,7 @@ def set_fill(el: etree._Element, path: Path, origin: Origin, defs: etree._Elemen
     grad.set("gradientTransform", "matrix(" + " ".join(fmt(v, 6) for v in (
         matrix[0, 0], matrix[1, 0], matrix[0, 1], matrix[1, 1], matrix[0, 2], matrix[1, 2])) + ")")
     replace_def(defs, grad)
-    set_style_property(el, "fill", f"url(#{gid})")
+    set_style_property(el, "fill", f"url(#{gid})", inline)
 
 
 def _in_svg_namespace(el: etree._Element) -> etree._Element:

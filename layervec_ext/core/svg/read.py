@@ -73,6 +73,7 @@ from layervec_ext.core.svg.paint import (
     parse_number_or_percent,
 )
 from layervec_ext.core.svg.pathdata import PathDataError, Subpath
+from layervec_ext.limits import size_problem
 from layervec_ext.svgunits import fit
 
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -602,6 +603,8 @@ def svg_to_scene(svg: str | bytes, *, path_name: str = "<svg>", width: int | Non
     # drawing to it (a 15.7 px document is 16 px with an empty sliver); other sizes scale that canvas.
     base_w, base_h = max(1, round(doc_w)), max(1, round(doc_h))
     out_w, out_h = _output_size(base_w, base_h, width, height)
+    if (problem := size_problem(out_w, out_h)) is not None:
+        raise SVGError(f"{path_name}: a canvas of {problem}")
     root_ctm = np.diag([out_w / base_w, out_h / base_h, 1.0]) @ _viewbox_matrix(
         view_box, doc_w, doc_h, root.get("preserveAspectRatio"))
     viewport = (view_box[2], view_box[3])
@@ -699,7 +702,7 @@ def _document_size(root: etree._Element, name: str) -> tuple[tuple[float, float,
     view_box = None
     if root.get("viewBox"):
         numbers = pathdata.parse_numbers(root.get("viewBox"))
-        if len(numbers) != 4 or numbers[2] <= 0 or numbers[3] <= 0:
+        if len(numbers) != 4 or numbers[2] <= 0 or numbers[3] <= 0 or not all(map(math.isfinite, numbers)):
             raise SVGError(f'{name}: bad viewBox="{root.get("viewBox")}"')
         view_box = tuple(numbers)
 
@@ -711,8 +714,8 @@ def _document_size(root: etree._Element, name: str) -> tuple[tuple[float, float,
             value = parse_length(text)
         except PaintError as exc:
             raise SVGError(f"{name}: <svg> {attr}: {exc}") from None
-        if value <= 0:
-            raise SVGError(f'{name}: <svg {attr}="{text}"> must be positive')
+        if not 0 < value < math.inf:
+            raise SVGError(f'{name}: <svg {attr}="{text}"> must be a positive number')
         return value
 
     w, h = size("width", 2), size("height", 3)
