@@ -199,22 +199,30 @@ def test_every_bitmap_format_and_link_kind_is_vectorized(formats):
         assert psnr(got[42:68, x + 2:x + 38], want[42:68, x + 2:x + 38]) > 15, f"linked image at x={x}"
 
 
-def test_no_outline_shows_beyond_the_bitmaps_frame(tmp_path):
-    """Past the bitmap's edge the fit has no pixel to match, and outlines may run far beyond it; in
-    the document they must not show there (the command's SVG hides them at its viewBox)."""
-    shutil.copy(DATA / "pic.png", tmp_path / "pic.png")  # 40 × 30, at 2 user units a pixel
-    doc = ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="120" '
-           'height="100" viewBox="0 0 120 100"><image id="pic" x="20" y="30" width="80" height="60" '
-           'xlink:href="{}"/></svg>')
-    (tmp_path / "doc.svg").write_text(doc.format("pic.png"))
-    proc = run_effect(tmp_path / "doc.svg", "--id=pic", "--paths=8", "--preset=fast")
+def _one_image(folder: Path, href: str, size: tuple[int, int], box: tuple[int, int, int, int], shown: Path,
+               *args: str) -> tuple[subprocess.CompletedProcess, etree._Element, etree._Element]:
+    """A document of one ``<image>`` linking ``href`` at ``box`` (x, y, w, h), vectorized: the run,
+    the result without the bitmap, and the document showing ``shown`` (a PNG, embedded) instead."""
+    x, y, w, h = box
+    doc = (f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="{size[0]}" '
+           f'height="{size[1]}" viewBox="0 0 {size[0]} {size[1]}"><image id="it" x="{x}" y="{y}" width="{w}" '
+           f'height="{h}" xlink:href="{{}}"/></svg>')
+    (folder / "doc.svg").write_text(doc.format(href))
+    proc = run_effect(folder / "doc.svg", "--id=it", "--preset=fast", *args)
     assert proc.returncode == 0, proc.stderr.decode()
     ours = etree.fromstring(proc.stdout)
     for img in ours.iter(f"{{{NS['svg']}}}image"):
         img.getparent().remove(img)
-    got = _alpha(ours, 480, 400)  # 4 render px a user unit
-    want = _alpha(etree.fromstring(doc.format("data:image/png;base64,"
-                                              + base64.b64encode((DATA / "pic.png").read_bytes()).decode())), 480, 400)
+    data = base64.b64encode(shown.read_bytes()).decode()
+    return proc, ours, etree.fromstring(doc.format("data:image/png;base64," + data))
+
+
+def test_no_outline_shows_beyond_the_bitmaps_frame(tmp_path):
+    """Past the bitmap's edge the fit has no pixel to match, and outlines may run far beyond it; in
+    the document they must not show there (the command's SVG hides them at its viewBox)."""
+    shutil.copy(DATA / "pic.png", tmp_path / "pic.png")  # 40 × 30, at 2 user units a pixel
+    _, ours, want_doc = _one_image(tmp_path, "pic.png", (120, 100), (20, 30, 80, 60), DATA / "pic.png", "--paths=8")
+    got, want = _alpha(ours, 480, 400), _alpha(want_doc, 480, 400)  # 4 render px a user unit
     # nothing past the frame, one bitmap pixel (8 render px) wider than the bitmap; without it, 17 render px
     np.testing.assert_allclose(_bbox(got), _bbox(want), atol=8.0)
     assert (want & ~got).sum() <= 0.01 * want.sum()  # and all of the picture drawn
@@ -233,17 +241,8 @@ def test_a_sideways_stored_phone_photo_is_traced_the_way_inkscape_shows_it(tmp_p
     Image.fromarray(stored).save(tmp_path / "phone.jpg", quality=95, exif=exif.tobytes())
     shown = np.ascontiguousarray(np.rot90(stored, -1))
     Image.fromarray(shown).save(tmp_path / "shown.png")
-    doc = ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="100" '
-           'height="100" viewBox="0 0 100 100"><image id="photo" x="10" y="10" width="80" height="80" '
-           'xlink:href="{}"/></svg>')
-    (tmp_path / "doc.svg").write_text(doc.format("phone.jpg"))
-    proc = run_effect(tmp_path / "doc.svg", "--id=photo", "--paths=4", "--preset=fast")
-    assert proc.returncode == 0, proc.stderr.decode()
-    ours = etree.fromstring(proc.stdout)
-    for img in ours.iter(f"{{{NS['svg']}}}image"):
-        img.getparent().remove(img)
-    want_doc = etree.fromstring(doc.format("data:image/png;base64,"
-                                           + base64.b64encode((tmp_path / "shown.png").read_bytes()).decode()))
+    proc, ours, want_doc = _one_image(tmp_path, "phone.jpg", (100, 100), (10, 10, 80, 80), tmp_path / "shown.png",
+                                      "--paths=4")
     want, got = _alpha(want_doc, 400, 400), _alpha(ours, 400, 400)
     # 80 × 50, landscape, not 50 × 80; within the frame's margin of one bitmap pixel (5 render px)
     np.testing.assert_allclose(_bbox(got), _bbox(want), atol=5.0)
