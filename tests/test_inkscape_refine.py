@@ -391,12 +391,18 @@ def test_refine_keeps_ids_order_layers_labels_and_everything_else(edited, refine
     assert refs <= set(ids), "every gradient a path uses is in the document"
 
 
-def test_a_result_framed_and_cut_by_a_slice_can_be_refined(tmp_path):
+@pytest.mark.parametrize("change", [
+    ('height="60" xlink', 'height="40" preserveAspectRatio="xMidYMid slice" xlink'),  # cut by the slice
+    ('<image id="pic" x="10.123457" y="5"', '<image id="pic" transform="rotate(30 50 35)" x="10.123457" y="5"'),
+])
+def test_a_framed_result_can_be_refined_cut_by_a_slice_or_turned(tmp_path, change):
     """Every result is clipped to its bitmap's frame, a ``slice`` cuts it further: refine reads that
-    clip as what it is, the part of the bitmap the document shows, and refines the paths."""
+    clip as what it is, the part of the bitmap the document shows, and refines the paths — also
+    over a turned bitmap, whose clip inkex writes to six digits."""
     shutil.copy(DATA / "pic.png", tmp_path / "pic.png")
-    sliced = 'height="40" preserveAspectRatio="xMidYMid slice" xlink'
-    (tmp_path / "doc.svg").write_text(DOC.replace('height="60" xlink', sliced))
+    doc = DOC.replace('<image id="pic" x="10"', '<image id="pic" x="10.123457"').replace(
+        '<g id="layer1"', '<g id="layer1" transform="translate(5.5 7.25)"')
+    (tmp_path / "doc.svg").write_text(doc.replace(*change))
     proc = run_effect(tmp_path / "doc.svg", "--id=pic", "--paths=6", "--preset=fast")
     assert proc.returncode == 0, proc.stderr.decode()
     made = etree.fromstring(proc.stdout)

@@ -237,6 +237,9 @@ DRAWN = {
     "clip: one rectangle around the canvas": (
         '<clipPath id="f"><rect x="-5" y="-1" width="70" height="66"/></clipPath>'
         '<g clip-path="url(#f)" transform="translate(4 0)"><path fill="#246" d="M-20 8 H50 V90 H-20 Z"/></g>', ""),
+    "clip: a turned rectangle around the canvas": (
+        '<clipPath id="f"><rect x="-50" y="-50" width="200" height="200" transform="rotate(10)"/></clipPath>'
+        '<path fill="#246" clip-path="url(#f)" d="M-9 -9H70V70H-9Z"/>', ""),
     "clip: the canvas exactly, in a scaled group's units": (
         '<clipPath id="f"><rect width="32" height="32"/></clipPath>'
         '<g transform="scale(2)" clip-path="url(#f)"><circle cx="20" cy="20" r="30" fill="#842"/></g>', ""),
@@ -351,9 +354,17 @@ REFUSED = {
     "clip: a rectangle inside the canvas": ('<clipPath id="f"><rect width="40" height="64"/></clipPath>'
                                             '<path id="p" clip-path="url(#f)" d="M0 0H64V64H0Z"/>',
                                             '<path id="p">: clip-path is not supported', SVGUnsupported),
-    "clip: a turned rectangle": ('<clipPath id="f"><rect x="-50" y="-50" width="200" height="200" '
-                                 'transform="rotate(10)"/></clipPath>'
-                                 '<path id="p" clip-path="url(#f)" d="M0 0H64V64H0Z"/>',
+    "clip: a turned rectangle that cuts a corner": ('<clipPath id="f"><rect width="64" height="64" '
+                                                    'transform="rotate(10 32 32)"/></clipPath>'
+                                                    '<path id="p" clip-path="url(#f)" d="M0 0H64V64H0Z"/>',
+                                                    '<path id="p">: clip-path is not supported', SVGUnsupported),
+    "clip: a rectangle with a clip of its own": ('<clipPath id="c"><circle r="5"/></clipPath><clipPath id="f">'
+                                                 '<rect x="-9" y="-9" width="99" height="99" '
+                                                 'style="clip-path:url(#c)"/>'
+                                                 '</clipPath><path id="p" clip-path="url(#f)" d="M0 0H64V64H0Z"/>',
+                                                 '<path id="p">: clip-path is not supported', SVGUnsupported),
+    "clip: a hidden rectangle": ('<clipPath id="f" visibility="hidden"><rect x="-9" y="-9" width="99" height="99"/>'
+                                 '</clipPath><path id="p" clip-path="url(#f)" d="M0 0H64V64H0Z"/>',
                                  '<path id="p">: clip-path is not supported', SVGUnsupported),
     "clip: a circle": ('<clipPath id="f"><circle r="200"/></clipPath><path id="p" clip-path="url(#f)" d="M0 0H9V9Z"/>',
                        '<path id="p">: clip-path is not supported', SVGUnsupported),

@@ -65,6 +65,23 @@ def test_a_jpeg_comes_upright_as_its_exif_orientation_says(orientation, upright)
     assert psnr(got[..., :3], np.ascontiguousarray(want)) >= 25.0  # JPEG noise; turned wrong: under 15
 
 
+def test_a_phones_multi_picture_jpeg_is_turned_and_placed_alike():
+    """Phones write MPO (a JPEG with more pictures after it; Pillow names it so): it is turned too,
+    and the Inkscape side, which places the result, reads the same size from the same tag."""
+    from layervec_ext.inkscape.bitmap import check
+
+    img = source().crop((0, 0, 64, 40))
+    exif = img.getexif()
+    exif[0x0112] = 6
+    buf = io.BytesIO()
+    img.save(buf, "MPO", save_all=True, append_images=[img], exif=exif.tobytes(), quality=95)
+    got = load_image(buf.getvalue())
+    assert got.shape[:2] == (64, 40)
+    assert psnr(got[..., :3], np.ascontiguousarray(np.rot90(np.asarray(img), -1))) >= 25.0
+    placed = check(buf.getvalue(), "phone.jpg")
+    assert (placed.height, placed.width) == got.shape[:2]
+
+
 def test_only_a_jpeg_is_turned_by_its_orientation_tag():
     """Inkscape turns JPEGs only; a PNG with the tag is traced as stored, as Inkscape draws it."""
     img = source().crop((0, 0, 64, 40))

@@ -19,12 +19,13 @@ def main(argv: list[str] | None = None) -> int:
 
         TerminalBar.close_last()
         code = fail("interrupted", EXIT_INTERRUPTED)
-    if code == EXIT_INTERRUPTED and "concurrent.futures.process" not in sys.modules:
+    if code == EXIT_INTERRUPTED and argv is None and "concurrent.futures.process" not in sys.modules:
         # Ended here, with our exit code: where the Ctrl-C landed in code that a library runs through
         # PyRun_String (torch, while it loads), CPython keeps a flag that the interrupt went unhandled
         # and, at a normal exit, kills the process with SIGINT instead (exit -2, not 130). A batch
         # that started worker processes exits normally, for multiprocessing to tidy up; it never
-        # loads torch in this process.
+        # loads torch in this process. Only as the command itself (no argv): called in a process
+        # of its own, main returns.
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)

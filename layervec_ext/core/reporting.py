@@ -184,6 +184,8 @@ def output_problem(output: str, inputs: list[str]) -> str | None:
         return None
     target = Path(output)
     folder = target.parent
+    if target.is_dir():
+        return f"cannot write {output}: it is a folder"
     if not folder.is_dir():
         return f"cannot write {output}: folder {folder} does not exist"
     if not os.access(folder, os.W_OK | os.X_OK):

@@ -331,10 +331,19 @@ def _pool_pass(todo: deque[_Job], settings: Any, threads: int, workers: int, rep
         bar = report.bar()
         if bar is not None:
             bar(report.done / total, f"{report.done} of {total} pictures, {workers} workers")
-        while todo or running:
+        broken = False  # the pool broke with no picture in work: the next pass starts afresh
+        while (todo or running) and not broken:
             while todo and len(running) < workers and not suspects:
                 job = todo.popleft()
-                running[pool.submit(vectorize_file, job.name, settings, threads)] = job
+                try:
+                    future = pool.submit(vectorize_file, job.name, settings, threads)
+                except BrokenProcessPool:  # a worker died between two results: those in work say who
+                    todo.appendleft(job)
+                    broken = not running
+                    break
+                running[future] = job
+            if broken:
+                break
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
                 job = running.pop(future)

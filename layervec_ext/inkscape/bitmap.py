@@ -96,7 +96,7 @@ def _jpeg(data: bytes) -> tuple[int, int]:
     the backend (a phone's photo stored sideways)."""
     pos = 2
     size = None
-    orientation = None
+    orientation, exif_seen = None, False
     while pos + 4 <= len(data):
         if data[pos] != 0xFF:
             raise BitmapError("corrupt JPEG data")
@@ -108,8 +108,8 @@ def _jpeg(data: bytes) -> tuple[int, int]:
             pos += 2
             continue
         (length,) = struct.unpack(">H", data[pos + 2:pos + 4])
-        if marker == 0xE1 and orientation is None:
-            orientation = _exif_orientation(data[pos + 4:pos + 2 + length])
+        if marker == 0xE1 and not exif_seen and data[pos + 4:pos + 10] == b"Exif\x00\x00":
+            exif_seen, orientation = True, exif_orientation(data[pos + 4:pos + 2 + length])  # the first, as Pillow
         if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
             if pos + 9 > len(data):
                 break
@@ -125,8 +125,10 @@ def _jpeg(data: bytes) -> tuple[int, int]:
     return (size[1], size[0]) if orientation in (5, 6, 7, 8) else size  # turned a quarter
 
 
-def _exif_orientation(app1: bytes) -> int | None:
-    """The orientation tag (1–8) of IFD0 in a JPEG's APP1 segment, or None (not Exif, unreadable)."""
+def exif_orientation(app1: bytes) -> int | None:
+    """The orientation tag (1–8) of IFD0 in a JPEG's Exif APP1 segment (``Exif\\0\\0`` and a TIFF
+    header: what Pillow keeps as ``info["exif"]``), or None (not Exif, unreadable). The one reading
+    both halves use, so that what the effect places and what the backend traces agree."""
     if not app1.startswith(b"Exif\x00\x00") or len(app1) < 14:
         return None
     tiff = app1[6:]

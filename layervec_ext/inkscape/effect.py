@@ -26,6 +26,7 @@ from layervec_ext.inkscape.placement import FRAME_MARGIN, Placement, length, pla
 from layervec_ext.inkscape.shared import LAYERVEC_NS, SETTINGS, SOURCE, SVG_IMAGE, XLINK_HREF, BackendEffect
 
 SVG_GROUP = inkex.addNS("g", "svg")
+NOT_DRAWN = {inkex.addNS(t, "svg") for t in ("defs", "pattern", "clipPath", "mask", "symbol", "marker")}
 
 __all__ = ["LAYERVEC_NS", "SETTINGS", "SOURCE", "SVG_IMAGE", "XLINK_HREF", "LayerVec", "doc_transform", "rename_ids"]
 
@@ -116,7 +117,7 @@ class LayerVec(BackendEffect):
         layer.transform = doc_transform(img)
         style = inkex.Style(img.attrib.get("style", ""))
         for attr in ("clip-path", "mask"):
-            value = img.attrib.get(attr) or style.get(attr)
+            value = style.get(attr) if attr in style else img.attrib.get(attr)  # the style wins, as in CSS
             if value and value.strip() != "none":
                 layer.set(attr, value.strip())
         sx, sy = pl.sx * bmp.width / vw, pl.sy * bmp.height / vh
@@ -180,7 +181,8 @@ class LayerVec(BackendEffect):
         """Where an earlier result for this image was (replacing it; also where the artist moved it,
         into another layer), else right above the image's top-level layer, so the result draws over
         the bitmap."""
-        earlier = [g for g in self.svg.iter(SVG_GROUP) if g.get(SOURCE) == img.get_id()]
+        earlier = [g for g in self.svg.iter(SVG_GROUP) if g.get(SOURCE) == img.get_id()
+                   and not any(a.tag in NOT_DRAWN for a in g.iterancestors())]  # not a copy in a pattern
         earlier = [g for g in earlier if not any(a in earlier for a in g.iterancestors())]
         if earlier and self.options.replace:
             earlier[-1].addnext(layer)

@@ -90,6 +90,10 @@ INITIAL = {"fill": "black", "fill-opacity": "1", "fill-rule": "nonzero", "stroke
            "stroke-opacity": "1", "visibility": "visible", "color": "black"}
 SHAPES = ("path", "rect", "circle", "ellipse", "polygon", "polyline", "line")
 GROUPS = ("g", "a")
+# How far (scene pixels) a clip may fall inside the frame and still be read as hiding nothing: the
+# document's numbers are rounded (inkex writes transforms to 6 significant digits), and a slice's
+# cut has no margin; half a pixel of the bitmap is what a renderer's antialiasing blurs anyway.
+FRAME_SLACK = 0.5
 PAINT_SERVERS = ("linearGradient", "radialGradient", "pattern")  # what ``fill: url(#…)`` may name
 # Never drawn where they stand (only through references, which we either resolve or reject).
 NOT_RENDERED = ("defs", "title", "desc", "metadata", "script", "style", "linearGradient", "radialGradient", "stop",
@@ -521,9 +525,10 @@ class _Reader:
 
     def hides_nothing(self, value: str, ctm: np.ndarray) -> bool:
         """Whether ``clip-path: value`` on an element whose user space ``ctm`` maps to scene pixels
-        leaves all of :attr:`frame` visible: one plain rectangle (user-space units, no corners
-        rounded), upright in the scene, covering it. Such a clip changes no pixel the scene has, so
-        reading it as none is exact; any other clip is refused."""
+        leaves all of :attr:`frame` visible: one plain, visible rectangle (user-space units, no
+        corners rounded, no clip or transform of its own by CSS) that holds the frame's corners,
+        to within :data:`FRAME_SLACK` pixels. Such a clip changes no pixel the scene has, so reading it
+        as none is exact; any other clip is refused."""
         ref = value.strip()
         if self.frame is None or not (ref.startswith("url(") and ref.endswith(")")):
             return False
@@ -532,24 +537,27 @@ class _Reader:
         if clip is None or clip.get("clipPathUnits", "userSpaceOnUse").strip() != "userSpaceOnUse":
             return False
         shapes = [c for c in clip if isinstance(c.tag, str) and _split(c.tag)[1] not in ("title", "desc")]
-        if len(shapes) != 1 or _split(shapes[0].tag)[1] != "rect" or clip.get("clip-path"):
+        if len(shapes) != 1 or _split(shapes[0].tag) not in ((SVG_NS, "rect"), (None, "rect")):
             return False
         rect = shapes[0]
-        props = self.properties(rect, INITIAL)
-        if rect.get("rx") or rect.get("ry") or props.get("clip-path", "none").strip() != "none" \
-                or props.get("display", "inline").strip() == "none" or props["visibility"].strip() != "visible":
+        own = self.properties(clip, INITIAL)  # a clipPath's children inherit from it, not from the user
+        props = self.properties(rect, {k: own[k] for k in INHERITED if k in own})
+        if any(p.get("clip-path", "none").strip() != "none" for p in (own, props)) or rect.get("rx") \
+                or rect.get("ry") or props.get("display", "inline").strip() == "none" \
+                or props.get("visibility", "visible").strip() != "visible":
             return False
-        m = ctm @ self.transform(clip) @ self.transform(rect)
-        if abs(m[0, 1]) > 1e-9 or abs(m[1, 0]) > 1e-9:
-            return False  # turned or skewed: not an upright box in the scene
         vw, vh = self.viewport
         x, y = self.length(rect, "x", vw), self.length(rect, "y", vh)
         w, h = self.length(rect, "width", vw), self.length(rect, "height", vh)
-        x0, x1 = sorted(m[0, 0] * v + m[0, 2] for v in (x, x + w))
-        y0, y1 = sorted(m[1, 1] * v + m[1, 2] for v in (y, y + h))
+        m = ctm @ self.transform(clip) @ self.transform(rect)
+        if w <= 0 or h <= 0 or abs(np.linalg.det(m[:2, :2])) < 1e-12:
+            return False
+        inverse = np.linalg.inv(m)
+        slack = FRAME_SLACK * float(np.abs(inverse[:2, :2]).sum(axis=1).max())  # scene pixels, in the rect's units
         fx0, fy0, fx1, fy1 = self.frame
-        tol = 0.01  # scene pixels: the document's numbers are rounded
-        return x0 <= fx0 + tol and y0 <= fy0 + tol and x1 >= fx1 - tol and y1 >= fy1 - tol
+        corners = inverse @ np.array([[fx0, fx1, fx1, fx0], [fy0, fy0, fy1, fy1], [1.0, 1.0, 1.0, 1.0]])
+        return bool(((corners[0] >= x - slack) & (corners[0] <= x + w + slack)
+                     & (corners[1] >= y - slack) & (corners[1] <= y + h + slack)).all())
 
     def transform(self, el: etree._Element) -> np.ndarray:
         try:

@@ -54,19 +54,23 @@ def _to_rgba(img) -> np.ndarray:
     return np.asarray(img.convert("RGBA"), dtype=np.uint8).copy()
 
 
+# Pillow's transposition for each EXIF orientation (2–8), as ImageOps.exif_transpose applies them.
+_TURNS = {2: "FLIP_LEFT_RIGHT", 3: "ROTATE_180", 4: "FLIP_TOP_BOTTOM", 5: "TRANSPOSE", 6: "ROTATE_270",
+          7: "TRANSVERSE", 8: "ROTATE_90"}
+
+
 def _upright(img):
-    """A JPEG turned as its EXIF orientation says (a phone's photo stored sideways), as Inkscape and
-    viewers show it; other formats as stored (Inkscape ignores their orientation tags)."""
-    if img.format != "JPEG":
+    """A JPEG (or a phone's multi-picture JPEG, MPO) turned as its EXIF orientation says, as Inkscape
+    and viewers show it; other formats as stored (Inkscape ignores their tags). The tag is read by
+    the one parser the Inkscape side places the result with (not Pillow's, which also reads XMP)."""
+    from PIL import Image
+
+    from layervec_ext.inkscape.bitmap import exif_orientation
+
+    if img.format not in ("JPEG", "MPO"):
         return img
-    import struct
-
-    from PIL import ImageOps
-
-    try:
-        return ImageOps.exif_transpose(img)
-    except (struct.error, ValueError, SyntaxError, OSError, KeyError, TypeError):
-        return img  # an unreadable EXIF block: Inkscape shows such a JPEG as stored too
+    turn = _TURNS.get(exif_orientation(img.info.get("exif") or b""))
+    return img.transpose(getattr(Image.Transpose, turn)) if turn else img
 
 
 def load_image(src: str | Path | bytes) -> np.ndarray:
