@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import math
 import os
 import re
 import tempfile
@@ -22,7 +21,7 @@ from lxml import etree
 from layervec_ext import options
 from layervec_ext.inkscape import backend, window
 from layervec_ext.inkscape.bitmap import Bitmap
-from layervec_ext.inkscape.placement import FRAME_MARGIN, Placement, length, place
+from layervec_ext.inkscape.placement import FRAME_MARGIN, Placement, place_image
 from layervec_ext.inkscape.shared import LAYERVEC_NS, SETTINGS, SOURCE, SVG_IMAGE, XLINK_HREF, BackendEffect
 
 SVG_GROUP = inkex.addNS("g", "svg")
@@ -146,18 +145,11 @@ class LayerVec(BackendEffect):
                 raise inkex.AbortExtension(f"LayerVec: image {self.name_of(img)} sits inside a nested <svg>; "
                                            "move it out (Ungroup) first.")
             nested = nested.getparent()
-        x, y = length(img.get("x"), 0.0), length(img.get("y"), 0.0)
-        w, h = length(img.get("width"), None), length(img.get("height"), None)
-        if w is None and h is None:  # SVG 2 "auto": the intrinsic size
-            w, h = float(bmp.width), float(bmp.height)
-        elif w is None:
-            w = h * bmp.width / bmp.height
-        elif h is None:
-            h = w * bmp.height / bmp.width
-        if not (0 < w < math.inf and 0 < h < math.inf):
+        pl = place_image(img.attrib.get, bmp.width, bmp.height)
+        if pl is None:
             raise inkex.AbortExtension(f"LayerVec: image {self.name_of(img)} has no usable size: its width and "
                                        "height must be positive numbers.")
-        return place(x, y, w, h, bmp.width, bmp.height, img.get("preserveAspectRatio"))
+        return pl
 
     def frame_clip(self, prefix: str, pl: Placement, bmp: Bitmap, view: tuple[float, float, float, float]) -> str:
         """A clipPath around what the bitmap shows, in the sub-layers' units (the backend's viewBox

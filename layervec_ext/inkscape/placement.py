@@ -8,6 +8,8 @@ Standard library only, so it is testable without inkex.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from layervec_ext.svgunits import UNITS, fit, split_length
@@ -57,6 +59,24 @@ def place(x: float, y: float, w: float, h: float, width: int, height: int, par: 
     tol = 1e-9 * max(1.0, w, h)
     overflows = sx * width > w + tol or sy * height > h + tol  # only ``slice`` draws beyond the viewport
     return Placement(sx, sy, tx, ty, (x, y, w, h) if overflows else None)
+
+
+def place_image(attribute: Callable[[str], str | None], width: int, height: int) -> Placement | None:
+    """Where a width×height bitmap lands in an ``<image>``'s user space, from its ``x``, ``y``,
+    ``width``, ``height`` (SVG 2 ``auto``: the intrinsic size, or the other side's ratio) and
+    ``preserveAspectRatio`` as ``attribute(name)`` reads them; None when its size is not a positive
+    number (zero, negative, infinite), which nothing draws."""
+    x, y = length(attribute("x"), 0.0), length(attribute("y"), 0.0)
+    w, h = length(attribute("width"), None), length(attribute("height"), None)
+    if w is None and h is None:
+        w, h = float(width), float(height)
+    elif w is None:
+        w = h * width / height
+    elif h is None:
+        h = w * height / width
+    if not (0 < w < math.inf and 0 < h < math.inf):
+        return None
+    return place(x, y, w, h, width, height, attribute("preserveAspectRatio"))
 
 
 def length(value: str | None, default: float | None = None) -> float | None:

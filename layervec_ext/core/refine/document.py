@@ -9,14 +9,12 @@ vectorize action's result over it.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from lxml import etree
 
 from layervec_ext.core.svg import pathdata
 from layervec_ext.core.svg.read import INKSCAPE_NS, SVG_NS, XLINK_NS
-from layervec_ext.inkscape.placement import Placement, length, place
+from layervec_ext.inkscape.placement import Placement, length, place_image
 
 LAYERVEC_NS = "https://layervec.org/ns/1"
 SOURCE = f"{{{LAYERVEC_NS}}}source"  # on a vectorize result layer: the id of the <image> it traces
@@ -116,18 +114,11 @@ def composed_transform(el: etree._Element) -> np.ndarray:
 
 def _placement(image: etree._Element, width: int, height: int) -> Placement:
     """Where a ``width × height`` bitmap's pixels land in ``image``'s user space."""
-    x, y = length(image.get("x"), 0.0), length(image.get("y"), 0.0)
-    w, h = length(image.get("width"), None), length(image.get("height"), None)
-    if w is None and h is None:
-        w, h = float(width), float(height)
-    elif w is None:
-        w = h * width / height
-    elif h is None:
-        h = w * height / width
-    if not (0 < w < math.inf and 0 < h < math.inf):
+    pl = place_image(image.get, width, height)
+    if pl is None:
         raise RefineError(f"image {image.get('id') or ''} has no usable size: its width and height must be "
                           "positive numbers")
-    return place(x, y, w, h, width, height, image.get("preserveAspectRatio"))
+    return pl
 
 
 def image_matrix(image: etree._Element, width: int, height: int) -> np.ndarray:
